@@ -1,0 +1,60 @@
+# mtls.clb developer entry points. Every target installs what it needs (`make install`).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTION_LINK := build/collections/ansible_collections/mtls/clb
+# The SDK ignores NO_PROXY: nothing we start here may go through a proxy to the local emulator.
+unexport HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+PYTEST_ARGS ?=
+
+.PHONY: install test lint sanity unit integration molecule pytest bench demo build clean
+
+install: $(VENV)/.installed $(COLLECTION_LINK)
+
+$(VENV)/.installed: requirements.txt test-requirements.txt $(wildcard emulator/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r test-requirements.txt
+	if [ -f emulator/pyproject.toml ]; then $(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./emulator; fi
+	touch $@
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+# lint, sanity, molecule first; pytest (unit + integration) last, so its summary line ends the run.
+test: install lint sanity molecule pytest
+
+lint: install
+	$(BIN)/ansible-lint --profile production
+
+sanity: install
+	scripts/sanity.sh
+
+molecule: install
+	scripts/molecule.sh
+
+unit: install
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: install
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+pytest: install
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+demo: install
+	scripts/demo.sh
+
+build: install
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+clean:
+	rm -rf build .pytest_cache tests/output

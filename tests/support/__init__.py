@@ -1,0 +1,1 @@
+"""Shared test harness: run Ansible the way a user does, start the local CLB emulator."""
