@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# ansible-test sanity, offline-safe.
-# ansible-test wants the collection at .../ansible_collections/mtls/clb and bootstraps pip from
-# a host we cannot reach; we copy the tracked tree into such a path and pre-seed the bootstrap
-# script with one that uses ensurepip + the configured package index instead.
+# ansible-test sanity on exactly what ships: the Galaxy artifact, unpacked into an
+# ansible_collections/mtls/clb tree (ansible-test needs that path). Dev-only paths (emulator/,
+# bench/, scripts/ ...) are excluded by galaxy.yml's build_ignore, as in the artifact.
+# ansible-test bootstraps pip from a host we cannot reach; we pre-seed its cache with a stand-in
+# that uses ensurepip and the configured package index instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN="$PWD/.venv/bin"
@@ -26,13 +27,16 @@ if args:
 PYEOF
 done
 
-# 2. A clean ansible_collections/mtls/clb tree holding exactly the files git knows about.
-tree="$PWD/build/sanity/ansible_collections/mtls/clb"
-rm -rf "$tree"
+# 2. Build the artifact and unpack it. ansible-test lists files with git when it finds a
+#    repository above the tree (ours ignores build/), so the tree gets a repository of its own.
+root="$PWD/build/sanity"
+tree="$root/ansible_collections/mtls/clb"
+rm -rf "$root"
 mkdir -p "$tree"
-git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-  [ -e "$f" ] && printf '%s\0' "$f"
-done | tar --null -T - -cf - | tar -xf - -C "$tree"
+"$BIN/ansible-galaxy" collection build --force --output-path "$root" . >/dev/null
+tar -xzf "$root"/mtls-clb-*.tar.gz -C "$tree"
+git -C "$tree" init -q
+git -C "$tree" add -A
 
 # 3. Run it.
 cd "$tree"

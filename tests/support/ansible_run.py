@@ -84,7 +84,7 @@ def run_module(module: str, args: dict, *, check: bool = False, diff: bool = Fal
         cmd.append("--diff")
     if verbosity:
         cmd.append("-" + "v" * verbosity)
-    proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True, cwd=REPO_ROOT)
+    proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True, cwd=REPO_ROOT, check=False)
     data = _parse_json_output(proc.stdout)
     try:
         result = data["plays"][0]["tasks"][0]["hosts"]["localhost"]
@@ -117,6 +117,7 @@ def run_playbook(playbook: str | os.PathLike, *, inventory: str | os.PathLike | 
     extra_env = dict(env or {})
     if not json_output:
         extra_env.setdefault("ANSIBLE_STDOUT_CALLBACK", "default")
-    proc = subprocess.run(cmd, env=ansible_env(extra_env), capture_output=True, text=True, cwd=REPO_ROOT)
+    proc = subprocess.run(cmd, env=ansible_env(extra_env), capture_output=True, text=True, cwd=REPO_ROOT,
+                          check=False)
     data = _parse_json_output(proc.stdout) if json_output else {}
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data)
