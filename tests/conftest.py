@@ -16,3 +16,27 @@ if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+
+# --- the local CLB emulator (tests/support/emulator.py) -----------------------------------------
+import pytest  # noqa: E402  (kept below the path setup above, which must run first)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    """One `clb-emulator` for the whole session, with demo backends ECS01 and ECS02."""
+    from tests.support.emulator import start_emulator
+
+    running = start_emulator(tmp_path_factory.mktemp("clb-emulator") / "state", demo_backends=2)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def fresh_emulator(emulator):
+    """The session emulator with no certificates, load balancers, listeners, calls or faults."""
+    emulator.reset()
+    emulator.clear_faults()
+    return emulator

@@ -1,0 +1,901 @@
+"""The CLB backend: state and the service's rules, free of any HTTP (moto style).
+
+Every public `action_<Name>` method takes the request parameters (wire names, string values as
+they arrive in the query) and the caller's account, and returns the response body without
+`RequestId`. Rule violations raise `ApiError` with the real code. Listener changes are reported to
+an observer (the data plane), which reads the runtime view through `listener_runtime()`.
+"""
+from __future__ import annotations
+
+import ast
+import ipaddress
+import json
+import random
+import secrets
+import socket
+import string
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import pki
+from .ecs import EcsRegistry
+from .errors import ApiError, invalid, missing
+from .persistence import load_state, save_state, write_private_file
+from .regions import REGIONS
+
+ACTIONS = (
+    "UploadServerCertificate", "UploadCACertificate", "DescribeServerCertificates", "DescribeCACertificates",
+    "DeleteServerCertificate", "DeleteCACertificate", "SetServerCertificateName", "SetCACertificateName",
+    "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "DescribeLoadBalancerAttribute",
+    "CreateLoadBalancerHTTPSListener", "DescribeLoadBalancerHTTPSListenerAttribute",
+    "SetLoadBalancerHTTPSListenerAttribute", "StartLoadBalancerListener", "StopLoadBalancerListener",
+    "DeleteLoadBalancerListener", "DescribeLoadBalancerListeners", "AddBackendServers", "RemoveBackendServers",
+    "SetBackendServers", "DescribeHealthStatus",
+)
+MUTATING_ACTIONS = frozenset(a for a in ACTIONS if not a.startswith("Describe"))
+
+TLS_CIPHER_POLICIES = ("tls_cipher_policy_1_0", "tls_cipher_policy_1_1", "tls_cipher_policy_1_2",
+                       "tls_cipher_policy_1_2_strict", "tls_cipher_policy_1_2_strict_with_1_3")
+LOAD_BALANCER_SPECS = ("slb.s1.small", "slb.s2.small", "slb.s2.medium", "slb.s3.small", "slb.s3.medium",
+                       "slb.s3.large")
+HTTP_CODE_CLASSES = ("http_2xx", "http_3xx", "http_4xx", "http_5xx")
+ON_OFF = ("on", "off")
+MAX_BACKEND_SERVERS_PER_CALL = 20
+LOOPBACK_POOL = ipaddress.ip_network("127.16.0.0/12")
+
+# Listener fields in wire names: (default, validator kind, extra). Only fields the HTTPS listener
+# actions accept; validation is in `_listener_field`.
+LISTENER_FIELDS: dict[str, tuple] = {
+    "Bandwidth": (None, "bandwidth", None),
+    "BackendServerPort": (None, "int", (1, 65535)),
+    "ServerCertificateId": (None, "str", None),
+    "CACertificateId": ("", "str", None),
+    "TLSCipherPolicy": ("tls_cipher_policy_1_0", "enum", TLS_CIPHER_POLICIES),
+    "EnableHttp2": ("on", "enum", ON_OFF),
+    "Gzip": ("on", "enum", ON_OFF),
+    "Scheduler": ("wrr", "enum", ("wrr", "rr")),
+    "StickySession": ("off", "enum", ON_OFF),
+    "StickySessionType": ("", "enum", ("insert", "server")),
+    "CookieTimeout": (None, "int", (1, 86400)),
+    "Cookie": ("", "len", (1, 200)),
+    "HealthCheck": (None, "enum", ON_OFF),
+    "HealthCheckURI": ("/", "uri", None),
+    "HealthCheckDomain": ("", "domain", None),
+    "HealthCheckHttpCode": ("http_2xx", "codes", None),
+    "HealthCheckConnectPort": (None, "int", (1, 65535)),
+    "HealthCheckInterval": (2, "int", (1, 50)),
+    "HealthCheckTimeout": (5, "int", (1, 300)),
+    "HealthCheckMethod": ("head", "enum", ("head", "get")),
+    "HealthyThreshold": (3, "int", (2, 10)),
+    "UnhealthyThreshold": (3, "int", (2, 10)),
+    "IdleTimeout": (15, "int", (1, 60)),
+    "RequestTimeout": (60, "int", (1, 180)),
+    "XForwardedFor": ("on", "enum", ON_OFF),
+    "XForwardedFor_SLBIP": ("off", "enum", ON_OFF),
+    "XForwardedFor_SLBID": ("off", "enum", ON_OFF),
+    "XForwardedFor_proto": ("off", "enum", ON_OFF),
+    "XForwardedFor_SLBPORT": ("off", "enum", ON_OFF),
+    "XForwardedFor_ClientSrcPort": ("off", "enum", ON_OFF),
+    "AclStatus": ("off", "enum", ON_OFF),
+    "AclType": ("", "enum", ("white", "black")),
+    "AclId": ("", "str", None),
+    "Description": ("", "len", (1, 256)),
+}
+# Fields a DescribeLoadBalancerListeners item nests under HTTPSListenerConfig.
+HTTPS_CONFIG_FIELDS = (
+    "CACertificateId", "ServerCertificateId", "TLSCipherPolicy", "EnableHttp2", "Gzip", "Cookie", "CookieTimeout",
+    "StickySession", "StickySessionType", "HealthCheck", "HealthCheckConnectPort", "HealthCheckDomain",
+    "HealthCheckHttpCode", "HealthCheckInterval", "HealthCheckMethod", "HealthCheckTimeout", "HealthCheckURI",
+    "HealthyThreshold", "UnhealthyThreshold", "IdleTimeout", "RequestTimeout", "XForwardedFor",
+    "XForwardedFor_SLBIP", "XForwardedFor_SLBID", "XForwardedFor_proto", "XForwardedFor_SLBPORT",
+    "XForwardedFor_ClientSrcPort",
+)
+_LOWER_ALNUM = string.ascii_lowercase + string.digits
+
+
+def _now_iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _parse_int(params: dict, name: str, low: int | None = None, high: int | None = None,
+               required: bool = False) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise missing(name)
+        return None
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise invalid(f"The specified parameter {name} is not valid: {raw!r} is not an integer.") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise invalid(f"The specified parameter {name} is not valid: {value} is outside [{low}, {high}].")
+    return value
+
+
+def _parse_enum(params: dict, name: str, choices, required: bool = False) -> str | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise missing(name)
+        return None
+    if raw not in choices:
+        raise invalid(f"The specified parameter {name} is not valid: {raw!r} is not one of {', '.join(choices)}.")
+    return raw
+
+
+def _require(params: dict, name: str) -> str:
+    value = params.get(name)
+    if value is None or value == "":
+        raise missing(name)
+    return value
+
+
+def _check_name(value: str, parameter: str, allowed_extra: str = "") -> str:
+    # Documented: 1-80 characters, starting with a letter (or CJK), then letters, digits, . _ -
+    ok = 1 <= len(value) <= 80 and (value[0].isalpha())
+    ok = ok and all(ch.isalnum() or ch in "._-" + allowed_extra for ch in value)
+    if not ok:
+        raise invalid(f"The specified parameter {parameter} is not valid: it must be 1-80 characters, start "
+                      f"with a letter and contain only letters, digits, '.', '_' or '-'"
+                      f"{' or ' + ' '.join(allowed_extra) if allowed_extra else ''}.")
+    return value
+
+
+def parse_backend_servers(raw: str | None) -> list[dict]:
+    """The BackendServers JSON array; single-quoted pseudo-JSON (as Terraform sends) is accepted too."""
+    if raw is None or raw.strip() == "":
+        raise missing("BackendServers")
+    try:
+        servers = json.loads(raw)
+    except ValueError:
+        try:
+            servers = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            raise ApiError("BackendServersMalformed") from None
+    if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
+        raise ApiError("BackendServersMalformed")
+    if len(servers) > MAX_BACKEND_SERVERS_PER_CALL:
+        raise ApiError("TooManyBackendServers")
+    result, seen = [], set()
+    for entry in servers:
+        server_id = str(entry.get("ServerId") or "").strip()
+        if not server_id:
+            raise invalid("The specified BackendServers is invalid: every entry needs a ServerId.")
+        if server_id in seen:
+            continue  # documented: of duplicate entries only the first is used
+        seen.add(server_id)
+        server_type = str(entry.get("Type") or "ecs")
+        if server_type != "ecs":
+            raise invalid(f"The specified BackendServers is invalid: Type {server_type!r} is not supported "
+                          "here (only ecs; eni/eci need a high-performance instance).")
+        weight = entry.get("Weight", 100)
+        try:
+            weight = int(str(weight).strip())
+        except ValueError:
+            raise ApiError("InvalidWeight.Malformed") from None
+        if not 0 <= weight <= 100:
+            raise ApiError("InvalidWeight.Malformed")
+        description = str(entry.get("Description") or "")
+        if len(description) > 80:
+            raise invalid("The specified BackendServers is invalid: Description must be at most 80 characters.")
+        result.append({"ServerId": server_id, "Weight": weight, "Type": "ecs", "Description": description})
+    return result
+
+
+class SlbBackend:
+    def __init__(self, state_dir: Path, ecs: EcsRegistry, default_region: str = "cn-hangzhou"):
+        self.state_dir = Path(state_dir)
+        self.tls_dir = self.state_dir / "tls"
+        self.tls_dir.mkdir(exist_ok=True, mode=0o700)
+        self.ecs = ecs
+        self.default_region = default_region
+        self.lock = threading.RLock()
+        self.observers: list = []
+        self.health_source = None  # callable(lb_id, port) -> {server_id: status}; set by the data plane
+        self.state = self._empty_state()
+        loaded = load_state(self.state_dir)
+        for key in self.state:
+            if key in loaded:
+                self.state[key] = loaded[key]
+
+    # -- state ------------------------------------------------------------------------------
+    @staticmethod
+    def _empty_state() -> dict:
+        return {"server_certificates": {}, "ca_certificates": {}, "load_balancers": {}, "client_tokens": {},
+                "demo_ecs_ids": {}}
+
+    def save(self) -> None:
+        with self.lock:
+            save_state(self.state_dir, self.state)
+
+    def reset(self) -> None:
+        """Forget certificates, load balancers and listeners; keep the ECS instances."""
+        with self.lock:
+            listeners = [(lb_id, port) for lb_id, lb in self.state["load_balancers"].items()
+                         for port in lb["listeners"]]
+            demo_ids = self.state["demo_ecs_ids"]
+            self.state = self._empty_state()
+            self.state["demo_ecs_ids"] = demo_ids
+            for path in self.tls_dir.glob("*.pem"):
+                path.unlink()
+            self.save()
+        for lb_id, port in listeners:
+            self._notify(lb_id, int(port))
+
+    def _notify(self, lb_id: str, port: int) -> None:
+        for observer in self.observers:
+            observer(lb_id, port)
+
+    def running_listeners(self) -> list[tuple[str, int]]:
+        with self.lock:
+            return [(lb_id, int(port)) for lb_id, lb in self.state["load_balancers"].items()
+                    for port, listener in lb["listeners"].items() if listener["Status"] == "running"]
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _region(self, params: dict, required: bool = True) -> str:
+        region = params.get("RegionId")
+        if not region:
+            if required:
+                raise missing("RegionId")
+            region = self.default_region
+        if region not in REGIONS:
+            raise ApiError("InvalidRegionId.NotFound")
+        return region
+
+    def _owned(self, collection: str, resource_id: str, account, region: str) -> dict | None:
+        item = self.state[collection].get(resource_id)
+        if item is None or item["owner"] != account.account_id or item["RegionId"] != region:
+            return None
+        return item
+
+    def _load_balancer(self, params: dict, account) -> dict:
+        lb_id = _require(params, "LoadBalancerId")
+        region = self._region(params, required=False)
+        lb = self._owned("load_balancers", lb_id, account, region)
+        if lb is None:
+            raise ApiError("InvalidLoadBalancerId.NotFound",
+                           f"The specified LoadBalancerId does not exist: {lb_id} (region {region}).")
+        return lb
+
+    def _listener(self, lb: dict, params: dict, not_found: str = "ListenerNotFound") -> dict:
+        port = _parse_int(params, "ListenerPort", 1, 65535, required=True)
+        protocol = params.get("ListenerProtocol")
+        listener = lb["listeners"].get(str(port))
+        if listener is not None and protocol and protocol.lower() != "https":
+            listener = None
+        if listener is None:
+            if not_found == "InvalidParameter":
+                raise invalid("The specified resource does not exist.")
+            raise ApiError("ListenerNotFound")
+        return listener
+
+    def _certificate_in_use(self, field: str, cert_id: str) -> list[str]:
+        return [f"{lb_id}:{port}" for lb_id, lb in self.state["load_balancers"].items()
+                for port, listener in lb["listeners"].items() if listener.get(field) == cert_id]
+
+    def _allocate_address(self) -> str:
+        used = {lb["Address"] for lb in self.state["load_balancers"].values()}
+        rng = random.SystemRandom()
+        for _ in range(1000):
+            candidate = str(LOOPBACK_POOL[rng.randrange(1, LOOPBACK_POOL.num_addresses - 1)])
+            if candidate in used or candidate.endswith(".0") or candidate.endswith(".255"):
+                continue
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                    probe.bind((candidate, 0))
+            except OSError:
+                continue
+            return candidate
+        raise ApiError("InternalError", "No free loopback address for a new load balancer.")
+
+    def _ecs_running(self, server_id: str):
+        instance = self.ecs.get(server_id)
+        if instance is None or instance.status != "Running":
+            raise ApiError("ObtainIpFail", "The specified BackendServers is invalid; some of the specified "
+                           f"backend servers do not exist or are not running: {server_id}.")
+        return instance
+
+    def _server_view(self, server: dict, weight_as_str: bool = False) -> dict:
+        instance = self.ecs.get(server["ServerId"])
+        return {"ServerId": server["ServerId"], "Type": server["Type"],
+                "Weight": str(server["Weight"]) if weight_as_str else server["Weight"],
+                "Description": server.get("Description", ""),
+                "ServerIp": instance.host if instance else ""}
+
+    # -- certificates -----------------------------------------------------------------------
+    def action_UploadServerCertificate(self, params: dict, account) -> dict:
+        region = self._region(params)
+        if params.get("AliCloudCertificateId"):
+            raise invalid("The specified parameter AliCloudCertificateId is not Support in this emulator: "
+                          "upload ServerCertificate and PrivateKey instead.")
+        name = params.get("ServerCertificateName")
+        if name:
+            _check_name(name, "ServerCertificateName")
+        facts = pki.check_server_certificate(params.get("ServerCertificate", ""), params.get("PrivateKey", ""))
+        now = time.time()
+        cert_id = f"{account.account_id}_{secrets.token_hex(6)[:11]}_{int(now)}_{_random(string.digits, 9)}"
+        record = {
+            "owner": account.account_id, "RegionId": region,
+            "ServerCertificateId": cert_id, "ServerCertificateName": name or "",
+            "Fingerprint": facts.fingerprint, "CommonName": facts.common_name,
+            "SubjectAlternativeNames": {"SubjectAlternativeName": facts.subject_alternative_names},
+            "CreateTime": _now_iso(now), "CreateTimeStamp": int(now * 1000),
+            "ExpireTime": facts.not_after_iso, "ExpireTimeStamp": facts.not_after_ms,
+            "ResourceGroupId": params.get("ResourceGroupId") or "rg-default",
+            "IsAliCloudCertificate": 0, "AliCloudCertificateId": "", "AliCloudCertificateName": "",
+        }
+        with self.lock:
+            write_private_file(self.tls_dir / f"server-{cert_id}.pem",
+                               params["ServerCertificate"].strip() + "\n" + params["PrivateKey"].strip() + "\n")
+            self.state["server_certificates"][cert_id] = record
+            self.save()
+        return self._public_cert(record)
+
+    def action_UploadCACertificate(self, params: dict, account) -> dict:
+        region = self._region(params)
+        pem = params.get("CACertificate")
+        if not pem:
+            raise missing("CACertificate")
+        name = params.get("CACertificateName")
+        if name:
+            _check_name(name, "CACertificateName")
+        facts = pki.check_ca_certificate(pem)
+        now = time.time()
+        cert_id = f"{secrets.token_hex(6)[:11]}-{region}"
+        record = {
+            "owner": account.account_id, "RegionId": region,
+            "CACertificateId": cert_id, "CACertificateName": name or "",
+            "Fingerprint": facts.fingerprint, "CommonName": facts.common_name,
+            "CreateTime": _now_iso(now), "CreateTimeStamp": int(now * 1000),
+            "ExpireTime": facts.not_after_iso, "ExpireTimeStamp": facts.not_after_ms,
+            "ResourceGroupId": params.get("ResourceGroupId") or "rg-default",
+        }
+        with self.lock:
+            write_private_file(self.tls_dir / f"ca-{cert_id}.pem", pem.strip() + "\n")
+            self.state["ca_certificates"][cert_id] = record
+            self.save()
+        return self._public_cert(record)
+
+    @staticmethod
+    def _public_cert(record: dict) -> dict:
+        return {k: v for k, v in record.items() if k != "owner"}
+
+    def _describe_certs(self, params, account, collection, id_field, outer, inner, region_required):
+        region = self._region(params, required=region_required)
+        wanted = params.get(id_field)
+        with self.lock:
+            items = [self._public_cert(c) | {"Tags": {"Tag": []}}
+                     for c in self.state[collection].values()
+                     if c["owner"] == account.account_id and c["RegionId"] == region
+                     and (not wanted or c[id_field] == wanted)]
+        items.sort(key=lambda c: c["CreateTimeStamp"])
+        return {outer: {inner: items}}
+
+    def action_DescribeServerCertificates(self, params: dict, account) -> dict:
+        return self._describe_certs(params, account, "server_certificates", "ServerCertificateId",
+                                    "ServerCertificates", "ServerCertificate", region_required=False)
+
+    def action_DescribeCACertificates(self, params: dict, account) -> dict:
+        return self._describe_certs(params, account, "ca_certificates", "CACertificateId",
+                                    "CACertificates", "CACertificate", region_required=True)
+
+    def _delete_cert(self, params, account, collection, id_field, file_prefix, region_required):
+        cert_id = _require(params, id_field)
+        region = self._region(params, required=region_required)
+        with self.lock:
+            if self._owned(collection, cert_id, account, region) is None:
+                raise ApiError(f"{id_field}.NotFound",
+                               f"The specified {id_field} does not exist: {cert_id} (region {region}).")
+            users = self._certificate_in_use(id_field, cert_id)
+            if users:
+                raise ApiError("CertificateAndPrivateKeyIsRefered",
+                               "The specified certificate is bound to listeners. You cannot delete it. "
+                               f"(listeners: {', '.join(users)})")
+            del self.state[collection][cert_id]
+            (self.tls_dir / f"{file_prefix}-{cert_id}.pem").unlink(missing_ok=True)
+            self.save()
+        return {}
+
+    def action_DeleteServerCertificate(self, params: dict, account) -> dict:
+        return self._delete_cert(params, account, "server_certificates", "ServerCertificateId", "server", False)
+
+    def action_DeleteCACertificate(self, params: dict, account) -> dict:
+        return self._delete_cert(params, account, "ca_certificates", "CACertificateId", "ca", True)
+
+    def _rename_cert(self, params, account, collection, id_field, name_field, extra_chars):
+        region = self._region(params)
+        cert_id = _require(params, id_field)
+        name = _check_name(_require(params, name_field), name_field, extra_chars)
+        with self.lock:
+            record = self._owned(collection, cert_id, account, region)
+            if record is None:
+                raise ApiError(f"{id_field}.NotFound",
+                               f"The specified {id_field} does not exist: {cert_id} (region {region}).")
+            record[name_field] = name
+            self.save()
+        return {}
+
+    def action_SetServerCertificateName(self, params: dict, account) -> dict:
+        return self._rename_cert(params, account, "server_certificates", "ServerCertificateId",
+                                 "ServerCertificateName", "/*")
+
+    def action_SetCACertificateName(self, params: dict, account) -> dict:
+        return self._rename_cert(params, account, "ca_certificates", "CACertificateId", "CACertificateName", "")
+
+    # -- load balancers ---------------------------------------------------------------------
+    def action_CreateLoadBalancer(self, params: dict, account) -> dict:
+        region = self._region(params)
+        name = params.get("LoadBalancerName") or "auto_named_slb"
+        if not 1 <= len(name) <= 80:
+            raise invalid("The specified parameter LoadBalancerName is not valid: 1-80 characters.")
+        address_type = _parse_enum(params, "AddressType", ("internet", "intranet"))
+        ip_version = _parse_enum(params, "AddressIPVersion", ("ipv4",)) or "ipv4"
+        internet_charge = _parse_enum(params, "InternetChargeType", ("paybytraffic", "paybybandwidth")) \
+            or "paybytraffic"
+        bandwidth = _parse_int(params, "Bandwidth", 1, 5120)
+        if internet_charge == "paybybandwidth" and bandwidth is None:
+            raise missing("Bandwidth")
+        spec = _parse_enum(params, "LoadBalancerSpec", LOAD_BALANCER_SPECS)
+        charge = _parse_enum(params, "InstanceChargeType", ("PayBySpec", "PayByCLCU"))
+        if charge is None:
+            charge = "PayBySpec" if spec else "PayByCLCU"
+        if charge == "PayBySpec" and not spec:
+            raise invalid("The specified parameter LoadBalancerSpec must be specified when InstanceChargeType "
+                          "is PayBySpec: shared-performance instances are no longer sold.")
+        delete_protection = _parse_enum(params, "DeleteProtection", ON_OFF) or "off"
+        modification = _parse_enum(params, "ModificationProtectionStatus",
+                                   ("NonProtection", "ConsoleProtection")) or "NonProtection"
+        vswitch, vpc = params.get("VSwitchId") or "", params.get("VpcId") or ""
+        network = "vpc" if vswitch else "classic"
+        address_type = address_type or ("intranet" if vswitch else "internet")
+        token = params.get("ClientToken")
+        with self.lock:
+            token_key = f"{account.account_id}:{region}:{token}" if token else None
+            if token_key and token_key in self.state["client_tokens"]:
+                existing = self.state["load_balancers"].get(self.state["client_tokens"][token_key])
+                if existing is not None:
+                    return self._create_lb_response(existing)
+            address = params.get("Address")
+            if address:
+                try:
+                    in_loopback = ipaddress.ip_address(address) in ipaddress.ip_network("127.0.0.0/8")
+                except ValueError:
+                    in_loopback = False
+                if not in_loopback:
+                    raise invalid(f"The specified parameter Address is not valid: {address!r} (the emulator "
+                                  "serves load balancers on loopback addresses, 127.0.0.0/8).")
+                if any(lb["Address"] == address for lb in self.state["load_balancers"].values()):
+                    raise ApiError("InvalidAddress.AlreadyUsed")
+            else:
+                address = self._allocate_address()
+            now = time.time()
+            zone_letter = "b"
+            lb_id = "lb-" + _random(_LOWER_ALNUM, 23)
+            lb = {
+                "owner": account.account_id, "RegionId": region, "RegionIdAlias": region,
+                "LoadBalancerId": lb_id, "LoadBalancerName": name, "LoadBalancerStatus": "active",
+                "Address": address, "AddressType": address_type, "AddressIPVersion": ip_version,
+                "NetworkType": network, "VpcId": vpc, "VSwitchId": vswitch,
+                "InternetChargeType": internet_charge, "InternetChargeTypeAlias": internet_charge,
+                "Bandwidth": bandwidth if bandwidth is not None else 5120,
+                "InstanceChargeType": charge, "LoadBalancerSpec": spec or "",
+                "MasterZoneId": params.get("MasterZoneId") or f"{region}-{zone_letter}",
+                "SlaveZoneId": params.get("SlaveZoneId") or f"{region}-d",
+                "DeleteProtection": delete_protection, "ModificationProtectionStatus": modification,
+                "ModificationProtectionReason": params.get("ModificationProtectionReason") or "",
+                "PayType": "PayOnDemand", "ResourceGroupId": params.get("ResourceGroupId") or "rg-default",
+                "CreateTime": _now_iso(now), "CreateTimeStamp": int(now * 1000),
+                "listeners": {}, "backend_servers": [],
+            }
+            self.state["load_balancers"][lb_id] = lb
+            if token_key:
+                self.state["client_tokens"][token_key] = lb_id
+            self.save()
+        return self._create_lb_response(lb)
+
+    @staticmethod
+    def _create_lb_response(lb: dict) -> dict:
+        return {k: lb[k] for k in ("LoadBalancerId", "LoadBalancerName", "Address", "AddressIPVersion",
+                                   "NetworkType", "ResourceGroupId", "VSwitchId", "VpcId")} | {"OrderId": 0}
+
+    def action_DeleteLoadBalancer(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            if lb["DeleteProtection"] == "on":
+                raise ApiError("DeleteProtectionIsOn")
+            ports = [int(p) for p in lb["listeners"]]
+            del self.state["load_balancers"][lb["LoadBalancerId"]]
+            self.save()
+        for port in ports:
+            self._notify(lb["LoadBalancerId"], port)
+        return {}
+
+    _LB_SUMMARY_FIELDS = (
+        "LoadBalancerId", "LoadBalancerName", "LoadBalancerStatus", "Address", "AddressIPVersion", "AddressType",
+        "Bandwidth", "CreateTime", "CreateTimeStamp", "DeleteProtection", "InstanceChargeType",
+        "InternetChargeType", "InternetChargeTypeAlias", "LoadBalancerSpec", "MasterZoneId", "SlaveZoneId",
+        "ModificationProtectionReason", "ModificationProtectionStatus", "NetworkType", "PayType", "RegionId",
+        "RegionIdAlias", "ResourceGroupId", "VSwitchId", "VpcId")
+
+    def action_DescribeLoadBalancers(self, params: dict, account) -> dict:
+        region = self._region(params)
+        page_number = _parse_int(params, "PageNumber", 1) or 1
+        page_size = _parse_int(params, "PageSize", 1, 100) or 10
+
+        def as_set(name):
+            raw = params.get(name)
+            if not raw:
+                return None
+            values = {v.strip() for v in raw.split(",") if v.strip()}
+            if len(values) > 10:
+                raise invalid(f"The specified parameter {name} is not valid: at most 10 values.")
+            return values
+
+        ids, names = as_set("LoadBalancerId"), as_set("LoadBalancerName")
+        exact = {k: params[k] for k in ("Address", "AddressType", "AddressIPVersion", "InternetChargeType",
+                                        "LoadBalancerStatus", "NetworkType", "VpcId", "VSwitchId",
+                                        "MasterZoneId", "SlaveZoneId", "PayType", "ResourceGroupId")
+                 if params.get(k)}
+        server_id = params.get("ServerId")
+        with self.lock:
+            matches = []
+            for lb in self.state["load_balancers"].values():
+                if lb["owner"] != account.account_id or lb["RegionId"] != region:
+                    continue
+                if ids is not None and lb["LoadBalancerId"] not in ids:
+                    continue
+                if names is not None and lb["LoadBalancerName"] not in names:
+                    continue
+                if any(lb.get(k) != v for k, v in exact.items()):
+                    continue
+                if server_id and not any(s["ServerId"] == server_id for s in lb["backend_servers"]):
+                    continue
+                matches.append({k: lb[k] for k in self._LB_SUMMARY_FIELDS} | {"Tags": {"Tag": []}})
+        matches.sort(key=lambda lb: lb["CreateTimeStamp"])
+        start = (page_number - 1) * page_size
+        return {"LoadBalancers": {"LoadBalancer": matches[start:start + page_size]}, "PageNumber": page_number,
+                "PageSize": page_size, "TotalCount": len(matches)}
+
+    def action_DescribeLoadBalancerAttribute(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            ports = sorted(int(p) for p in lb["listeners"])
+            body = {k: lb[k] for k in self._LB_SUMMARY_FIELDS}
+            body.update({
+                "BackendServers": {"BackendServer": [self._server_view(s) for s in lb["backend_servers"]]},
+                "ListenerPorts": {"ListenerPort": ports},
+                "ListenerPortsAndProtocol": {"ListenerPortAndProtocol": [
+                    {"ListenerPort": p, "ListenerProtocol": "https",
+                     "Description": lb["listeners"][str(p)].get("Description", "")} for p in ports]},
+                "ListenerPortsAndProtocal": {"ListenerPortAndProtocal": [
+                    {"ListenerPort": p, "ListenerProtocal": "https"} for p in ports]},
+                "Tags": {"Tag": []}, "EndTime": "2999-09-08T16:00:00Z", "EndTimeStamp": 32493801600000,
+                "AutoReleaseTime": 0, "RenewalStatus": "", "RenewalDuration": 0, "RenewalCycUnit": "",
+            })
+        return body
+
+    # -- listeners --------------------------------------------------------------------------
+    def _listener_field(self, name: str, raw: str, account, region: str):
+        _default, kind, extra = LISTENER_FIELDS[name]
+        params = {name: raw}
+        if kind == "int":
+            return _parse_int(params, name, *extra)
+        if kind == "bandwidth":
+            value = _parse_int(params, name)
+            if value != -1 and not 1 <= value <= 5120:
+                raise invalid("The specified Bandwidth is invalid: use -1 (unlimited) or 1-5120.")
+            return value
+        if kind == "enum":
+            return _parse_enum(params, name, extra)
+        if kind == "len":
+            if not extra[0] <= len(raw) <= extra[1]:
+                raise invalid(f"The specified parameter {name} is not valid: {extra[0]}-{extra[1]} characters.")
+            return raw
+        if kind == "uri":
+            if not (1 <= len(raw) <= 80 and raw.startswith("/")) or any(c.isspace() for c in raw):
+                raise invalid("The specified parameter HealthCheckURI is not valid: 1-80 characters starting "
+                              "with '/'.")
+            return raw
+        if kind == "domain":
+            if raw != "$_ip" and not (1 <= len(raw) <= 80 and all(c.isalnum() or c in ".-" for c in raw)):
+                raise invalid("The specified parameter HealthCheckDomain is not valid: $_ip or a domain of "
+                              "1-80 characters.")
+            return raw
+        if kind == "codes":
+            codes = raw.split(",")
+            if not codes or any(c not in HTTP_CODE_CLASSES for c in codes):
+                raise invalid("The specified parameter HealthCheckHttpCode is not valid: a comma-separated list "
+                              f"of {', '.join(HTTP_CODE_CLASSES)}.")
+            return raw
+        return raw
+
+    def _apply_listener_params(self, listener: dict, params: dict, account, region: str) -> dict:
+        changes = {}
+        for name in LISTENER_FIELDS:
+            if name not in params:
+                continue
+            raw = params[name]
+            if raw == "" and name not in ("CACertificateId", "Description", "AclId"):
+                continue  # the SDK sends empty strings for unset optional fields on some paths
+            changes[name] = self._listener_field(name, raw, account, region) if raw != "" else ""
+        merged = dict(listener) | changes
+        if "ServerCertificateId" in changes:
+            if not changes["ServerCertificateId"]:
+                raise invalid("The specified parameter ServerCertificateId is empty.")
+            if self._owned("server_certificates", changes["ServerCertificateId"], account, region) is None:
+                raise ApiError("ServerCertificateId.NotFound",
+                               f"The specified ServerCertificateId does not exist: {changes['ServerCertificateId']}"
+                               f" (region {region}; certificates are regional).")
+        if changes.get("CACertificateId"):
+            if self._owned("ca_certificates", changes["CACertificateId"], account, region) is None:
+                raise ApiError("CACertificateId.NotFound",
+                               f"The specified CACertificateId does not exist: {changes['CACertificateId']}"
+                               f" (region {region}; certificates are regional).")
+        if merged.get("StickySession") == "on":
+            if merged.get("StickySessionType") not in ("insert", "server"):
+                raise missing("StickySessionType")
+            if merged["StickySessionType"] == "insert" and not merged.get("CookieTimeout"):
+                raise missing("CookieTimeout")
+            if merged["StickySessionType"] == "server" and not merged.get("Cookie"):
+                raise missing("Cookie")
+        if merged.get("AclStatus") == "on":
+            raise invalid("The specified parameter AclStatus is not valid: access control lists are not "
+                          "emulated (use AclStatus=off).")
+        return changes
+
+    def action_CreateLoadBalancerHTTPSListener(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            region = lb["RegionId"]
+            port = _parse_int(params, "ListenerPort", 1, 65535, required=True)
+            _require(params, "Bandwidth")
+            _require(params, "HealthCheck")
+            if params.get("VServerGroupId"):
+                raise invalid("The specified parameter VServerGroupId is not supported by the emulator: "
+                              "use the default server group (BackendServerPort).")
+            _require(params, "BackendServerPort")
+            if not params.get("ServerCertificateId"):
+                raise invalid("The specified parameter ServerCertificateId is empty.")
+            if str(port) in lb["listeners"]:
+                raise ApiError("ListenerAlreadyExists")
+            listener = {name: default for name, (default, _k, _e) in LISTENER_FIELDS.items()
+                        if default is not None}
+            listener.update(self._apply_listener_params(listener, params, account, region))
+            listener.update({"ListenerPort": port, "ListenerProtocol": "https", "Status": "stopped",
+                             "LoadBalancerId": lb["LoadBalancerId"], "CreateTimeStamp": int(time.time() * 1000)})
+            lb["listeners"][str(port)] = listener
+            self.save()
+        return {}
+
+    def _listener_view(self, lb: dict, listener: dict) -> dict:
+        view = {name: listener.get(name, "" if default is None else default)
+                for name, (default, _k, _e) in LISTENER_FIELDS.items()}
+        for numeric in ("CookieTimeout", "HealthCheckConnectPort"):
+            if view[numeric] == "":
+                view[numeric] = 0
+        view.update({
+            "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": listener["ListenerPort"],
+            "Status": listener["Status"], "VServerGroupId": "", "SecurityStatus": "off",
+            "AclIds": {"AclId": []}, "DomainExtensions": {"DomainExtension": []}, "Rules": {"Rule": []},
+            "Tags": {"Tag": []},
+            "XForwardedFor_ClientCertSubjectDN": "off", "XForwardedFor_ClientCertIssuerDN": "off",
+            "XForwardedFor_ClientCertFingerprint": "off", "XForwardedFor_ClientCertClientVerify": "off",
+        })
+        return view
+
+    def action_DescribeLoadBalancerHTTPSListenerAttribute(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            listener = self._listener(lb, params, not_found="InvalidParameter")
+            return self._listener_view(lb, listener)
+
+    def action_SetLoadBalancerHTTPSListenerAttribute(self, params: dict, account) -> dict:
+        dry_run = params.get("DryRun") in ("True", "true")
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            listener = self._listener(lb, params, not_found="InvalidParameter")
+            if params.get("VServerGroupId") or params.get("VServerGroup") == "on":
+                raise invalid("The specified parameter VServerGroupId is not supported by the emulator: "
+                              "use the default server group.")
+            changes = self._apply_listener_params(listener, params, account, lb["RegionId"])
+            if dry_run:
+                raise ApiError("DryRunOperation", "Request validation has been passed with DryRun flag set.",
+                               status=400)
+            listener.update(changes)
+            self.save()
+        self._notify(lb["LoadBalancerId"], listener["ListenerPort"])
+        return {}
+
+    def action_StartLoadBalancerListener(self, params: dict, account) -> dict:
+        return self._set_listener_status(params, account, "stopped", "running")
+
+    def action_StopLoadBalancerListener(self, params: dict, account) -> dict:
+        return self._set_listener_status(params, account, "running", "stopped")
+
+    def _set_listener_status(self, params, account, from_status, to_status):
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            listener = self._listener(lb, params)
+            if listener["Status"] != from_status:
+                raise ApiError("OperationFailed.ListenerStatusNotSupport",
+                               "The status of the listener does not support this operation. Please try again "
+                               f"later. (listener {listener['ListenerPort']} is {listener['Status']})")
+            listener["Status"] = to_status
+            self.save()
+        try:
+            self._notify(lb["LoadBalancerId"], listener["ListenerPort"])
+        except ApiError:
+            with self.lock:
+                listener["Status"] = from_status
+                self.save()
+            raise
+        return {}
+
+    def action_DeleteLoadBalancerListener(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            listener = self._listener(lb, params)
+            del lb["listeners"][str(listener["ListenerPort"])]
+            self.save()
+        self._notify(lb["LoadBalancerId"], listener["ListenerPort"])
+        return {}
+
+    def action_DescribeLoadBalancerListeners(self, params: dict, account) -> dict:
+        region = self._region(params, required=False)
+        lb_ids = [v for k, v in sorted(params.items()) if k.startswith("LoadBalancerId.") and v]
+        if params.get("LoadBalancerId"):
+            lb_ids.append(params["LoadBalancerId"])
+        if len(lb_ids) > 10:
+            raise invalid("The specified parameter LoadBalancerId is not valid: at most 10 values.")
+        protocol = _parse_enum(params, "ListenerProtocol", ("tcp", "udp", "http", "https"))
+        port = _parse_int(params, "ListenerPort", 1, 65535)
+        max_results = _parse_int(params, "MaxResults", 1, 100) or 20
+        try:
+            start = int(params.get("NextToken") or 0)
+        except ValueError:
+            raise invalid("The specified parameter NextToken is not valid.") from None
+        description = params.get("Description")
+        with self.lock:
+            items = []
+            for lb in sorted(self.state["load_balancers"].values(), key=lambda x: x["CreateTimeStamp"]):
+                if lb["owner"] != account.account_id or lb["RegionId"] != region:
+                    continue
+                if lb_ids and lb["LoadBalancerId"] not in lb_ids:
+                    continue
+                for listener in sorted(lb["listeners"].values(), key=lambda x: x["ListenerPort"]):
+                    if protocol and protocol != "https":
+                        continue
+                    if port and listener["ListenerPort"] != port:
+                        continue
+                    if description and listener.get("Description") != description:
+                        continue
+                    view = self._listener_view(lb, listener)
+                    items.append({
+                        "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": listener["ListenerPort"],
+                        "ListenerProtocol": "https", "BackendServerPort": view["BackendServerPort"],
+                        "Bandwidth": view["Bandwidth"], "Status": view["Status"], "Scheduler": view["Scheduler"],
+                        "VServerGroupId": "", "Description": view["Description"], "AclId": view["AclId"],
+                        "AclIds": [], "AclStatus": view["AclStatus"], "AclType": view["AclType"], "Tags": [],
+                        "HTTPSListenerConfig": {k: view[k] for k in HTTPS_CONFIG_FIELDS} | {
+                            "HealthCheckHttpVersion": "http1.1", "HealthCheckType": "http",
+                            "XForwardedFor_ClientCertSubjectDN": "off", "XForwardedFor_ClientCertIssuerDN": "off",
+                            "XForwardedFor_ClientCertFingerprint": "off",
+                            "XForwardedFor_ClientCertClientVerify": "off"},
+                    })
+        page = items[start:start + max_results]
+        body = {"Listeners": page, "MaxResults": max_results, "TotalCount": len(items)}
+        if start + max_results < len(items):
+            body["NextToken"] = str(start + max_results)
+        else:
+            body["NextToken"] = ""
+        return body
+
+    # -- backend servers --------------------------------------------------------------------
+    def action_AddBackendServers(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            servers = parse_backend_servers(params.get("BackendServers"))
+            attached = {s["ServerId"] for s in lb["backend_servers"]}
+            for server in servers:
+                self._ecs_running(server["ServerId"])
+                if server["ServerId"] in attached:
+                    raise invalid(f"The specified backend server {server['ServerId']} is already attached to "
+                                  "the load balancer; use SetBackendServers to change its weight.")
+            lb["backend_servers"].extend(servers)
+            self.save()
+            body = self._servers_response(lb, weight_as_str=True)
+        self._notify_all_listeners(lb)
+        return body
+
+    def action_RemoveBackendServers(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            servers = parse_backend_servers(params.get("BackendServers"))
+            removed = {s["ServerId"] for s in servers}
+            lb["backend_servers"] = [s for s in lb["backend_servers"] if s["ServerId"] not in removed]
+            self.save()
+            body = self._servers_response(lb, weight_as_str=False)
+        self._notify_all_listeners(lb)
+        return body
+
+    def action_SetBackendServers(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            servers = parse_backend_servers(params.get("BackendServers"))
+            by_id = {s["ServerId"]: s for s in lb["backend_servers"]}
+            for server in servers:
+                if server["ServerId"] not in by_id:
+                    raise ApiError("InvalidServerId.NotFound", "The specified server is not found: "
+                                   f"{server['ServerId']} is not attached to the load balancer (SetBackendServers "
+                                   "only changes weights; use AddBackendServers to attach).", status=400)
+            for server in servers:
+                by_id[server["ServerId"]]["Weight"] = server["Weight"]
+                if server["Description"]:
+                    by_id[server["ServerId"]]["Description"] = server["Description"]
+            self.save()
+            body = self._servers_response(lb, weight_as_str=True)
+        self._notify_all_listeners(lb)
+        return body
+
+    def _servers_response(self, lb: dict, weight_as_str: bool) -> dict:
+        return {"LoadBalancerId": lb["LoadBalancerId"], "BackendServers": {"BackendServer": [
+            {k: v for k, v in self._server_view(s, weight_as_str).items() if k != "ServerIp"}
+            for s in lb["backend_servers"]]}}
+
+    def _notify_all_listeners(self, lb: dict) -> None:
+        for port in list(lb["listeners"]):
+            self._notify(lb["LoadBalancerId"], int(port))
+
+    def action_DescribeHealthStatus(self, params: dict, account) -> dict:
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            port = _parse_int(params, "ListenerPort", 1, 65535)
+            protocol = _parse_enum(params, "ListenerProtocol", ("tcp", "udp", "http", "https"))
+            listeners = [lst for lst in lb["listeners"].values()
+                         if (port is None or lst["ListenerPort"] == port) and protocol in (None, "https")]
+            if port is not None and not listeners:
+                raise ApiError("ListenerNotFound")
+            entries = []
+            for listener in sorted(listeners, key=lambda x: x["ListenerPort"]):
+                statuses = {}
+                if listener["Status"] == "running" and listener.get("HealthCheck") == "on" and self.health_source:
+                    statuses = self.health_source(lb["LoadBalancerId"], listener["ListenerPort"])
+                for server in lb["backend_servers"]:
+                    instance = self.ecs.get(server["ServerId"])
+                    entries.append({
+                        "ListenerPort": listener["ListenerPort"], "Port": listener["BackendServerPort"],
+                        "Protocol": "https", "ServerId": server["ServerId"],
+                        "ServerIp": instance.host if instance else "",
+                        "ServerHealthStatus": statuses.get(server["ServerId"], "unavailable"),
+                    })
+        return {"BackendServers": {"BackendServer": entries}}
+
+    # -- the data plane's view ----------------------------------------------------------------
+    def listener_runtime(self, lb_id: str, port: int) -> dict | None:
+        """Everything the data plane needs to serve a listener, or None if it must not run."""
+        with self.lock:
+            lb = self.state["load_balancers"].get(lb_id)
+            listener = lb["listeners"].get(str(port)) if lb else None
+            if listener is None or listener["Status"] != "running":
+                return None
+            servers = []
+            for server in lb["backend_servers"]:
+                instance = self.ecs.get(server["ServerId"])
+                if instance is not None:
+                    servers.append({"ServerId": server["ServerId"], "Weight": server["Weight"],
+                                    "host": instance.host, "port": instance.port,
+                                    "running": instance.status == "Running"})
+            ca_id = listener.get("CACertificateId") or ""
+            return {
+                "LoadBalancerId": lb_id, "Address": lb["Address"], "listener": dict(listener),
+                "server_pem_path": str(self.tls_dir / f"server-{listener['ServerCertificateId']}.pem"),
+                "ca_pem_path": str(self.tls_dir / f"ca-{ca_id}.pem") if ca_id else "",
+                "servers": servers,
+            }

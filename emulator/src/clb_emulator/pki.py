@@ -1,0 +1,108 @@
+"""PEM checks the real service applies to uploaded certificates and keys."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timezone
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from .errors import ApiError, invalid
+
+_CERT_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+?-----END CERTIFICATE-----")
+RSA_KEY_SIZES = (1024, 2048, 4096)
+EC_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+
+
+@dataclass
+class CertificateFacts:
+    fingerprint: str  # SHA-1 of the DER, lower-case hex with colons, as the service reports it
+    common_name: str
+    subject_alternative_names: list
+    not_before_ms: int
+    not_after_ms: int
+    not_after_iso: str
+
+
+def _certificate_blocks(pem: str) -> list[str]:
+    return _CERT_BLOCK.findall(pem or "")
+
+
+def _facts(cert: x509.Certificate) -> CertificateFacts:
+    der = cert.public_bytes(serialization.Encoding.DER)
+    digest = hashes.Hash(hashes.SHA1())
+    digest.update(der)
+    fingerprint = ":".join(f"{b:02x}" for b in digest.finalize())
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    common_name = str(names[0].value) if names else ""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans = [str(v) for v in san.get_values_for_type(x509.DNSName)]
+        sans += [str(v) for v in san.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        sans = []
+    not_after = cert.not_valid_after_utc.astimezone(timezone.utc)
+    not_before = cert.not_valid_before_utc.astimezone(timezone.utc)
+    return CertificateFacts(fingerprint, common_name, sans, int(not_before.timestamp() * 1000),
+                            int(not_after.timestamp() * 1000), not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def parse_certificate_chain(pem: str, parameter: str) -> tuple[list[x509.Certificate], CertificateFacts]:
+    blocks = _certificate_blocks(pem)
+    if not blocks:
+        raise invalid(f"The specified parameter {parameter} format is error.")
+    try:
+        certs = [x509.load_pem_x509_certificate(block.encode()) for block in blocks]
+    except ValueError:
+        raise invalid(f"The specified parameter {parameter} format is error.") from None
+    return certs, _facts(certs[0])
+
+
+def check_private_key(key_pem: str):
+    """The key as the service accepts it: PKCS#1 RSA or SEC1 EC, unencrypted."""
+    text = (key_pem or "").strip()
+    if "ENCRYPTED" in text:
+        raise ApiError("PrivateKeyEncryption")
+    if text.startswith("-----BEGIN RSA PRIVATE KEY-----"):
+        expected = rsa.RSAPrivateKey
+    elif text.startswith("-----BEGIN EC PRIVATE KEY-----"):
+        expected = ec.EllipticCurvePrivateKey
+    else:
+        # PKCS#8 ("BEGIN PRIVATE KEY") is refused: the service wants the traditional format.
+        raise invalid("The specified parameter key format is error.")
+    try:
+        key = serialization.load_pem_private_key(text.encode(), password=None)
+    except (ValueError, TypeError):
+        raise invalid("The specified parameter key format is error.") from None
+    if not isinstance(key, expected):
+        raise invalid("The specified parameter key format is error.")
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size not in RSA_KEY_SIZES:
+        raise invalid(f"The specified parameter key format is error: RSA keys must be 1024, 2048 or 4096 "
+                      f"bits, not {key.key_size}.")
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name not in EC_CURVES:
+        raise invalid("The specified parameter key format is error: ECDSA keys must use P-256, P-384 or P-521.")
+    return key
+
+
+def check_server_certificate(cert_pem: str, key_pem: str) -> CertificateFacts:
+    if not (cert_pem or "").strip() or not (key_pem or "").strip():
+        raise invalid("The specified parameter ServerCertificate or Key is empty.")
+    if re.search(r"-----END CERTIFICATE-----\s*\n\s*\n\s*-----BEGIN", cert_pem):
+        raise invalid("The specified parameter ServerCertificate format is error.")
+    certs, facts = parse_certificate_chain(cert_pem, "ServerCertificate")
+    key = check_private_key(key_pem)
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if (certs[0].public_key().public_bytes(serialization.Encoding.DER, public)
+            != key.public_key().public_bytes(serialization.Encoding.DER, public)):
+        raise ApiError("CertificateNotMatchPrivateKey")
+    return facts
+
+
+def check_ca_certificate(cert_pem: str) -> CertificateFacts:
+    if not (cert_pem or "").strip():
+        raise invalid("The specified parameter CACertificate is empty.")
+    _certs, facts = parse_certificate_chain(cert_pem, "CACertificate")
+    return facts
