@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  access_key_id:
+    description:
+      - Alibaba Cloud AccessKey ID.
+      - If not set, the environment variable E(ALIBABA_CLOUD_ACCESS_KEY_ID), then E(ALICLOUD_ACCESS_KEY) is used.
+      - If no key pair is given at all, the SDK's default credential chain is used
+        (C(alibabacloud_credentials) - credentials profile files, OIDC role, ECS RAM role).
+    type: str
+  access_key_secret:
+    description:
+      - Alibaba Cloud AccessKey secret. Never shown in output, diffs or errors.
+      - If not set, the environment variable E(ALIBABA_CLOUD_ACCESS_KEY_SECRET), then E(ALICLOUD_SECRET_KEY) is used.
+    type: str
+  security_token:
+    description:
+      - STS security token that goes with a temporary O(access_key_id) / O(access_key_secret).
+      - If not set, the environment variable E(ALIBABA_CLOUD_SECURITY_TOKEN), then E(ALICLOUD_SECURITY_TOKEN) is used.
+    type: str
+  region:
+    description:
+      - Region ID of the load balancer and its certificates, for example V(cn-hangzhou).
+      - If not set, the environment variable E(ALIBABA_CLOUD_REGION_ID), then E(ALICLOUD_REGION) is used.
+        One of them is required.
+      - Certificates are regional; a certificate uploaded to another region is not visible here.
+    type: str
+  endpoint:
+    description:
+      - Override the SLB API endpoint the SDK would pick for O(region).
+      - V(host), V(host:port) or a URL (V(https://host:port)). V(http://) is only accepted for
+        loopback and local hosts (V(localhost), V(127.0.0.0/8), V(::1), V(*.local)), for example a local emulator.
+      - The SDK sends every request through E(HTTP_PROXY)/E(HTTPS_PROXY) when they are set and ignores
+        E(NO_PROXY); unset the proxy variables to reach a local endpoint.
+    type: str
+  connect_timeout:
+    description: Seconds to wait for a connection to the API endpoint.
+    type: float
+    default: 5.0
+  read_timeout:
+    description: Seconds to wait for an API response.
+    type: float
+    default: 30.0
+  retry_max_attempts:
+    description:
+      - How many times one API call is tried in total when the service answers with a transient error
+        (C(Throttling*), C(ServiceUnavailable), C(SystemBusy), C(OperationBusy), C(ServiceIsConfiguring),
+        C(BackendServer.configuring), C(InternalError)) or the connection fails.
+      - Waits grow exponentially with random jitter; a C(x-acs-retry-after) header from the service is honoured.
+      - Client errors (bad parameters, missing resources, wrong credentials) are never retried.
+    type: int
+    default: 8
+  retry_max_seconds:
+    description: Upper bound, in seconds, on the time one API call may spend retrying.
+    type: float
+    default: 120.0
+requirements:
+  - alibabacloud-slb20140515 >= 3.3
+  - alibabacloud-credentials
+notes:
+  - "All modules of this collection that talk to SLB are in the action group C(mtls.clb.alicloud), so
+    the connection options can be set once with C(module_defaults) for C(group/mtls.clb.alicloud)."
+  - API errors are reported with the action, the error code, the service's message and the request id.
+"""

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Default server group membership: set difference by server_id, applied in batches of <= 20."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
+    LoadBalancerNotFound,
+    describe_load_balancer,
+)
+
+MAX_SERVERS_PER_CALL = 20
+
+
+def batches(items, size=MAX_SERVERS_PER_CALL):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def live_members(attributes):
+    """{server_id: {server_id, weight, type, description}} of the default server group."""
+    members = {}
+    for server in (attributes.get("BackendServers") or {}).get("BackendServer") or []:
+        members[server.get("ServerId")] = {
+            "server_id": server.get("ServerId"),
+            "weight": int(server.get("Weight") if server.get("Weight") not in (None, "") else 100),
+            "type": server.get("Type") or "ecs",
+            "description": server.get("Description") or "",
+            "server_ip": server.get("ServerIp") or None,
+        }
+    return members
+
+
+def plan_membership(desired, live, purge, state="present"):
+    """(to_add, to_update, to_remove): lists of server dicts, in the order given."""
+    to_add, to_update, to_remove = [], [], []
+    wanted_ids = set()
+    for server in desired:
+        wanted_ids.add(server["server_id"])
+        current = live.get(server["server_id"])
+        if state == "absent":
+            if current is not None:
+                to_remove.append(current)
+            continue
+        if current is None:
+            to_add.append(server)
+            continue
+        if current["weight"] != server["weight"] or (
+                server.get("description") is not None and current["description"] != server["description"]):
+            to_update.append(server)
+    if purge and state == "present":
+        to_remove.extend(server for server_id, server in sorted(live.items()) if server_id not in wanted_ids)
+    return to_add, to_update, to_remove
+
+
+def wire_servers(servers, with_weight=True):
+    entries = []
+    for server in servers:
+        entry = {"ServerId": server["server_id"], "Type": server.get("type") or "ecs"}
+        if with_weight:
+            entry["Weight"] = str(server["weight"])
+        if server.get("description"):
+            entry["Description"] = server["description"]
+        if server.get("server_ip"):
+            entry["ServerIp"] = server["server_ip"]
+        entries.append(entry)
+    return json.dumps(entries, separators=(",", ":"))
+
+
+class BackendServerGroup:
+    def __init__(self, slb, load_balancer_id):
+        self.slb = slb
+        self.load_balancer_id = load_balancer_id
+
+    def members(self):
+        return live_members(describe_load_balancer(self.slb, self.load_balancer_id))
+
+    def apply(self, to_add, to_update, to_remove):
+        for action, servers in (("RemoveBackendServers", to_remove), ("AddBackendServers", to_add),
+                                ("SetBackendServers", to_update)):
+            for batch in batches(list(servers)):
+                self.slb.call(action, {"LoadBalancerId": self.load_balancer_id,
+                                       "BackendServers": wire_servers(batch)})
+
+
+__all__ = ["AlicloudApiError", "BackendServerGroup", "LoadBalancerNotFound", "plan_membership", "batches"]

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Local checks of certificate and key material before anything is sent to SLB.
+
+SLB accepts only PEM, a chain with the leaf first, and an unencrypted "traditional" private key
+(`BEGIN RSA PRIVATE KEY` / `BEGIN EC PRIVATE KEY`). Everything here runs without the network so
+that bad input fails before any API call. Error texts never contain key material.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+import traceback
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtensionOID, NameOID
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
+PEM_CERTIFICATE = re.compile(
+    r"-----BEGIN CERTIFICATE-----\s*.+?-----END CERTIFICATE-----", re.S)
+
+
+class CertificateMaterialError(ValueError):
+    """Bad certificate or key input; the message names the option and says how to fix it."""
+
+
+def _utc_now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _not_after(cert):
+    value = getattr(cert, "not_valid_after_utc", None)
+    if value is None:  # cryptography < 42
+        value = cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def _not_before(cert):
+    value = getattr(cert, "not_valid_before_utc", None)
+    if value is None:
+        value = cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+def load_certificate_chain(pem_text, option):
+    """Parse every PEM certificate in `pem_text`; the first one is the leaf."""
+    if not pem_text or not pem_text.strip():
+        raise CertificateMaterialError("{0} is empty: give a PEM certificate "
+                                       "('-----BEGIN CERTIFICATE-----')".format(option))
+    blocks = PEM_CERTIFICATE.findall(pem_text)
+    if not blocks:
+        raise CertificateMaterialError(
+            "{0} holds no PEM certificate: SLB accepts only PEM ('-----BEGIN CERTIFICATE-----'); "
+            "convert DER with 'openssl x509 -inform der -in cert.der -out cert.pem'".format(option))
+    chain = []
+    for number, block in enumerate(blocks, start=1):
+        try:
+            chain.append(x509.load_pem_x509_certificate(block.encode("ascii")))
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise CertificateMaterialError("{0}: certificate #{1} is not valid PEM ({2})".format(
+                option, number, exc))
+    return chain
+
+
+def check_chain_order(chain, option):
+    """SLB wants the leaf first, then each issuer in turn."""
+    for position in range(len(chain) - 1):
+        if chain[position].issuer != chain[position + 1].subject:
+            raise CertificateMaterialError(
+                "{0}: certificate #{1} ({2}) was not issued by certificate #{3} ({4}); put the "
+                "server (leaf) certificate first, then its intermediates in issuing order".format(
+                    option, position + 1, chain[position].subject.rfc4514_string(),
+                    position + 2, chain[position + 1].subject.rfc4514_string()))
+
+
+def check_not_expired(cert, option, now=None):
+    now = now or _utc_now()
+    not_after = _not_after(cert)
+    if not_after <= now:
+        raise CertificateMaterialError(
+            "{0}: the certificate ({1}) expired on {2}; renew it before uploading".format(
+                option, cert.subject.rfc4514_string(), not_after.strftime("%Y-%m-%dT%H:%M:%SZ")))
+
+
+def load_private_key(pem_text, passphrase, option, passphrase_option="private_key_passphrase"):
+    """Load a PEM private key, decrypting it with `passphrase` when it is encrypted."""
+    if not pem_text or "-----BEGIN" not in pem_text:
+        raise CertificateMaterialError("{0} holds no PEM private key ('-----BEGIN ... PRIVATE "
+                                       "KEY-----')".format(option))
+    password = passphrase.encode("utf-8") if passphrase else None
+    try:
+        key = serialization.load_pem_private_key(pem_text.encode("ascii", "replace"), password=password)
+    except TypeError:
+        if password is None:
+            raise CertificateMaterialError(
+                "{0} is encrypted: set {1} so it can be decrypted locally (SLB only accepts an "
+                "unencrypted key; it is converted before upload)".format(option, passphrase_option))
+        raise CertificateMaterialError("{0} is not encrypted but {1} was given; remove {1}".format(
+            option, passphrase_option))
+    except ValueError:
+        if password is not None:
+            raise CertificateMaterialError("{0} could not be decrypted: {1} is wrong, or the key "
+                                           "is damaged".format(option, passphrase_option))
+        raise CertificateMaterialError("{0} is not a readable PEM private key".format(option))
+    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+        raise CertificateMaterialError("{0}: SLB accepts only RSA and ECDSA keys, not {1}".format(
+            option, type(key).__name__))
+    return key
+
+
+def _public_bytes(public_key):
+    return public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def check_key_matches(key, cert, option, key_option):
+    if _public_bytes(key.public_key()) != _public_bytes(cert.public_key()):
+        raise CertificateMaterialError(
+            "{0} does not match the first certificate in {1} ({2}); give the key that belongs to "
+            "the server certificate".format(key_option, option, cert.subject.rfc4514_string()))
+
+
+def traditional_pem(key):
+    """The key as SLB requires it: unencrypted PKCS#1 (RSA) / SEC1 (EC) PEM."""
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption()).decode("ascii")
+
+
+def certificate_pem(chain):
+    """The chain re-serialized: canonical PEM, no blank lines, leaf first."""
+    return "".join(cert.public_bytes(serialization.Encoding.PEM).decode("ascii") for cert in chain)
+
+
+def sha1_fingerprint(cert):
+    """SHA-1 of the DER certificate as lower-case colon hex, the form SLB reports."""
+    digest = cert.fingerprint(hashes.SHA1())  # nosec - SLB's identifier, not a security use
+    return ":".join("{0:02x}".format(byte) for byte in bytearray(digest))
+
+
+def normalize_fingerprint(fingerprint):
+    """Fingerprints compare case-insensitively and with or without colons."""
+    if not fingerprint:
+        return ""
+    return re.sub(r"[^0-9a-f]", "", fingerprint.lower())
+
+
+def certificate_summary(cert):
+    """Non-secret facts about a certificate for results and diffs."""
+    common_names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    try:
+        san_ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        sans = [str(name.value) for name in san_ext.value]
+    except x509.ExtensionNotFound:
+        sans = []
+    return {
+        "fingerprint": sha1_fingerprint(cert),
+        "common_name": common_names[0].value if common_names else None,
+        "subject_alternative_names": sans,
+        "not_before": _not_before(cert).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expire_time": _not_after(cert).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+class ServerCertificateMaterial:
+    """A validated server certificate chain and its key, ready for UploadServerCertificate."""
+
+    def __init__(self, chain, key):
+        self.chain = chain
+        self.key = key
+
+    @property
+    def leaf(self):
+        return self.chain[0]
+
+    @property
+    def fingerprint(self):
+        return sha1_fingerprint(self.leaf)
+
+    def upload_params(self):
+        return {"ServerCertificate": certificate_pem(self.chain), "PrivateKey": traditional_pem(self.key)}
+
+    def summary(self):
+        return certificate_summary(self.leaf)
+
+
+def validate_server_certificate(certificate_pem_text, private_key_pem_text, passphrase,
+                                certificate_option="certificate", key_option="private_key", now=None):
+    chain = load_certificate_chain(certificate_pem_text, certificate_option)
+    check_chain_order(chain, certificate_option)
+    check_not_expired(chain[0], certificate_option, now=now)
+    key = load_private_key(private_key_pem_text, passphrase, key_option)
+    check_key_matches(key, chain[0], certificate_option, key_option)
+    return ServerCertificateMaterial(chain, key)
+
+
+class CaCertificateMaterial:
+    def __init__(self, chain):
+        self.chain = chain
+
+    @property
+    def leaf(self):
+        return self.chain[0]
+
+    @property
+    def fingerprint(self):
+        return sha1_fingerprint(self.leaf)
+
+    def upload_params(self):
+        return {"CACertificate": certificate_pem(self.chain)}
+
+    def summary(self):
+        return certificate_summary(self.leaf)
+
+
+def validate_ca_certificate(certificate_pem_text, certificate_option="certificate", now=None):
+    chain = load_certificate_chain(certificate_pem_text, certificate_option)
+    for cert in chain:
+        check_not_expired(cert, certificate_option, now=now)
+    try:
+        constraints = chain[0].extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value
+        is_ca = constraints.ca
+    except x509.ExtensionNotFound:
+        # Old self-signed roots (e.g. `openssl x509 -req -signkey`) carry no extensions at all.
+        is_ca = chain[0].issuer == chain[0].subject
+    if not is_ca:
+        raise CertificateMaterialError(
+            "{0}: {1} is not a CA certificate (basicConstraints CA:FALSE); give the CA that signs "
+            "the client certificates".format(certificate_option, chain[0].subject.rfc4514_string()))
+    return CaCertificateMaterial(chain)

@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What server_certificate and ca_certificate do: validate locally, look up, decide, apply.
+
+normalize (read + validate material) -> look up by fingerprint -> decide (upload / rename /
+delete / nothing) -> stop here in check mode -> apply -> re-read -> return.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import (
+    CertificateMaterialError,
+    normalize_fingerprint,
+    validate_ca_certificate,
+    validate_server_certificate,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates import (
+    CA_CERTIFICATE,
+    SERVER_CERTIFICATE,
+    CertificateInUseError,
+    CertificateStore,
+    certificate_facts,
+    pick_best_match,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+
+NAME_RULE = "1-80 characters: letters, digits, '.', '_' and '-', starting with a letter"
+
+
+def read_text_option(module, content_option, path_option):
+    """The value of `content_option`, or the text of the file named by `path_option`."""
+    params = module.params
+    if params.get(content_option):
+        return params[content_option]
+    path = params.get(path_option)
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="{0}: cannot read {1!r}: {2}".format(path_option, path, exc.strerror or exc))
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        module.fail_json(msg="{0}: {1!r} is not a PEM text file (DER or another binary format?); "
+                             "convert it to PEM first".format(path_option, path))
+
+
+def _check_name(module, name):
+    import re
+    if name is not None and not re.match(r"^[A-Za-z][A-Za-z0-9._-]{0,79}$", name):
+        module.fail_json(msg="name {0!r} is not allowed by SLB: {1}".format(name, NAME_RULE))
+
+
+def _diff_view(kind, item):
+    if not item:
+        return {}
+    return {"id": item.get(kind.id_field), "name": item.get(kind.name_field),
+            "fingerprint": (item.get("Fingerprint") or "").lower(),
+            "expire_time": item.get("ExpireTime")}
+
+
+class CertificateModuleRunner:
+    def __init__(self, module, kind, id_result_key):
+        self.module = module
+        self.kind = kind
+        self.id_result_key = id_result_key
+        self.params = module.params
+
+    def load_material(self):
+        if self.kind is SERVER_CERTIFICATE:
+            certificate = read_text_option(self.module, "certificate", "certificate_path")
+            key = read_text_option(self.module, "private_key", "private_key_path")
+            if certificate is None or key is None:
+                self.module.fail_json(
+                    msg="state=present needs the certificate (certificate or certificate_path) and its "
+                        "key (private_key or private_key_path), or ali_cloud_certificate_id")
+            option = "certificate_path" if self.params.get("certificate_path") else "certificate"
+            key_option = "private_key_path" if self.params.get("private_key_path") else "private_key"
+            return validate_server_certificate(certificate, key, self.params.get("private_key_passphrase"),
+                                               certificate_option=option, key_option=key_option)
+        certificate = read_text_option(self.module, "certificate", "certificate_path")
+        if certificate is None:
+            self.module.fail_json(msg="state=present needs certificate or certificate_path")
+        option = "certificate_path" if self.params.get("certificate_path") else "certificate"
+        return validate_ca_certificate(certificate, certificate_option=option)
+
+    def run(self):
+        _check_name(self.module, self.params.get("name"))
+        try:
+            if self.params["state"] == "present":
+                result = self.ensure_present()
+            else:
+                result = self.ensure_absent()
+        except CertificateMaterialError as error:
+            self.module.fail_json(msg=str(error))
+        except CertificateInUseError as error:
+            self.module.fail_json(msg=str(error), in_use_by=[{"load_balancer_id": lb, "listener_port": port}
+                                                             for lb, port in error.listeners],
+                                  **error.api_error.as_result())
+        except AlicloudApiError as error:
+            self.module.fail_api_error(error)
+        self.module.exit_json(**result)
+
+    def _result(self, changed, item, before, summary=None):
+        facts = certificate_facts(self.kind, item) if item else {}
+        if summary:
+            for key, value in summary.items():
+                facts.setdefault(key, value)
+                if facts.get(key) in (None, "", []):
+                    facts[key] = value
+        result = {
+            "changed": changed,
+            self.id_result_key: facts.get("id"),
+            "fingerprint": facts.get("fingerprint"),
+            "name": facts.get("name"),
+            "common_name": facts.get("common_name"),
+            "expire_time": facts.get("expire_time"),
+            "certificate_info": facts,
+            "diff": {"before": before, "after": _diff_view(self.kind, item)},
+        }
+        if self.kind is SERVER_CERTIFICATE:
+            result["subject_alternative_names"] = facts.get("subject_alternative_names") or []
+        return result
+
+    def ensure_present(self):
+        name = self.params.get("name")
+        ali_cloud_id = self.params.get("ali_cloud_certificate_id") if self.kind is SERVER_CERTIFICATE else None
+        material = None if ali_cloud_id else self.load_material()
+        # Everything above is local; the first API call happens only after input is known good.
+        store = CertificateStore(self.module.slb, self.kind)
+        if material is not None:
+            matches = store.find(fingerprint=material.fingerprint)
+        else:
+            matches = store.find(ali_cloud_certificate_id=ali_cloud_id)
+        existing = pick_best_match(self.kind, matches, name)
+        summary = material.summary() if material is not None else None
+        before = _diff_view(self.kind, existing)
+
+        if existing is not None:
+            certificate_id = existing.get(self.kind.id_field)
+            if name is None or existing.get(self.kind.name_field) == name:
+                return self._result(False, existing, before, summary)
+            if not self.module.check_mode:
+                store.rename(certificate_id, name)
+                refreshed = store.find(certificate_id=certificate_id)
+                existing = refreshed[0] if refreshed else dict(existing, **{self.kind.name_field: name})
+            else:
+                existing = dict(existing, **{self.kind.name_field: name})
+            return self._result(True, existing, before, summary)
+
+        if self.module.check_mode:
+            planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None}
+            return self._result(True, planned, before, summary)
+        if material is not None:
+            uploaded = store.upload(name, material.upload_params())
+        else:
+            extra = {"AliCloudCertificateId": ali_cloud_id,
+                     "AliCloudCertificateName": self.params.get("ali_cloud_certificate_name"),
+                     "AliCloudCertificateRegionId": self.params.get("ali_cloud_certificate_region_id")}
+            uploaded = store.upload(name, {}, extra)
+        certificate_id = uploaded.get(self.kind.id_field)
+        refreshed = store.find(certificate_id=certificate_id) if certificate_id else []
+        item = refreshed[0] if refreshed else uploaded
+        return self._result(True, item, before, summary)
+
+    def ensure_absent(self):
+        certificate_id = self.params.get(self.id_result_key)
+        name = self.params.get("name")
+        fingerprint = self.params.get("fingerprint")
+        has_material = bool(self.params.get("certificate") or self.params.get("certificate_path"))
+        if has_material and not fingerprint:
+            certificate = read_text_option(self.module, "certificate", "certificate_path")
+            option = "certificate_path" if self.params.get("certificate_path") else "certificate"
+            from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import (
+                load_certificate_chain, sha1_fingerprint)
+            fingerprint = sha1_fingerprint(load_certificate_chain(certificate, option)[0])
+        if fingerprint and len(normalize_fingerprint(fingerprint)) != 40:
+            self.module.fail_json(msg="fingerprint {0!r} is not a SHA-1 fingerprint (40 hex digits, "
+                                      "colons optional)".format(fingerprint))
+        if not (certificate_id or name or fingerprint):
+            self.module.fail_json(msg="state=absent needs {0}, name, fingerprint or the certificate to "
+                                      "identify what to delete".format(self.id_result_key))
+        store = CertificateStore(self.module.slb, self.kind)
+        matches = store.find(certificate_id=certificate_id, name=name, fingerprint=fingerprint)
+        before = [_diff_view(self.kind, item) for item in matches]
+        if not matches:
+            return {"changed": False, self.id_result_key: certificate_id, "deleted": [],
+                    "diff": {"before": {}, "after": {}}}
+        deleted = [item.get(self.kind.id_field) for item in matches]
+        if not self.module.check_mode:
+            for item_id in deleted:
+                store.delete(item_id)
+        return {"changed": True, self.id_result_key: deleted[0] if len(deleted) == 1 else certificate_id,
+                "deleted": deleted, "diff": {"before": before[0] if len(before) == 1 else {"certificates": before},
+                                             "after": {}}}
+
+
+def run_server_certificate(module):
+    CertificateModuleRunner(module, SERVER_CERTIFICATE, "server_certificate_id").run()
+
+
+def run_ca_certificate(module):
+    CertificateModuleRunner(module, CA_CERTIFICATE, "ca_certificate_id").run()

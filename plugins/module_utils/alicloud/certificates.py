@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Server and CA certificates held by SLB: find by fingerprint / name / ID, upload, rename, delete.
+
+Uploads are not idempotent on the service side (every upload makes a new ID), so a certificate
+is first looked up by its SHA-1 fingerprint in the region and uploaded only when missing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import normalize_fingerprint
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
+
+IN_USE_CODE = "CertificateAndPrivateKeyIsRefered"
+
+
+class CertificateKind:
+    """The wire names that differ between server and CA certificates."""
+
+    def __init__(self, label, describe_action, list_key, item_key, id_field, name_field, upload_action,
+                 delete_action, rename_action, listener_field):
+        self.label = label
+        self.describe_action = describe_action
+        self.list_key = list_key
+        self.item_key = item_key
+        self.id_field = id_field
+        self.name_field = name_field
+        self.upload_action = upload_action
+        self.delete_action = delete_action
+        self.rename_action = rename_action
+        self.listener_field = listener_field
+
+
+SERVER_CERTIFICATE = CertificateKind(
+    "server certificate", "DescribeServerCertificates", "ServerCertificates", "ServerCertificate",
+    "ServerCertificateId", "ServerCertificateName", "UploadServerCertificate", "DeleteServerCertificate",
+    "SetServerCertificateName", "ServerCertificateId")
+
+CA_CERTIFICATE = CertificateKind(
+    "CA certificate", "DescribeCACertificates", "CACertificates", "CACertificate",
+    "CACertificateId", "CACertificateName", "UploadCACertificate", "DeleteCACertificate",
+    "SetCACertificateName", "CACertificateId")
+
+
+class CertificateInUseError(Exception):
+    def __init__(self, kind, certificate_id, listeners, api_error):
+        self.kind = kind
+        self.certificate_id = certificate_id
+        self.listeners = listeners
+        self.api_error = api_error
+        where = ", ".join("{0}:{1}".format(lb, port) for lb, port in listeners) or "a listener"
+        super(CertificateInUseError, self).__init__(
+            "{0} {1} is in use by {2} ({3}); point those HTTPS listeners at another certificate "
+            "(or delete them) before deleting it".format(kind.label, certificate_id, where, api_error.code))
+
+
+class CertificateStore:
+    """One kind of certificate in one region."""
+
+    def __init__(self, slb, kind):
+        self.slb = slb
+        self.kind = kind
+
+    def list_all(self, certificate_id=None):
+        params = {self.kind.id_field: certificate_id} if certificate_id else None
+        try:
+            body = self.slb.call(self.kind.describe_action, params)
+        except AlicloudApiError as error:
+            if certificate_id and error.not_found:
+                return []
+            raise
+        items = (body.get(self.kind.list_key) or {}).get(self.kind.item_key) or []
+        if certificate_id:
+            # A filter the service ignores would otherwise return unrelated certificates.
+            items = [item for item in items if item.get(self.kind.id_field) == certificate_id]
+        return items
+
+    def find(self, certificate_id=None, name=None, fingerprint=None, ali_cloud_certificate_id=None):
+        """Certificates matching every given criterion (ID, name, fingerprint)."""
+        wanted_fp = normalize_fingerprint(fingerprint) if fingerprint else None
+        matches = []
+        for item in self.list_all(certificate_id):
+            if name is not None and item.get(self.kind.name_field) != name:
+                continue
+            if wanted_fp and normalize_fingerprint(item.get("Fingerprint")) != wanted_fp:
+                continue
+            if ali_cloud_certificate_id is not None and \
+                    str(item.get("AliCloudCertificateId") or "") != str(ali_cloud_certificate_id):
+                continue
+            matches.append(item)
+        return matches
+
+    def upload(self, name, upload_params, extra_params=None):
+        params = dict(upload_params)
+        if name:
+            params[self.kind.name_field] = name
+        params.update(extra_params or {})
+        return self.slb.call(self.kind.upload_action, params)
+
+    def rename(self, certificate_id, name):
+        self.slb.call(self.kind.rename_action, {self.kind.id_field: certificate_id, self.kind.name_field: name})
+
+    def delete(self, certificate_id):
+        try:
+            self.slb.call(self.kind.delete_action, {self.kind.id_field: certificate_id})
+        except AlicloudApiError as error:
+            if error.not_found:
+                return
+            if error.code == IN_USE_CODE:
+                raise CertificateInUseError(self.kind, certificate_id, self.listeners_using(certificate_id), error)
+            raise
+
+    def listeners_using(self, certificate_id):
+        """(load balancer, port) pairs of HTTPS listeners that reference the certificate; best effort."""
+        found = []
+        try:
+            token = None
+            while True:
+                body = self.slb.call("DescribeLoadBalancerListeners",
+                                     {"ListenerProtocol": "https", "MaxResults": 100, "NextToken": token})
+                for listener in body.get("Listeners") or []:
+                    config = listener.get("HTTPSListenerConfig") or {}
+                    if config.get(self.kind.listener_field) == certificate_id:
+                        found.append((listener.get("LoadBalancerId"), listener.get("ListenerPort")))
+                token = body.get("NextToken")
+                if not token:
+                    break
+        except AlicloudApiError:
+            pass
+        return found
+
+
+def certificate_facts(kind, item):
+    """A certificate as modules return it: snake_case keys plus `id` and `name`."""
+    facts = snake_dict(item)
+    facts["id"] = item.get(kind.id_field)
+    facts["name"] = item.get(kind.name_field)
+    facts["fingerprint"] = (item.get("Fingerprint") or "").lower() or None
+    sans = item.get("SubjectAlternativeNames")
+    if isinstance(sans, dict):
+        facts["subject_alternative_names"] = sans.get("SubjectAlternativeName") or []
+    return facts
+
+
+def pick_best_match(kind, matches, name):
+    """Among certificates with the same fingerprint prefer the one already carrying `name`."""
+    for item in matches:
+        if name is not None and item.get(kind.name_field) == name:
+            return item
+    return matches[0] if matches else None

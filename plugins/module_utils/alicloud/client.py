@@ -1,0 +1,255 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one SLB client factory and module base shared by every mtls.clb cloud module.
+
+`AlicloudModule` adds the shared options (doc fragment `mtls.clb.alicloud`), builds the SDK
+client in exactly one place (`build_sdk_client`), runs every API call through one retry policy
+(`SlbApi.call`), and reports failures through one error path (`fail_api_error`).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+import re
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import (
+    AlicloudApiError,
+    from_sdk_exception,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+
+try:
+    from alibabacloud_slb20140515 import models as slb_models
+    from alibabacloud_slb20140515.client import Client as SlbSdkClient
+    from darabonba.runtime import RuntimeOptions
+    try:
+        from alibabacloud_tea_openapi.utils_models import Config as OpenApiConfig
+    except ImportError:  # alibabacloud-tea-openapi < 0.4
+        from alibabacloud_tea_openapi.models import Config as OpenApiConfig
+    HAS_SLB_SDK = True
+    SLB_SDK_IMPORT_ERROR = None
+except ImportError:
+    HAS_SLB_SDK = False
+    SLB_SDK_IMPORT_ERROR = traceback.format_exc()
+
+
+ACCESS_KEY_ID_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY")
+ACCESS_KEY_SECRET_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY")
+SECURITY_TOKEN_ENV = ("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")
+REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
+
+REGION_PATTERN = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
+LOCAL_HOST_SUFFIXES = (".localhost", ".local")
+
+
+def alicloud_argument_spec():
+    """The options every cloud module accepts (documented in doc fragment mtls.clb.alicloud)."""
+    return dict(
+        access_key_id=dict(type="str", no_log=False, fallback=(env_fallback, list(ACCESS_KEY_ID_ENV))),
+        access_key_secret=dict(type="str", no_log=True, fallback=(env_fallback, list(ACCESS_KEY_SECRET_ENV))),
+        security_token=dict(type="str", no_log=True, fallback=(env_fallback, list(SECURITY_TOKEN_ENV))),
+        region=dict(type="str", fallback=(env_fallback, list(REGION_ENV))),
+        endpoint=dict(type="str"),
+        connect_timeout=dict(type="float", default=5.0),
+        read_timeout=dict(type="float", default=30.0),
+        retry_max_attempts=dict(type="int", default=8),
+        retry_max_seconds=dict(type="float", default=120.0),
+    )
+
+
+class EndpointError(ValueError):
+    pass
+
+
+def _is_local_host(host):
+    if host == "localhost" or host.endswith(LOCAL_HOST_SUFFIXES):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_endpoint(endpoint):
+    """Split the `endpoint` option into (host[:port], protocol) as the SDK wants them.
+
+    The SDK signs the Host header with `Config.endpoint` verbatim, so a scheme must never reach
+    it; plain HTTP is accepted only where no credential can leave the machine.
+    """
+    text = endpoint.strip()
+    protocol = "https"
+    if "://" in text:
+        scheme, text = text.split("://", 1)
+        protocol = scheme.lower()
+        if protocol not in ("http", "https"):
+            raise EndpointError("endpoint {0!r}: the scheme must be http or https".format(endpoint))
+    hostport = text.rstrip("/")
+    if not hostport or "/" in hostport or "?" in hostport or "@" in hostport:
+        raise EndpointError("endpoint {0!r}: give host, host:port or a URL without a path, e.g. "
+                            "slb.eu-central-1.aliyuncs.com or http://127.0.0.1:8080".format(endpoint))
+    host = hostport
+    port_match = re.match(r"^(\[[^\]]+\]|[^:]+)(?::(\d+))?$", hostport)
+    if not port_match:
+        raise EndpointError("endpoint {0!r}: cannot read host and port".format(endpoint))
+    host = port_match.group(1)
+    port = port_match.group(2)
+    if port is not None and not 0 < int(port) < 65536:
+        raise EndpointError("endpoint {0!r}: port must be 1-65535".format(endpoint))
+    if protocol == "http" and not _is_local_host(host):
+        raise EndpointError("endpoint {0!r}: plain http is only allowed for loopback/local hosts "
+                            "(localhost, 127.0.0.0/8, ::1, *.local); use https:// or host:port "
+                            "for {1}".format(endpoint, host))
+    return hostport, protocol
+
+
+def build_sdk_client(params):
+    """Build the SLB SDK client from validated module params. The only place a Client is made."""
+    region = params.get("region")
+    config = OpenApiConfig(
+        region_id=region,
+        connect_timeout=int(params.get("connect_timeout", 5.0) * 1000),
+        read_timeout=int(params.get("read_timeout", 30.0) * 1000),
+    )
+    if params.get("access_key_id"):
+        config.access_key_id = params["access_key_id"]
+        config.access_key_secret = params["access_key_secret"]
+        if params.get("security_token"):
+            config.security_token = params["security_token"]
+    else:
+        # No keys given anywhere: the SDK's default chain (env, OIDC, profile files, ECS RAM role).
+        from alibabacloud_credentials.client import Client as CredentialClient
+        config.credential = CredentialClient()
+    if params.get("endpoint"):
+        config.endpoint, config.protocol = parse_endpoint(params["endpoint"])
+    return SlbSdkClient(config)
+
+
+def _sdk_method_index(sdk_client):
+    index = {}
+    for name in dir(sdk_client):
+        if name.endswith("_with_options") and not name.endswith("_async"):
+            index[name[:-len("_with_options")].replace("_", "")] = name
+    return index
+
+
+class SlbApi:
+    """Calls SLB actions by their wire names with wire-named parameters, with retries.
+
+    Every call gets `RegionId` (the SDK never adds it) and returns the response body as a dict
+    keyed by wire names. Failures raise AlicloudApiError.
+    """
+
+    def __init__(self, sdk_client, region, retry_policy=None, on_retry=None):
+        self._client = sdk_client
+        self.region = region
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._methods = _sdk_method_index(sdk_client)
+        self._on_retry = on_retry
+        self.actions_called = []
+
+    def call(self, action, params=None):
+        request_params = {"RegionId": self.region}
+        request_params.update({k: v for k, v in (params or {}).items() if v is not None})
+        method_name = self._methods.get(action.lower())
+        if method_name is None:
+            raise AlicloudApiError(action, "UnknownAction", "the installed SDK has no action " + action)
+        request = getattr(slb_models, action + "Request")().from_map(request_params)
+        method = getattr(self._client, method_name)
+
+        def attempt():
+            self.actions_called.append(action)
+            try:
+                response = method(request, RuntimeOptions())
+            except Exception as exc:  # noqa: BLE001 - every SDK failure is translated
+                raise from_sdk_exception(action, exc)
+            return response.body.to_map() if response.body is not None else {}
+
+        def report_retry(attempt_number, delay, error):
+            if self._on_retry is not None:
+                self._on_retry("{0}: {1} (attempt {2}), retrying in {3:.1f}s".format(
+                    action, error.code, attempt_number, delay))
+
+        return self._retry_policy.run(attempt, on_retry=report_retry)
+
+
+class AlicloudModule:
+    """AnsibleModule plus the shared cloud options, the SLB client and one error path."""
+
+    def __init__(self, argument_spec, **kwargs):
+        full_spec = alicloud_argument_spec()
+        full_spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=full_spec, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self._slb = None
+        if not HAS_SLB_SDK:
+            self.module.fail_json(msg=missing_required_lib("alibabacloud-slb20140515"),
+                                  exception=SLB_SDK_IMPORT_ERROR)
+
+    def validate_connection_options(self):
+        """Fail (before any API call) on a missing region, half a key pair or a bad endpoint."""
+        params = self.params
+        region = params.get("region")
+        if not region:
+            self.fail_json(msg="region is required: set the region option or the "
+                               "ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION environment variable "
+                               "(the region of the load balancer, e.g. cn-hangzhou)")
+        if not REGION_PATTERN.match(region):
+            self.fail_json(msg="region {0!r} is not a region id; use the id form, e.g. cn-hangzhou "
+                               "or eu-central-1".format(region))
+        if bool(params.get("access_key_id")) != bool(params.get("access_key_secret")):
+            missing = "access_key_secret" if params.get("access_key_id") else "access_key_id"
+            self.fail_json(msg="{0} is missing: access_key_id and access_key_secret go together "
+                               "(or set neither to use the default credential chain)".format(missing))
+        if params.get("security_token") and not params.get("access_key_id"):
+            self.fail_json(msg="security_token needs the STS access_key_id and access_key_secret "
+                               "that came with it")
+        for name in ("connect_timeout", "read_timeout", "retry_max_seconds"):
+            if params.get(name) is not None and params[name] <= 0:
+                self.fail_json(msg="{0} must be greater than 0".format(name))
+        if params.get("retry_max_attempts") is not None and params["retry_max_attempts"] < 1:
+            self.fail_json(msg="retry_max_attempts must be at least 1")
+        if params.get("endpoint"):
+            try:
+                parse_endpoint(params["endpoint"])
+            except EndpointError as exc:
+                self.fail_json(msg=str(exc))
+
+    @property
+    def slb(self):
+        if self._slb is None:
+            self.validate_connection_options()
+            try:
+                sdk_client = build_sdk_client(self.params)
+            except Exception as exc:  # noqa: BLE001 - credential chain / config errors
+                self.fail_json(msg="could not set up the SLB client: {0}: {1}".format(
+                    type(exc).__name__, exc))
+            policy = RetryPolicy(max_attempts=self.params["retry_max_attempts"],
+                                 max_seconds=self.params["retry_max_seconds"])
+            self._slb = SlbApi(sdk_client, self.params["region"], policy, on_retry=self.module.warn
+                               if self.module._verbosity >= 3 else None)
+        return self._slb
+
+    def fail_api_error(self, error, msg=None, **result):
+        """The single failure path for API errors: action, code, message, request id; no secrets."""
+        text = error.describe()
+        if msg:
+            text = "{0}: {1}".format(msg, text)
+        result.update(error.as_result())
+        self.module.fail_json(msg=text, **result)
+
+    def fail_json(self, **kwargs):
+        self.module.fail_json(**kwargs)
+
+    def exit_json(self, **kwargs):
+        self.module.exit_json(**kwargs)
+
+    def warn(self, message):
+        self.module.warn(message)

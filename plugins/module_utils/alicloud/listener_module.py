@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What https_listener does: normalize -> compare -> decide -> (check mode: stop) -> apply -> re-read."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import (
+    FIELDS_BY_OPTION,
+    CREATE_DEFAULTS,
+    HttpsListenerApi,
+    ListenerConflict,
+    ListenerWaitTimeout,
+    create_params,
+    desired_settings,
+    differing_fields,
+    live_settings,
+    update_params,
+    validate_desired,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import LoadBalancerNotFound
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
+
+TARGET_STATUS = {"present": "running", "stopped": "stopped"}
+
+
+def listener_result(listener):
+    """The listener as returned to the user: snake_case keys plus `mutual_authentication`."""
+    if not listener:
+        return {}
+    result = snake_dict(dict((k, v) for k, v in listener.items() if k != "RequestId"))
+    for option, value in live_settings(listener).items():
+        result[option] = value
+    result["status"] = listener.get("Status")
+    result["mutual_authentication"] = bool(listener.get("CACertificateId"))
+    return result
+
+
+def _diff_view(listener_settings, status):
+    if listener_settings is None:
+        return {}
+    view = dict((k, v) for k, v in listener_settings.items() if v is not None)
+    view["status"] = status
+    view["mutual_authentication"] = bool(listener_settings.get("ca_certificate_id"))
+    return view
+
+
+class HttpsListenerRunner:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.api = None
+
+    def run(self):
+        params = self.params
+        desired = desired_settings(params)
+        problem = validate_desired(dict(desired, listener_port=params["listener_port"]))
+        if problem:
+            self.module.fail_json(msg=problem)
+        self.api = HttpsListenerApi(self.module.slb, params["load_balancer_id"], params["listener_port"])
+        try:
+            result = self.converge(desired)
+        except (LoadBalancerNotFound, ListenerConflict, ListenerWaitTimeout) as error:
+            self.module.fail_json(msg=str(error))
+        except AlicloudApiError as error:
+            self.module.fail_api_error(error)
+        self.module.exit_json(**result)
+
+    def converge(self, desired):
+        state = self.params["state"]
+        exists = self.api.check_port()
+        live = self.api.describe() if exists else None
+        before = _diff_view(live_settings(live), live.get("Status")) if live else {}
+        actions = []
+        changes = {}
+
+        if state == "absent":
+            if live is None:
+                return self._result(False, None, actions, changes, before, {})
+            actions.append("delete")
+            if not self.module.check_mode:
+                self.api.delete()
+            return self._result(True, None, actions, changes, before, {})
+
+        target = TARGET_STATUS[state]
+        if live is None:
+            missing = [o for o in ("backend_server_port", "server_certificate_id") if o not in desired]
+            if missing:
+                self.module.fail_json(msg="creating HTTPS listener {0}:{1} needs {2}".format(
+                    self.params["load_balancer_id"], self.params["listener_port"], " and ".join(missing)))
+            actions.append("create")
+            planned = dict(CREATE_DEFAULTS)
+            planned.update(desired)
+            changes = dict((option, (None, FIELDS_BY_OPTION[option].from_wire(FIELDS_BY_OPTION[option].to_wire(value))))
+                           for option, value in planned.items())
+            if target == "running":
+                actions.append("start")
+            after = _diff_view(planned, target)
+            if self.module.check_mode:
+                return self._result(True, None, actions, changes, before, after, planned=after)
+            self.api.create(create_params(desired))
+            self.api.wait_for_status("stopped", self.params["wait_timeout"])
+            if target == "running":
+                self._start_and_wait()
+            return self._result(True, self.api.describe(), actions, changes, before, None)
+
+        changes = differing_fields(desired, live)
+        live_view = live_settings(live)
+        if changes:
+            actions.append("update")
+        status = live.get("Status")
+        if status != target:
+            actions.append("start" if target == "running" else "stop")
+        if not actions:
+            return self._result(False, live, actions, changes, before, before)
+        after_settings = dict(live_view)
+        after_settings.update(dict((option, after) for option, (_unused, after) in changes.items()))
+        after = _diff_view(after_settings, target)
+        if self.module.check_mode:
+            return self._result(True, None, actions, changes, before, after, planned=after)
+        if changes:
+            self.api.update(update_params(changes, desired, live_view))
+        if status != target:
+            if target == "running":
+                self._start_and_wait()
+            else:
+                self.api.stop()
+                self.api.wait_for_status("stopped", self.params["wait_timeout"])
+        return self._result(True, self.api.describe(), actions, changes, before, None)
+
+    def _start_and_wait(self):
+        self.api.start()
+        if self.params["wait"]:
+            self.api.wait_for_status("running", self.params["wait_timeout"])
+
+    def _result(self, changed, listener, actions, changes, before, after, planned=None):
+        listener_facts = listener_result(listener) if listener else (planned or {})
+        if after is None:
+            after = _diff_view(live_settings(listener), listener.get("Status")) if listener else {}
+        return {
+            "changed": changed,
+            "actions": actions,
+            "changes": dict((option, {"before": b, "after": a}) for option, (b, a) in changes.items()),
+            "listener": listener_facts,
+            "diff": {"before": before, "after": after},
+        }

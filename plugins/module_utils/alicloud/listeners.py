@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""HTTPS listeners: option <-> wire field mapping, comparison, and the create/update/start/stop steps.
+
+Mutual authentication has no switch of its own in the API: a listener with a non-empty
+`CACertificateId` requires client certificates signed by that CA (on); an empty one means
+one-way TLS (off). `ca_certificate_id: ""` therefore turns it off.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
+    describe_load_balancer,
+    listener_protocols_by_port,
+)
+
+
+def _on_off(value):
+    return None if value is None else ("on" if value else "off")
+
+
+class Field:
+    """One listener setting: module option name, wire name and how values are normalized."""
+
+    def __init__(self, option, wire, kind="str", group=None):
+        self.option = option
+        self.wire = wire
+        self.kind = kind  # str | int | switch (bool <-> on/off) | codes (list <-> comma string)
+        self.group = group  # "sticky" / "health": compared only while that feature is on
+
+    def to_wire(self, value):
+        if value is None:
+            return None
+        if self.kind == "switch":
+            return _on_off(value)
+        if self.kind == "int":
+            return int(value)
+        if self.kind == "codes":
+            return ",".join(sorted(set(value)))
+        return value
+
+    def normalize_wire(self, value):
+        """A live value in the same shape to_wire produces, so the two compare with ==."""
+        if value is None or value == "":
+            return "" if self.kind == "str" else None
+        if self.kind == "int":
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                return None
+        if self.kind == "switch":
+            return str(value).lower()
+        if self.kind == "codes":
+            return ",".join(sorted(set(part.strip() for part in str(value).split(",") if part.strip())))
+        return value
+
+    def from_wire(self, value):
+        """A live value as the module option would express it (for diffs and returns)."""
+        value = self.normalize_wire(value)
+        if value is None:
+            return None
+        if self.kind == "switch":
+            return value == "on"
+        if self.kind == "codes":
+            return value.split(",") if value else []
+        return value
+
+
+LISTENER_FIELDS = (
+    Field("backend_server_port", "BackendServerPort", "int"),
+    Field("bandwidth", "Bandwidth", "int"),
+    Field("server_certificate_id", "ServerCertificateId"),
+    Field("ca_certificate_id", "CACertificateId"),
+    Field("tls_cipher_policy", "TLSCipherPolicy"),
+    Field("enable_http2", "EnableHttp2", "switch"),
+    Field("scheduler", "Scheduler"),
+    Field("sticky_session", "StickySession", "switch"),
+    Field("sticky_session_type", "StickySessionType", group="sticky"),
+    Field("cookie_timeout", "CookieTimeout", "int", group="sticky"),
+    Field("cookie", "Cookie", group="sticky"),
+    Field("health_check", "HealthCheck", "switch"),
+    Field("health_check_uri", "HealthCheckURI", group="health"),
+    Field("health_check_domain", "HealthCheckDomain", group="health"),
+    Field("health_check_http_code", "HealthCheckHttpCode", "codes", group="health"),
+    Field("health_check_connect_port", "HealthCheckConnectPort", "int", group="health"),
+    Field("health_check_interval", "HealthCheckInterval", "int", group="health"),
+    Field("health_check_timeout", "HealthCheckTimeout", "int", group="health"),
+    Field("health_check_method", "HealthCheckMethod", group="health"),
+    Field("healthy_threshold", "HealthyThreshold", "int", group="health"),
+    Field("unhealthy_threshold", "UnhealthyThreshold", "int", group="health"),
+    Field("gzip", "Gzip", "switch"),
+    Field("idle_timeout", "IdleTimeout", "int"),
+    Field("request_timeout", "RequestTimeout", "int"),
+    Field("x_forwarded_for", "XForwardedFor", "switch"),
+    Field("x_forwarded_for_slb_ip", "XForwardedFor_SLBIP", "switch"),
+    Field("x_forwarded_for_slb_id", "XForwardedFor_SLBID", "switch"),
+    Field("x_forwarded_for_proto", "XForwardedFor_proto", "switch"),
+    Field("x_forwarded_for_slb_port", "XForwardedFor_SLBPORT", "switch"),
+    Field("x_forwarded_for_client_src_port", "XForwardedFor_ClientSrcPort", "switch"),
+    Field("description", "Description"),
+)
+FIELDS_BY_OPTION = dict((field.option, field) for field in LISTENER_FIELDS)
+GROUP_SWITCH = {"sticky": "sticky_session", "health": "health_check"}
+
+# What CreateLoadBalancerHTTPSListener gets for required settings the user left unset.
+CREATE_DEFAULTS = {"health_check": True, "sticky_session": False}
+
+
+class ListenerConflict(Exception):
+    pass
+
+
+class ListenerWaitTimeout(Exception):
+    pass
+
+
+def desired_settings(params):
+    """{option: value} for every listener option the user set (None means "leave as it is")."""
+    return dict((field.option, params.get(field.option)) for field in LISTENER_FIELDS
+                if params.get(field.option) is not None)
+
+
+def live_settings(listener):
+    """A live listener (wire dict) expressed as module options."""
+    return dict((field.option, field.from_wire(listener.get(field.wire))) for field in LISTENER_FIELDS)
+
+
+def _group_active(group, desired, live):
+    switch = GROUP_SWITCH[group]
+    if switch in desired:
+        return bool(desired[switch])
+    return bool(live.get(switch))
+
+
+def differing_fields(desired, listener):
+    """Options whose desired value differs from the live listener: {option: (before, after)}."""
+    live = live_settings(listener)
+    changes = {}
+    for option, value in desired.items():
+        field = FIELDS_BY_OPTION[option]
+        if field.group and not _group_active(field.group, desired, live):
+            continue
+        if field.to_wire(value) != field.normalize_wire(listener.get(field.wire)):
+            changes[option] = (live.get(option), field.from_wire(field.to_wire(value)))
+    return changes
+
+
+def update_params(changes, desired, live):
+    """The wire parameters for SetLoadBalancerHTTPSListenerAttribute: only what differs, plus the
+    companion fields the API needs to accept a sticky-session change."""
+    params = {}
+    for option in changes:
+        field = FIELDS_BY_OPTION[option]
+        params[field.wire] = field.to_wire(desired[option])
+    sticky_touched = any(FIELDS_BY_OPTION[o].group == "sticky" or o == "sticky_session" for o in changes)
+    if sticky_touched and _group_active("sticky", desired, live):
+        merged = dict(live)
+        merged.update(desired)
+        params["StickySession"] = "on"
+        for option in ("sticky_session_type", "cookie_timeout", "cookie"):
+            if merged.get(option) not in (None, ""):
+                if option == "cookie_timeout" and merged.get("sticky_session_type") != "insert":
+                    continue
+                if option == "cookie" and merged.get("sticky_session_type") != "server":
+                    continue
+                params[FIELDS_BY_OPTION[option].wire] = FIELDS_BY_OPTION[option].to_wire(merged[option])
+    return params
+
+
+def create_params(desired):
+    settings = dict(CREATE_DEFAULTS)
+    settings.update(desired)
+    params = {}
+    for option, value in settings.items():
+        field = FIELDS_BY_OPTION[option]
+        if field.group and not settings.get(GROUP_SWITCH[field.group]):
+            continue
+        if value == "":
+            continue
+        params[field.wire] = field.to_wire(value)
+    return params
+
+
+def validate_desired(desired):
+    """Local consistency checks; returns a message naming the options, or None."""
+    if desired.get("sticky_session"):
+        kind = desired.get("sticky_session_type")
+        if kind is None:
+            return "sticky_session=true needs sticky_session_type (insert or server)"
+        if kind == "insert" and desired.get("cookie_timeout") is None:
+            return "sticky_session_type=insert needs cookie_timeout (1-86400 seconds)"
+        if kind == "server" and not desired.get("cookie"):
+            return "sticky_session_type=server needs cookie (the name of the backend's cookie)"
+    uri = desired.get("health_check_uri")
+    if uri is not None and not uri.startswith("/"):
+        return "health_check_uri must start with '/' (got {0!r})".format(uri)
+    bandwidth = desired.get("bandwidth")
+    if bandwidth is not None and bandwidth != -1 and not 1 <= bandwidth <= 5120:
+        return "bandwidth must be -1 (unlimited) or 1-5120 Mbit/s (got {0})".format(bandwidth)
+    for option in ("listener_port", "backend_server_port", "health_check_connect_port"):
+        value = desired.get(option)
+        if value is not None and not 1 <= value <= 65535:
+            return "{0} must be 1-65535 (got {1})".format(option, value)
+    return None
+
+
+class HttpsListenerApi:
+    """The API steps for one HTTPS listener (load balancer + port)."""
+
+    def __init__(self, slb, load_balancer_id, port, sleep=time.sleep, clock=time.monotonic):
+        self.slb = slb
+        self.load_balancer_id = load_balancer_id
+        self.port = port
+        self.sleep = sleep
+        self.clock = clock
+
+    def _ids(self):
+        return {"LoadBalancerId": self.load_balancer_id, "ListenerPort": self.port}
+
+    def check_port(self):
+        """True if an HTTPS listener holds the port; ListenerConflict if another protocol does."""
+        attributes = describe_load_balancer(self.slb, self.load_balancer_id)
+        protocols = listener_protocols_by_port(attributes).get(self.port, [])
+        others = [p for p in protocols if p != "https"]
+        if others and "https" not in protocols:
+            raise ListenerConflict(
+                "port {0} of load balancer {1} is already used by a {2} listener; choose another "
+                "listener_port or delete that listener first".format(
+                    self.port, self.load_balancer_id, "/".join(p.upper() for p in others)))
+        return "https" in protocols
+
+    def describe(self):
+        """The live listener (wire dict) or None."""
+        try:
+            body = self.slb.call("DescribeLoadBalancerHTTPSListenerAttribute", self._ids())
+        except AlicloudApiError as error:
+            if error.not_found:
+                return None
+            raise
+        if not body.get("ListenerPort"):
+            return None
+        return body
+
+    def create(self, params):
+        request = self._ids()
+        request.update(params)
+        self.slb.call("CreateLoadBalancerHTTPSListener", request)
+
+    def update(self, params):
+        request = self._ids()
+        request.update(params)
+        self.slb.call("SetLoadBalancerHTTPSListenerAttribute", request)
+
+    def start(self):
+        request = self._ids()
+        request["ListenerProtocol"] = "https"
+        self.slb.call("StartLoadBalancerListener", request)
+
+    def stop(self):
+        request = self._ids()
+        request["ListenerProtocol"] = "https"
+        self.slb.call("StopLoadBalancerListener", request)
+
+    def delete(self):
+        request = self._ids()
+        request["ListenerProtocol"] = "https"
+        try:
+            self.slb.call("DeleteLoadBalancerListener", request)
+        except AlicloudApiError as error:
+            if not error.not_found:
+                raise
+
+    def wait_for_status(self, wanted, timeout):
+        """Poll until the listener reports `wanted`; returns the listener."""
+        deadline = self.clock() + timeout
+        delay = 0.2
+        while True:
+            listener = self.describe()
+            status = (listener or {}).get("Status")
+            if status == wanted:
+                return listener
+            if self.clock() + delay > deadline:
+                raise ListenerWaitTimeout(
+                    "listener {0}:{1} is still {2!r} after {3}s, not {4!r}; raise wait_timeout or check "
+                    "the load balancer in the console".format(self.load_balancer_id, self.port, status,
+                                                              timeout, wanted))
+            self.sleep(delay)
+            delay = min(2.0, delay * 2)

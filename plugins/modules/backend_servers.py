@@ -1,0 +1,177 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: backend_servers
+short_description: Manage the default server group of a CLB instance
+version_added: 0.1.0
+description:
+  - Adds, re-weights and (with O(purge)) removes backend servers in the default server group of a Classic Load
+    Balancer, step 6 of the mutual TLS procedure ("default server group - add ECS01 and ECS02").
+  - Servers are matched by O(servers[].server_id); only what differs is sent, at most 20 servers per API call
+    (C(AddBackendServers), C(SetBackendServers), C(RemoveBackendServers)).
+author: mtls.clb contributors
+extends_documentation_fragment:
+  - mtls.clb.alicloud
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  load_balancer_id:
+    description: ID of the CLB instance.
+    type: str
+    required: true
+  servers:
+    description: The backend servers to have in (or, with O(state=absent), to take out of) the default server group.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      server_id:
+        description: ECS instance ID (C(i-...)), or ENI/ECI ID for O(servers[].type=eni)/V(eci).
+        type: str
+        required: true
+      weight:
+        description: Weight 0-100; V(0) sends no new traffic to the server.
+        type: int
+        default: 100
+      type:
+        description: Kind of backend.
+        type: str
+        choices: [ecs, eni, eci]
+        default: ecs
+      description:
+        description: Description of the backend server (1-80 characters). Unset leaves it as it is.
+        type: str
+      server_ip:
+        description: IP address of an ENI or ECI backend.
+        type: str
+  purge:
+    description: Remove servers that are in the group but not in O(servers).
+    type: bool
+    default: false
+  state:
+    description: V(present) adds or updates O(servers); V(absent) removes them.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: ECS01 and ECS02 behind the load balancer, nothing else
+  mtls.clb.backend_servers:
+    load_balancer_id: "{{ clb.load_balancer_id }}"
+    servers:
+      - server_id: i-bp1ecs01xxxxxxxxxxxx
+        weight: 100
+      - server_id: i-bp1ecs02xxxxxxxxxxxx
+        weight: 100
+    purge: true
+"""
+
+RETURN = r"""
+backend_servers:
+  description: The default server group after the change, re-read from the API (planned members in check mode).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{server_id: i-bp1ecs01xxxxxxxxxxxx, weight: 100, type: ecs, description: ""}]
+added:
+  description: IDs of servers added.
+  returned: always
+  type: list
+  elements: str
+updated:
+  description: IDs of servers whose weight or description changed.
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: IDs of servers removed.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers import (
+    AlicloudApiError,
+    BackendServerGroup,
+    LoadBalancerNotFound,
+    plan_membership,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
+
+
+def _sorted_members(members):
+    return [members[key] for key in sorted(members)]
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=dict(
+            load_balancer_id=dict(type="str", required=True),
+            servers=dict(type="list", elements="dict", default=[], options=dict(
+                server_id=dict(type="str", required=True),
+                weight=dict(type="int", default=100),
+                type=dict(type="str", choices=["ecs", "eni", "eci"], default="ecs"),
+                description=dict(type="str"),
+                server_ip=dict(type="str"),
+            )),
+            purge=dict(type="bool", default=False),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    servers = module.params["servers"]
+    seen = set()
+    for server in servers:
+        if server["server_id"] in seen:
+            module.fail_json(msg="servers: {0} is listed twice; list each server_id once".format(server["server_id"]))
+        seen.add(server["server_id"])
+        if not 0 <= server["weight"] <= 100:
+            module.fail_json(msg="servers: weight of {0} must be 0-100 (got {1})".format(
+                server["server_id"], server["weight"]))
+    group = BackendServerGroup(module.slb, module.params["load_balancer_id"])
+    try:
+        live = group.members()
+        to_add, to_update, to_remove = plan_membership(servers, live, module.params["purge"], module.params["state"])
+        planned = dict(live)
+        for server in to_remove:
+            planned.pop(server["server_id"], None)
+        for server in to_add + to_update:
+            merged = dict(planned.get(server["server_id"], {}))
+            merged.update(dict((k, v) for k, v in server.items() if v is not None))
+            merged.setdefault("description", "")
+            planned[server["server_id"]] = merged
+        changed = bool(to_add or to_update or to_remove)
+        if changed and not module.check_mode:
+            group.apply(to_add, to_update, to_remove)
+            final = group.members()
+        else:
+            final = planned
+    except LoadBalancerNotFound as error:
+        module.fail_json(msg=str(error))
+    except AlicloudApiError as error:
+        module.fail_api_error(error)
+    module.exit_json(
+        changed=changed,
+        backend_servers=_sorted_members(final),
+        added=[s["server_id"] for s in to_add],
+        updated=[s["server_id"] for s in to_update],
+        removed=[s["server_id"] for s in to_remove],
+        diff={"before": {"backend_servers": _sorted_members(live)},
+              "after": {"backend_servers": _sorted_members(planned)}},
+    )
+
+
+if __name__ == "__main__":
+    main()

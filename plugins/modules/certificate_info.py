@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: certificate_info
+short_description: List the server and CA certificates uploaded to CLB in a region
+version_added: 0.1.0
+description:
+  - Read-only. Lists server certificates (C(DescribeServerCertificates)) and CA certificates
+    (C(DescribeCACertificates)) of the region, optionally filtered by ID, name or fingerprint.
+author: mtls.clb contributors
+extends_documentation_fragment:
+  - mtls.clb.alicloud
+attributes:
+  check_mode:
+    support: full
+    details: Never changes anything.
+  diff_mode:
+    support: none
+options:
+  certificate_type:
+    description: Which certificates to list.
+    type: str
+    choices: [server, ca, all]
+    default: all
+  certificate_id:
+    description: Only the certificate with this ID.
+    type: str
+  name:
+    description: Only certificates with this name.
+    type: str
+  fingerprint:
+    description: Only certificates with this SHA-1 fingerprint (case and colons do not matter).
+    type: str
+"""
+
+EXAMPLES = r"""
+- name: Is the client CA already uploaded?
+  mtls.clb.certificate_info:
+    certificate_type: ca
+    fingerprint: "{{ client_ca_fingerprint }}"
+  register: found
+
+- name: All certificates of the region
+  mtls.clb.certificate_info:
+  register: all_certificates
+"""
+
+RETURN = r"""
+server_certificates:
+  description: Matching server certificates (empty when O(certificate_type=ca)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Server certificate ID.
+      type: str
+    name:
+      description: Name.
+      type: str
+    fingerprint:
+      description: SHA-1 fingerprint, lower case with colons.
+      type: str
+    common_name:
+      description: Subject common name.
+      type: str
+    expire_time:
+      description: Expiry (UTC).
+      type: str
+ca_certificates:
+  description: Matching CA certificates (empty when O(certificate_type=server)).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: CA certificate ID.
+      type: str
+    name:
+      description: Name.
+      type: str
+    fingerprint:
+      description: SHA-1 fingerprint, lower case with colons.
+      type: str
+"""
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates import (
+    CA_CERTIFICATE,
+    SERVER_CERTIFICATE,
+    CertificateStore,
+    certificate_facts,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=dict(
+            certificate_type=dict(type="str", choices=["server", "ca", "all"], default="all"),
+            certificate_id=dict(type="str"),
+            name=dict(type="str"),
+            fingerprint=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    result = {"changed": False, "server_certificates": [], "ca_certificates": []}
+    kinds = []
+    if params["certificate_type"] in ("server", "all"):
+        kinds.append((SERVER_CERTIFICATE, "server_certificates"))
+    if params["certificate_type"] in ("ca", "all"):
+        kinds.append((CA_CERTIFICATE, "ca_certificates"))
+    try:
+        for kind, key in kinds:
+            store = CertificateStore(module.slb, kind)
+            items = store.find(certificate_id=params["certificate_id"], name=params["name"],
+                               fingerprint=params["fingerprint"])
+            result[key] = [certificate_facts(kind, item) for item in items]
+    except AlicloudApiError as error:
+        module.fail_api_error(error)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

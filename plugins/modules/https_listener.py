@@ -1,0 +1,279 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: https_listener
+short_description: Manage an HTTPS listener with mutual authentication on a CLB instance
+version_added: 0.1.0
+description:
+  - Ensures an HTTPS listener on one port of a Classic Load Balancer, step 6 of the mutual TLS procedure.
+  - A new listener is created stopped; with O(state=present) it is started and the module waits until it runs.
+  - An existing listener is compared field by field with the options that are set; only differing
+    fields are sent (C(SetLoadBalancerHTTPSListenerAttribute)). Options left unset are not managed.
+  - B(Mutual authentication) has no switch of its own in the SLB API. It is on when the listener has a
+    CA certificate (O(ca_certificate_id) set to the ID returned by M(mtls.clb.ca_certificate)) and off when
+    the CA certificate ID is empty. Set O(ca_certificate_id=) (empty string) to turn it off.
+  - A port that already has a listener of another protocol (HTTP, TCP, UDP) is an error; the module never
+    replaces it.
+author: mtls.clb contributors
+extends_documentation_fragment:
+  - mtls.clb.alicloud
+attributes:
+  check_mode:
+    support: full
+    details: Reports exactly which fields would change (RV(changes)) and which steps would run (RV(actions)).
+  diff_mode:
+    support: full
+options:
+  load_balancer_id:
+    description: ID of the CLB instance.
+    type: str
+    required: true
+  listener_port:
+    description: Frontend port of the listener (1-65535).
+    type: int
+    required: true
+  backend_server_port:
+    description: Port of the backend servers (default server group). Required to create the listener.
+    type: int
+  bandwidth:
+    description: Peak bandwidth in Mbit/s; V(-1) means unlimited (pay-by-traffic instances).
+    type: int
+    default: -1
+  server_certificate_id:
+    description: ID of the server certificate (M(mtls.clb.server_certificate)). Required to create the listener.
+    type: str
+  ca_certificate_id:
+    description:
+      - ID of the CA certificate that signs client certificates (M(mtls.clb.ca_certificate)).
+      - Set turns mutual authentication on; V("") (empty) turns it off; unset leaves it as it is.
+    type: str
+  tls_cipher_policy:
+    description: TLS security policy (guaranteed-performance instances only).
+    type: str
+    choices: [tls_cipher_policy_1_0, tls_cipher_policy_1_1, tls_cipher_policy_1_2, tls_cipher_policy_1_2_strict,
+              tls_cipher_policy_1_2_strict_with_1_3]
+  enable_http2:
+    description: Whether HTTP/2 is offered to clients.
+    type: bool
+  scheduler:
+    description: Scheduling algorithm; V(wrr) weighted round robin, V(rr) round robin, V(wlc) weighted least connections.
+    type: str
+    choices: [wrr, rr, wlc]
+  sticky_session:
+    description: Whether session persistence is on. New listeners get V(false) when unset.
+    type: bool
+  sticky_session_type:
+    description: How the session cookie is handled; needed when O(sticky_session=true).
+    type: str
+    choices: [insert, server]
+  cookie_timeout:
+    description: Cookie lifetime in seconds (1-86400) for O(sticky_session_type=insert).
+    type: int
+  cookie:
+    description: Name of the backend's cookie for O(sticky_session_type=server).
+    type: str
+  health_check:
+    description: Whether health checks run. New listeners get V(true) when unset.
+    type: bool
+  health_check_uri:
+    description: Path requested by the health check; starts with V(/).
+    type: str
+  health_check_domain:
+    description: Host header of the health check; V($_ip) uses the backend's private IP.
+    type: str
+  health_check_http_code:
+    description: HTTP status classes counted as healthy.
+    type: list
+    elements: str
+    choices: [http_2xx, http_3xx, http_4xx, http_5xx]
+  health_check_connect_port:
+    description: Port probed by the health check (defaults to the backend port on the service side).
+    type: int
+  health_check_interval:
+    description: Seconds between health checks (1-50).
+    type: int
+  health_check_timeout:
+    description: Seconds to wait for a health check response (1-300).
+    type: int
+  health_check_method:
+    description: HTTP method of the health check.
+    type: str
+    choices: [head, get]
+  healthy_threshold:
+    description: Successes in a row before a backend counts as healthy (2-10).
+    type: int
+  unhealthy_threshold:
+    description: Failures in a row before a backend counts as unhealthy (2-10).
+    type: int
+  gzip:
+    description: Whether responses of common text types are compressed.
+    type: bool
+  idle_timeout:
+    description: Idle connection timeout in seconds (1-60).
+    type: int
+  request_timeout:
+    description: Request timeout in seconds (1-180).
+    type: int
+  x_forwarded_for:
+    description: Whether the C(X-Forwarded-For) header carries the client IP.
+    type: bool
+  x_forwarded_for_slb_ip:
+    description: Whether the C(SLB-IP) header carries the load balancer's IP.
+    type: bool
+  x_forwarded_for_slb_id:
+    description: Whether the C(SLB-ID) header carries the load balancer's ID.
+    type: bool
+  x_forwarded_for_proto:
+    description: Whether the C(X-Forwarded-Proto) header carries the listener protocol.
+    type: bool
+  x_forwarded_for_slb_port:
+    description: Whether the C(X-Forwarded-Port) header carries the listener port.
+    type: bool
+  x_forwarded_for_client_src_port:
+    description: Whether the C(X-Forwarded-Client-srcport) header carries the client's source port.
+    type: bool
+  description:
+    description: Name of the listener (1-256 characters).
+    type: str
+  state:
+    description:
+      - V(present) - the listener exists and is running.
+      - V(stopped) - the listener exists and is stopped.
+      - V(absent) - no HTTPS listener on the port.
+    type: str
+    choices: [present, stopped, absent]
+    default: present
+  wait:
+    description: Wait until a started listener reports C(running).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for a listener status change.
+    type: int
+    default: 300
+"""
+
+EXAMPLES = r"""
+- name: HTTPS listener on 443 with mutual authentication
+  mtls.clb.https_listener:
+    load_balancer_id: "{{ clb.load_balancer_id }}"
+    listener_port: 443
+    backend_server_port: 80
+    server_certificate_id: "{{ server_cert.server_certificate_id }}"
+    ca_certificate_id: "{{ client_ca.ca_certificate_id }}"
+    tls_cipher_policy: tls_cipher_policy_1_2
+    health_check: true
+    health_check_uri: /healthz
+    x_forwarded_for_proto: true
+  register: listener
+
+- name: Turn mutual authentication off (one-way TLS)
+  mtls.clb.https_listener:
+    load_balancer_id: "{{ clb.load_balancer_id }}"
+    listener_port: 443
+    ca_certificate_id: ""
+
+- name: Stop the listener
+  mtls.clb.https_listener:
+    load_balancer_id: "{{ clb.load_balancer_id }}"
+    listener_port: 443
+    state: stopped
+"""
+
+RETURN = r"""
+listener:
+  description:
+    - The listener re-read from the API after the change, snake_cased, with every managed option under its option name.
+    - In check mode, the planned settings. Empty when O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    status:
+      description: V(running) or V(stopped).
+      type: str
+      sample: running
+    mutual_authentication:
+      description: Whether a CA certificate is set, i.e. clients must present a certificate.
+      type: bool
+    server_certificate_id:
+      description: The server certificate in use.
+      type: str
+    ca_certificate_id:
+      description: The client CA certificate in use (empty when mutual authentication is off).
+      type: str
+actions:
+  description: The steps taken (or, in check mode, that would be taken) - C(create), C(update), C(start), C(stop), C(delete).
+  returned: always
+  type: list
+  elements: str
+  sample: [create, start]
+changes:
+  description: For each option that differs, its live value and the value set.
+  returned: always
+  type: dict
+  sample: {tls_cipher_policy: {before: tls_cipher_policy_1_0, after: tls_cipher_policy_1_2}}
+"""
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listener_module import HttpsListenerRunner
+
+CIPHER_POLICIES = ["tls_cipher_policy_1_0", "tls_cipher_policy_1_1", "tls_cipher_policy_1_2",
+                   "tls_cipher_policy_1_2_strict", "tls_cipher_policy_1_2_strict_with_1_3"]
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=dict(
+            load_balancer_id=dict(type="str", required=True),
+            listener_port=dict(type="int", required=True),
+            backend_server_port=dict(type="int"),
+            bandwidth=dict(type="int", default=-1),
+            server_certificate_id=dict(type="str"),
+            ca_certificate_id=dict(type="str"),
+            tls_cipher_policy=dict(type="str", choices=CIPHER_POLICIES),
+            enable_http2=dict(type="bool"),
+            scheduler=dict(type="str", choices=["wrr", "rr", "wlc"]),
+            sticky_session=dict(type="bool"),
+            sticky_session_type=dict(type="str", choices=["insert", "server"]),
+            cookie_timeout=dict(type="int"),
+            cookie=dict(type="str", no_log=False),
+            health_check=dict(type="bool"),
+            health_check_uri=dict(type="str"),
+            health_check_domain=dict(type="str"),
+            health_check_http_code=dict(type="list", elements="str",
+                                        choices=["http_2xx", "http_3xx", "http_4xx", "http_5xx"]),
+            health_check_connect_port=dict(type="int"),
+            health_check_interval=dict(type="int"),
+            health_check_timeout=dict(type="int"),
+            health_check_method=dict(type="str", choices=["head", "get"]),
+            healthy_threshold=dict(type="int"),
+            unhealthy_threshold=dict(type="int"),
+            gzip=dict(type="bool"),
+            idle_timeout=dict(type="int"),
+            request_timeout=dict(type="int"),
+            x_forwarded_for=dict(type="bool"),
+            x_forwarded_for_slb_ip=dict(type="bool"),
+            x_forwarded_for_slb_id=dict(type="bool"),
+            x_forwarded_for_proto=dict(type="bool"),
+            x_forwarded_for_slb_port=dict(type="bool"),
+            x_forwarded_for_client_src_port=dict(type="bool"),
+            description=dict(type="str"),
+            state=dict(type="str", choices=["present", "stopped", "absent"], default="present"),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=300),
+        ),
+        supports_check_mode=True,
+    )
+    HttpsListenerRunner(module).run()
+
+
+if __name__ == "__main__":
+    main()

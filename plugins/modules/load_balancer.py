@@ -1,0 +1,251 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: load_balancer
+short_description: Ensure a Classic Load Balancer (CLB) instance exists or is gone
+version_added: 0.1.0
+description:
+  - The prerequisite of the mutual TLS procedure - a CLB instance, found by O(name) (or O(load_balancer_id)) in the region.
+  - Creates it (C(CreateLoadBalancer)) when missing, with the given spec, address type, VPC / vSwitch and billing.
+    An existing instance is not re-created; differing creation-time settings are reported as warnings
+    because they cannot be changed in place.
+  - O(state=absent) deletes it (C(DeleteLoadBalancer)); deletion protection makes that fail with the service's error.
+author: mtls.clb contributors
+extends_documentation_fragment:
+  - mtls.clb.alicloud
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description: Name of the CLB instance (1-80 characters). Must be unique in the region for this module to find it.
+    type: str
+    required: true
+  load_balancer_id:
+    description: ID of an existing instance; when given, it is used instead of looking the name up.
+    type: str
+  load_balancer_spec:
+    description: Instance specification, for example V(slb.s1.small) (guaranteed performance; needed for TLS policies).
+    type: str
+  address_type:
+    description: V(internet) for a public address, V(intranet) for a private one (the default when O(vswitch_id) is set).
+    type: str
+    choices: [internet, intranet]
+  vpc_id:
+    description: VPC of an intranet instance.
+    type: str
+  vswitch_id:
+    description: vSwitch of an intranet instance in a VPC.
+    type: str
+  internet_charge_type:
+    description: Billing of internet traffic.
+    type: str
+    choices: [paybytraffic, paybybandwidth]
+  bandwidth:
+    description: Peak bandwidth in Mbit/s for O(internet_charge_type=paybybandwidth).
+    type: int
+  pay_type:
+    description: Billing method of the instance; only pay-as-you-go is supported by this module.
+    type: str
+    choices: [PayOnDemand]
+  instance_charge_type:
+    description: V(PayBySpec) (by specification) or V(PayByCLCU) (by capacity units; no O(load_balancer_spec)).
+    type: str
+    choices: [PayBySpec, PayByCLCU]
+  master_zone_id:
+    description: Primary zone.
+    type: str
+  slave_zone_id:
+    description: Secondary zone.
+    type: str
+  resource_group_id:
+    description: Resource group of the new instance.
+    type: str
+  state:
+    description: V(present) creates the instance if it is missing; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait_timeout:
+    description: Seconds to wait for a new instance to become C(active).
+    type: int
+    default: 300
+"""
+
+EXAMPLES = r"""
+- name: The CLB instance the listener goes on
+  mtls.clb.load_balancer:
+    name: mtls-demo
+    load_balancer_spec: slb.s1.small
+    address_type: internet
+    internet_charge_type: paybytraffic
+  register: clb
+
+- name: Show its address
+  ansible.builtin.debug:
+    msg: "https://{{ clb.address }}/"
+"""
+
+RETURN = r"""
+load_balancer_id:
+  description: ID of the instance (V(null) in check mode before creation, or when absent).
+  returned: always
+  type: str
+  sample: lb-bp1b6c719dfa08exfuca5
+address:
+  description: Service address of the instance.
+  returned: when state is present
+  type: str
+  sample: 192.0.2.10
+load_balancer:
+  description: The instance as DescribeLoadBalancerAttribute reports it, snake_cased.
+  returned: when state is present
+  type: dict
+"""
+
+import time
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
+    LoadBalancerNotFound,
+    describe_load_balancer,
+    find_load_balancers,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
+
+CREATE_OPTIONS = (
+    ("load_balancer_spec", "LoadBalancerSpec"),
+    ("address_type", "AddressType"),
+    ("vpc_id", "VpcId"),
+    ("vswitch_id", "VSwitchId"),
+    ("internet_charge_type", "InternetChargeType"),
+    ("bandwidth", "Bandwidth"),
+    ("pay_type", "PayType"),
+    ("instance_charge_type", "InstanceChargeType"),
+    ("master_zone_id", "MasterZoneId"),
+    ("slave_zone_id", "SlaveZoneId"),
+    ("resource_group_id", "ResourceGroupId"),
+)
+
+
+def _view(item):
+    if not item:
+        return {}
+    return {"load_balancer_id": item.get("LoadBalancerId"), "name": item.get("LoadBalancerName"),
+            "address": item.get("Address"), "status": item.get("LoadBalancerStatus")}
+
+
+def _wait_active(slb, load_balancer_id, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        attributes = describe_load_balancer(slb, load_balancer_id)
+        if attributes.get("LoadBalancerStatus") in (None, "", "active"):
+            return attributes
+        if time.monotonic() > deadline:
+            return attributes
+        time.sleep(1)
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            load_balancer_id=dict(type="str"),
+            load_balancer_spec=dict(type="str"),
+            address_type=dict(type="str", choices=["internet", "intranet"]),
+            vpc_id=dict(type="str"),
+            vswitch_id=dict(type="str"),
+            internet_charge_type=dict(type="str", choices=["paybytraffic", "paybybandwidth"]),
+            bandwidth=dict(type="int"),
+            pay_type=dict(type="str", choices=["PayOnDemand"]),
+            instance_charge_type=dict(type="str", choices=["PayBySpec", "PayByCLCU"]),
+            master_zone_id=dict(type="str"),
+            slave_zone_id=dict(type="str"),
+            resource_group_id=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            wait_timeout=dict(type="int", default=300),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    name = params["name"]
+    if not 1 <= len(name) <= 80:
+        module.fail_json(msg="name must be 1-80 characters")
+    if params["vswitch_id"] and params["address_type"] == "internet":
+        module.fail_json(msg="vswitch_id places the instance in a VPC, which needs address_type=intranet "
+                             "(or leave address_type unset)")
+    if params["bandwidth"] is not None and params["internet_charge_type"] != "paybybandwidth":
+        module.fail_json(msg="bandwidth applies only with internet_charge_type=paybybandwidth")
+    slb = module.slb
+    try:
+        matches = find_load_balancers(slb, name=None if params["load_balancer_id"] else name,
+                                      load_balancer_id=params["load_balancer_id"])
+        if len(matches) > 1:
+            module.fail_json(msg="{0} load balancers are named {1!r} in {2} ({3}); give load_balancer_id to "
+                                 "pick one".format(len(matches), name, slb.region,
+                                                   ", ".join(m.get("LoadBalancerId") for m in matches)))
+        existing = matches[0] if matches else None
+        before = _view(existing)
+
+        if params["state"] == "absent":
+            if existing is None:
+                module.exit_json(changed=False, load_balancer_id=None, diff={"before": {}, "after": {}})
+            if not module.check_mode:
+                slb.call("DeleteLoadBalancer", {"LoadBalancerId": existing["LoadBalancerId"]})
+            module.exit_json(changed=True, load_balancer_id=existing["LoadBalancerId"],
+                             diff={"before": before, "after": {}})
+
+        if existing is not None:
+            attributes = describe_load_balancer(slb, existing["LoadBalancerId"])
+            for option, wire in CREATE_OPTIONS:
+                wanted = params.get(option)
+                if wanted is not None and option != "bandwidth" and str(attributes.get(wire) or "") != str(wanted):
+                    module.warn("{0}: the instance has {1!r}, not {2!r}; this cannot be changed in place "
+                                "(delete and re-create the instance to change it)".format(
+                                    option, attributes.get(wire), wanted))
+            changed = False
+            if params["load_balancer_id"] and attributes.get("LoadBalancerName") != name:
+                changed = True
+                if not module.check_mode:
+                    slb.call("SetLoadBalancerName", {"LoadBalancerId": existing["LoadBalancerId"],
+                                                     "LoadBalancerName": name})
+                    attributes = describe_load_balancer(slb, existing["LoadBalancerId"])
+                else:
+                    attributes = dict(attributes, LoadBalancerName=name)
+            module.exit_json(changed=changed, load_balancer_id=attributes.get("LoadBalancerId"),
+                             address=attributes.get("Address"), load_balancer=snake_dict(attributes),
+                             diff={"before": before, "after": _view(attributes)})
+
+        if params["load_balancer_id"]:
+            raise LoadBalancerNotFound(params["load_balancer_id"], slb.region)
+        if module.check_mode:
+            module.exit_json(changed=True, load_balancer_id=None, address=None, load_balancer={},
+                             diff={"before": {}, "after": {"name": name}})
+        request = {"LoadBalancerName": name}
+        for option, wire in CREATE_OPTIONS:
+            if params.get(option) is not None:
+                request[wire] = params[option]
+        created = slb.call("CreateLoadBalancer", request)
+        attributes = _wait_active(slb, created["LoadBalancerId"], params["wait_timeout"])
+        module.exit_json(changed=True, load_balancer_id=attributes.get("LoadBalancerId"),
+                         address=attributes.get("Address"), load_balancer=snake_dict(attributes),
+                         diff={"before": {}, "after": _view(attributes)})
+    except LoadBalancerNotFound as error:
+        module.fail_json(msg=str(error))
+    except AlicloudApiError as error:
+        module.fail_api_error(error)
+
+
+if __name__ == "__main__":
+    main()

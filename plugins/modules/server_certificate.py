@@ -1,0 +1,180 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: server_certificate
+short_description: Upload or delete a CLB (SLB) server certificate
+version_added: 0.1.0
+description:
+  - Uploads a server certificate and its private key to Classic Load Balancer (API C(UploadServerCertificate)),
+    step 5 of the mutual TLS procedure.
+  - Idempotent by SHA-1 fingerprint within the region. If the same certificate is already uploaded, its ID
+    is returned and nothing is uploaded; if only the name differs, it is renamed (C(SetServerCertificateName)).
+  - Before any API call the material is checked locally - PEM format, the key matches the first certificate,
+    the certificate has not expired, the chain is leaf first. The key is converted to the unencrypted
+    traditional PEM form SLB requires (C(BEGIN RSA PRIVATE KEY) / C(BEGIN EC PRIVATE KEY)); PKCS#8 keys are converted,
+    encrypted keys are decrypted with O(private_key_passphrase).
+  - Can also register a certificate held in Alibaba Cloud's certificate service (O(ali_cloud_certificate_id)).
+author: mtls.clb contributors
+extends_documentation_fragment:
+  - mtls.clb.alicloud
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  name:
+    description:
+      - Name of the certificate in SLB (1-80 characters, letters, digits, C(.), C(_), C(-), starting with a letter).
+      - With O(state=present), an existing certificate with the same fingerprint but another name is renamed.
+      - With O(state=absent), deletes every certificate with this name (combined with the other filters).
+    type: str
+  certificate:
+    description:
+      - PEM text of the server certificate, optionally followed by its intermediates (leaf first).
+      - Mutually exclusive with O(certificate_path).
+    type: str
+  certificate_path:
+    description: Path on the managed host of a PEM file holding the certificate (and chain).
+    type: path
+  private_key:
+    description: PEM text of the private key (PKCS#1, SEC1 or PKCS#8; encrypted or not).
+    type: str
+  private_key_path:
+    description: Path on the managed host of a PEM file holding the private key.
+    type: path
+  private_key_passphrase:
+    description: Passphrase of an encrypted private key. The key is decrypted locally and uploaded unencrypted.
+    type: str
+  ali_cloud_certificate_id:
+    description:
+      - ID of a certificate in Alibaba Cloud's SSL Certificates Service to register instead of PEM material.
+      - Idempotent by this ID.
+    type: str
+  ali_cloud_certificate_name:
+    description: Name of that certificate in the certificate service.
+    type: str
+  ali_cloud_certificate_region_id:
+    description: Region of that certificate in the certificate service.
+    type: str
+  server_certificate_id:
+    description: With O(state=absent), the ID of the certificate to delete.
+    type: str
+  fingerprint:
+    description:
+      - With O(state=absent), the SHA-1 fingerprint of the certificate to delete (case and colons do not matter).
+      - With O(state=absent) and O(certificate)/O(certificate_path), the fingerprint is computed from the certificate.
+    type: str
+  state:
+    description:
+      - V(present) uploads the certificate if it is not there yet.
+      - V(absent) deletes the certificates matching O(server_certificate_id), O(name) and O(fingerprint).
+        A certificate still used by an HTTPS listener cannot be deleted; the error names the listeners.
+    type: str
+    choices: [present, absent]
+    default: present
+"""
+
+EXAMPLES = r"""
+- name: Upload the server certificate (same region as the load balancer)
+  mtls.clb.server_certificate:
+    name: www-example-com
+    certificate_path: /etc/pki/mtls/server-fullchain.pem
+    private_key_path: /etc/pki/mtls/server.key
+    region: cn-hangzhou
+  register: server_cert
+
+- name: Upload an encrypted key (decrypted locally, never logged)
+  mtls.clb.server_certificate:
+    name: www-example-com
+    certificate: "{{ lookup('file', 'server.crt') }}"
+    private_key: "{{ lookup('file', 'server.key') }}"
+    private_key_passphrase: "{{ vault_server_key_passphrase }}"
+
+- name: Delete it by fingerprint
+  mtls.clb.server_certificate:
+    fingerprint: "{{ server_cert.fingerprint }}"
+    state: absent
+"""
+
+RETURN = r"""
+server_certificate_id:
+  description: ID of the certificate in SLB (V(null) in check mode before the first upload; the deleted ID for O(state=absent)).
+  returned: always
+  type: str
+  sample: 1231579085529123_18f79de306d_1714763408_709271
+fingerprint:
+  description: SHA-1 fingerprint, lower-case hex with colons.
+  returned: when state is present
+  type: str
+  sample: 68:08:1a:f8:2f:3e:91:47:0d:7b:73:56:6c:8d:a8:70:cd:b5:4d:c3
+name:
+  description: Name of the certificate in SLB.
+  returned: when state is present
+  type: str
+common_name:
+  description: Subject common name of the certificate.
+  returned: when state is present
+  type: str
+subject_alternative_names:
+  description: Subject alternative names of the certificate.
+  returned: when state is present
+  type: list
+  elements: str
+expire_time:
+  description: Expiry of the certificate (UTC, ISO 8601).
+  returned: when state is present
+  type: str
+  sample: "2027-11-28T10:00:00Z"
+certificate_info:
+  description: The certificate as SLB describes it, snake_cased (no key material).
+  returned: when state is present
+  type: dict
+deleted:
+  description: IDs of the certificates deleted (or that would be deleted in check mode).
+  returned: when state is absent
+  type: list
+  elements: str
+"""
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_module import run_server_certificate
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
+
+
+def main():
+    module = AlicloudModule(
+        argument_spec=dict(
+            name=dict(type="str"),
+            certificate=dict(type="str"),
+            certificate_path=dict(type="path"),
+            private_key=dict(type="str", no_log=True),
+            private_key_path=dict(type="path"),
+            private_key_passphrase=dict(type="str", no_log=True),
+            ali_cloud_certificate_id=dict(type="str"),
+            ali_cloud_certificate_name=dict(type="str"),
+            ali_cloud_certificate_region_id=dict(type="str"),
+            server_certificate_id=dict(type="str"),
+            fingerprint=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        mutually_exclusive=[
+            ("certificate", "certificate_path"),
+            ("private_key", "private_key_path"),
+            ("ali_cloud_certificate_id", "certificate"),
+            ("ali_cloud_certificate_id", "certificate_path"),
+        ],
+        supports_check_mode=True,
+    )
+    run_server_certificate(module)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Local checks that run before any SLB call: PEM parsing, key match, expiry, chain order, key form."""
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud import certificate_material as cm
+from tests.unit.alicloud.certgen import fingerprint, key_pem, make_certificate, make_pki, pem, rsa_key
+
+
+@pytest.fixture(scope="module")
+def pki():
+    return make_pki()
+
+
+def test_valid_chain_and_pkcs1_key_pass_and_fingerprint_matches_openssl_form(pki):
+    material = cm.validate_server_certificate(pki.chain_pem, key_pem(pki.server_key), None)
+    assert material.fingerprint == fingerprint(pki.server_cert)
+    assert material.fingerprint == material.fingerprint.lower()
+    assert material.summary()["common_name"] == "www.example.test"
+    assert material.summary()["subject_alternative_names"] == ["www.example.test"]
+    assert len(material.chain) == 2
+
+
+def test_pkcs8_key_is_converted_to_traditional_rsa_pem(pki):
+    material = cm.validate_server_certificate(pki.server_pem, key_pem(pki.server_key, "pkcs8"), None)
+    uploaded = material.upload_params()["PrivateKey"]
+    assert uploaded.startswith("-----BEGIN RSA PRIVATE KEY-----")
+    reloaded = serialization.load_pem_private_key(uploaded.encode(), None)
+    assert reloaded.private_numbers() == pki.server_key.private_numbers()
+
+
+def test_encrypted_key_without_passphrase_names_the_option(pki):
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_server_certificate(pki.server_pem, key_pem(pki.server_key, "pkcs8", "s3cret-pass"), None)
+    assert "private_key_passphrase" in str(err.value)
+    assert "encrypted" in str(err.value)
+
+
+def test_encrypted_key_with_passphrase_is_decrypted_and_uploaded_unencrypted(pki):
+    material = cm.validate_server_certificate(pki.server_pem, key_pem(pki.server_key, "pkcs1", "s3cret-pass"),
+                                              "s3cret-pass")
+    uploaded = material.upload_params()["PrivateKey"]
+    assert "ENCRYPTED" not in uploaded and uploaded.startswith("-----BEGIN RSA PRIVATE KEY-----")
+
+
+def test_wrong_passphrase_is_reported_without_echoing_it(pki):
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_server_certificate(pki.server_pem, key_pem(pki.server_key, "pkcs8", "right-one"), "wrong-one")
+    assert "private_key_passphrase is wrong" in str(err.value)
+    assert "wrong-one" not in str(err.value) and "right-one" not in str(err.value)
+
+
+def test_key_of_another_certificate_is_a_mismatch(pki):
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_server_certificate(pki.server_pem, key_pem(pki.other_key), None)
+    assert "does not match" in str(err.value)
+
+
+def test_expired_certificate_is_refused_with_its_expiry(pki):
+    expired = make_certificate("old.example.test", pki.server_key, "Test Root CA", pki.ca_key,
+                               days=-1, not_before_days=-30)
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_server_certificate(pem(expired), key_pem(pki.server_key), None)
+    assert "expired" in str(err.value)
+
+
+def test_chain_with_ca_first_is_refused_as_wrong_order(pki):
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_server_certificate(pki.ca_pem + pki.server_pem, key_pem(pki.server_key), None)
+    assert "leaf" in str(err.value)
+
+
+def test_non_pem_input_says_how_to_convert():
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.load_certificate_chain("MIIB...not pem", "certificate_path")
+    assert "certificate_path" in str(err.value) and "PEM" in str(err.value)
+
+
+def test_ca_validation_refuses_a_leaf_and_accepts_a_root(pki):
+    assert cm.validate_ca_certificate(pki.ca_pem).fingerprint == fingerprint(pki.ca_cert)
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_ca_certificate(pki.server_pem)
+    assert "not a CA certificate" in str(err.value)
+
+
+def test_fingerprints_compare_ignoring_case_and_colons():
+    assert cm.normalize_fingerprint("AB:CD:01") == cm.normalize_fingerprint("abcd01")
+
+
+def test_not_expired_check_uses_the_given_clock(pki):
+    later = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=400)
+    with pytest.raises(cm.CertificateMaterialError):
+        cm.check_not_expired(pki.server_cert, "certificate", now=later)
+
+
+def test_ed25519_key_is_refused_as_unsupported_by_slb():
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    key = ed25519.Ed25519PrivateKey.generate()
+    text = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.load_private_key(text, None, "private_key")
+    assert "RSA and ECDSA" in str(err.value)
+    assert rsa_key(0) is rsa_key(0)
