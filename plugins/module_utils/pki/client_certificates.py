@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Backend of mtls.clb.pki_client_certificates: many client certificates in one task.
+
+Touches these parts of `module`: params, check_mode, and (through files.write_file)
+atomic_move, backup_local, load_file_common_arguments, set_fs_attributes_if_different.
+
+Order of work: validate every client and load the CA, plan every client (reads only), and only
+then generate and write. So one bad client in a batch means no file is written at all.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
+    certificate_summary,
+    utcnow,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
+from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
+    file_attributes_changed,
+    write_file,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import KeySpec
+from ansible_collections.mtls.clb.plugins.module_utils.pki.leaf import (
+    LeafRequest,
+    issue_all,
+    plan_leaf,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import (
+    CERTIFICATE_MODE_DEFAULT,
+    KEY_MODE_DEFAULT,
+    validate_validity,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.pki.signing_ca import SigningCA
+from ansible_collections.mtls.clb.plugins.module_utils.pki.subject import (
+    SUBJECT_OPTION_NAMES,
+    build_name,
+    parse_subject_alt_names,
+    subject_fields_from,
+)
+
+# A client name becomes three file names: keep it to characters that are safe everywhere.
+CLIENT_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def same_common_name(a, b):
+    return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
+
+
+class ClientCertificates(object):
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.directory = params["directory"]
+        self.force = params["force"]
+        self.backup = params["backup"]
+        self.renew_before_days = params["renew_before_days"]
+        self.workers = params["workers"]
+        self.key_mode = params["mode"] or KEY_MODE_DEFAULT
+        self.certificate_mode = params["certificate_mode"] or CERTIFICATE_MODE_DEFAULT
+        if self.workers is not None and self.workers < 1:
+            raise PkiError("workers must be 1 or more (or omitted to use every CPU)")
+        self._check_directory()
+        self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
+                            params["ca_private_key_passphrase"])
+        self.requests = self._requests(params)
+
+    def _check_directory(self):
+        directory = self.directory
+        if os.path.exists(directory) and not os.path.isdir(directory):
+            raise PkiError("directory: %s exists and is not a directory" % directory)
+        existing = directory
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing.rstrip(os.sep)) or "."
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise PkiError("directory: %s is not writable by this user; fix its permissions, choose "
+                           "another directory or use become" % existing)
+
+    def _requests(self, params):
+        clients = params["clients"]
+        if not clients:
+            raise PkiError("clients: the list is empty; give at least one client with name and common_name")
+        seen = {}
+        requests = []
+        for index, client in enumerate(clients):
+            name = client.get("name")
+            label = "clients[%d]" % index
+            if not name or not CLIENT_NAME_PATTERN.match(name):
+                raise PkiError("%s.name: %r must start with a letter or digit and contain only letters, "
+                               "digits, '.', '_' and '-' (it becomes the file names)" % (label, name))
+            if name in seen:
+                raise PkiError("clients: name %r is used by clients[%d] and clients[%d]; every client needs "
+                               "its own name" % (name, seen[name], index))
+            seen[name] = index
+            label = "clients[%d] (%s)" % (index, name)
+            fields = subject_fields_from(client, params)
+            fields["common_name"] = client.get("common_name")
+            build_name(fields, option_prefix=label + ".")
+            if same_common_name(fields["common_name"], self.ca.common_name):
+                raise PkiError("%s.common_name: %r is the CA's common name; the guide requires a client's "
+                               "CN to differ from the CA's CN, so choose another common_name"
+                               % (label, fields["common_name"]))
+            sans = client.get("subject_alt_names") or []
+            parse_subject_alt_names(sans, label + ".subject_alt_names")
+            valid_days = client.get("valid_days") or params["valid_days"]
+            validate_validity(valid_days, self.renew_before_days, prefix=label + ".")
+            password = client.get("pkcs12_password") or params["pkcs12_password"]
+            if not password:
+                raise PkiError("%s: no PKCS#12 password; set clients[].pkcs12_password or the shared "
+                               "pkcs12_password" % label)
+            key_spec = KeySpec.from_params(params["key_type"], params["key_size"], params["curve"])
+            base = os.path.join(self.directory, name)
+            requests.append(LeafRequest(
+                name=name, profile="client", key_spec=key_spec, subject_fields=fields,
+                subject_alt_names=tuple(sans), valid_days=valid_days, digest=params["digest"],
+                private_key_path=base + ".key", private_key_passphrase=None,
+                certificate_path=base + ".crt", pkcs12_path=base + ".p12", pkcs12_password=password,
+                pkcs12_encryption=params["pkcs12_encryption"]))
+        return requests
+
+    def run(self):
+        now = utcnow()
+        plans = [plan_leaf(request, self.ca, self.renew_before_days, force=self.force, now=now)
+                 for request in self.requests]
+        results = dict((plan.request.name, self._result(plan, plan.certificate, plan.reason))
+                       for plan in plans)
+        diff_before, diff_after = {}, {}
+        todo = [plan for plan in plans if plan.needs_issuing]
+        if todo and not self.module.check_mode and not os.path.isdir(self.directory):
+            os.makedirs(self.directory, 0o700)
+        if not self.module.check_mode:
+            for plan, issued in issue_all(todo, self.ca, workers=self.workers, now=now):
+                self._write(plan, issued, results[plan.request.name])
+                results[plan.request.name].update(self._result(plan, issued.certificate, plan.reason))
+        for plan in todo:
+            name = plan.request.name
+            diff_before[name] = plan.existing_summary or "(absent)"
+            after = dict(results[name])
+            diff_after[name] = dict((k, after[k]) for k in ("reason", "fingerprint_sha256", "not_after"))
+        for plan in plans:
+            attributes = any([file_attributes_changed(self.module, plan.request.private_key_path, self.key_mode),
+                              file_attributes_changed(self.module, plan.request.certificate_path, self.certificate_mode),
+                              file_attributes_changed(self.module, plan.request.pkcs12_path, self.key_mode)])
+            entry = results[plan.request.name]
+            if attributes and not entry["changed"]:
+                entry["changed"] = True
+                entry["reason"] = "file attributes changed"
+        client_results = [results[request.name] for request in self.requests]
+        return {
+            "changed": any(entry["changed"] for entry in client_results),
+            "clients": client_results,
+            "issued": sum(1 for plan in todo),
+            "directory": self.directory,
+            "diff": {"before": diff_before, "after": diff_after},
+        }
+
+    def _write(self, plan, issued, result):
+        request = plan.request
+        backups = {}
+        if issued.private_key_pem is not None:
+            backups["backup_private_key"] = write_file(self.module, request.private_key_path,
+                                                       issued.private_key_pem, self.key_mode, self.backup)
+        if issued.certificate_pem is not None:
+            backups["backup_certificate"] = write_file(self.module, request.certificate_path,
+                                                       issued.certificate_pem, self.certificate_mode, self.backup)
+        if issued.pkcs12 is not None:
+            backups["backup_pkcs12"] = write_file(self.module, request.pkcs12_path, issued.pkcs12,
+                                                  self.key_mode, self.backup)
+        result.update((k, v) for k, v in backups.items() if v)
+
+    @staticmethod
+    def _result(plan, cert, reason):
+        request = plan.request
+        summary = certificate_summary(cert) if cert is not None and not (
+            reason and cert is plan.certificate and plan.certificate_reason) else None
+        return {
+            "name": request.name,
+            "changed": bool(reason),
+            "reason": reason,
+            "private_key_reason": plan.key_reason,
+            "certificate_reason": plan.certificate_reason,
+            "pkcs12_reason": plan.pkcs12_reason,
+            "certificate_path": request.certificate_path,
+            "private_key_path": request.private_key_path,
+            "pkcs12_path": request.pkcs12_path,
+            "subject": summary["subject"] if summary else None,
+            "serial_number": summary["serial_number"] if summary else None,
+            "fingerprint_sha256": summary["fingerprint_sha256"] if summary else None,
+            "not_after": summary["not_after"] if summary else None,
+        }
+
+
+SUBJECT_DEFAULT_OPTIONS = tuple(name for name in SUBJECT_OPTION_NAMES if name != "common_name")

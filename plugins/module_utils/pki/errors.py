@@ -1,0 +1,16 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one exception the PKI backends raise; modules turn it into fail_json."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class PkiError(Exception):
+    """Bad input or an unusable file. The message names the option and says how to fix it.
+
+    Messages never contain key material, passphrases or passwords.
+    """

@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Distinguished names and subject alternative names, from module options and back."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
+
+# Option name -> OID, in the order `openssl req` prompts for them (the guide's order).
+SUBJECT_FIELDS = (
+    ("country_name", NameOID.COUNTRY_NAME),
+    ("state_or_province_name", NameOID.STATE_OR_PROVINCE_NAME),
+    ("locality_name", NameOID.LOCALITY_NAME),
+    ("organization_name", NameOID.ORGANIZATION_NAME),
+    ("organizational_unit_name", NameOID.ORGANIZATIONAL_UNIT_NAME),
+    ("common_name", NameOID.COMMON_NAME),
+    ("email_address", NameOID.EMAIL_ADDRESS),
+)
+SUBJECT_OPTION_NAMES = tuple(name for name, _oid in SUBJECT_FIELDS)
+
+
+def subject_fields_from(params, defaults=None):
+    """Merge subject options: per-item values win over module-level defaults."""
+    merged = {}
+    for name in SUBJECT_OPTION_NAMES:
+        value = params.get(name)
+        if value is None and defaults:
+            value = defaults.get(name)
+        if value is not None:
+            merged[name] = value
+    return merged
+
+
+def build_name(fields, option_prefix=""):
+    if not fields.get("common_name"):
+        raise PkiError("%scommon_name is required and must not be empty" % option_prefix)
+    country = fields.get("country_name")
+    if country is not None and len(country) != 2:
+        raise PkiError("%scountry_name must be a two-letter ISO 3166 code such as 'CN' (got %r)"
+                       % (option_prefix, country))
+    attributes = []
+    for name, oid in SUBJECT_FIELDS:
+        value = fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value:
+            raise PkiError("%s%s must be a non-empty string" % (option_prefix, name))
+        if len(value) > 64 and name != "email_address":
+            raise PkiError("%s%s is longer than the 64 characters X.509 allows" % (option_prefix, name))
+        attributes.append(x509.NameAttribute(oid, value))
+    return x509.Name(attributes)
+
+
+def name_to_string(name):
+    return name.rfc4514_string()
+
+
+def parse_subject_alt_names(values, option):
+    """['DNS:example.com', 'IP:10.0.0.1', 'email:a@b'] -> list of x509.GeneralName."""
+    result = []
+    for value in values or []:
+        kind, sep, data = str(value).partition(":")
+        kind_lower = kind.strip().lower()
+        data = data.strip()
+        if not sep or not data:
+            raise PkiError("%s: %r must look like 'DNS:name', 'IP:address', 'email:address' or "
+                           "'URI:uri'" % (option, value))
+        if kind_lower == "dns":
+            result.append(x509.DNSName(data))
+        elif kind_lower == "ip":
+            try:
+                result.append(x509.IPAddress(ipaddress.ip_address(data)))
+            except ValueError:
+                raise PkiError("%s: %r is not an IP address" % (option, value))
+        elif kind_lower == "email":
+            result.append(x509.RFC822Name(data))
+        elif kind_lower == "uri":
+            result.append(x509.UniformResourceIdentifier(data))
+        else:
+            raise PkiError("%s: unknown type %r in %r; use DNS, IP, email or URI" % (option, kind, value))
+    return result
+
+
+def general_name_to_string(general_name):
+    if isinstance(general_name, x509.DNSName):
+        return "DNS:%s" % general_name.value
+    if isinstance(general_name, x509.IPAddress):
+        return "IP:%s" % general_name.value
+    if isinstance(general_name, x509.RFC822Name):
+        return "email:%s" % general_name.value
+    if isinstance(general_name, x509.UniformResourceIdentifier):
+        return "URI:%s" % general_name.value
+    return str(general_name)

@@ -1,0 +1,285 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: pki_server_certificate
+short_description: Issue a server certificate (serverAuth) signed by a CA you name, for labs and demos
+version_added: 0.1.0
+description:
+  - Step 1 of the CLB mutual TLS procedure buys a server certificate from a public CA. For labs, demos and the
+    local CLB emulator this module issues one instead, signed by a CA you name. Use a separate server CA (made
+    with M(mtls.clb.pki_root_ca)), not the root CA that signs client certificates, so that trusting one does
+    not mean trusting the other.
+  - The certificate carries basicConstraints C(CA:FALSE), keyUsage C(digitalSignature) (plus
+    C(keyEncipherment) for RSA), extendedKeyUsage C(serverAuth), subject and authority key identifiers, and
+    the subject alternative names of O(subject_alt_names).
+  - B(Idempotent.) The certificate is re-issued only when it is missing or unreadable, the key is missing,
+    unreadable or of another type or size than requested (then the key is replaced too), the certificate does not
+    match the key, the CA changed (issuer, authority key identifier or signature), the subject, subject alternative
+    names or digest changed, or it expires within O(renew_before_days). RV(reason) says which.
+  - A key whose O(private_key_passphrase) is wrong or missing is never replaced; the module fails instead.
+  - B(Check mode) runs the same decision and writes nothing. B(Diff mode) shows parsed certificate metadata, never
+    key bytes.
+  - The private key is written with mode C(0600) unless O(mode) says otherwise, the certificate with C(0644) unless
+    O(certificate_mode) says otherwise. Files are replaced atomically.
+author:
+  - mtls.clb contributors
+requirements:
+  - cryptography >= 41.0 on the host that runs the module
+extends_documentation_fragment:
+  - ansible.builtin.files
+options:
+  certificate_path:
+    description: Where the server certificate (PEM) is kept.
+    type: path
+    required: true
+  private_key_path:
+    description: Where the server private key (PEM, PKCS#8) is kept.
+    type: path
+    required: true
+  private_key_passphrase:
+    description: Passphrase that encrypts the server key file. CLB's UploadServerCertificate wants an unencrypted
+      key, so leave it unset for keys you upload.
+    type: str
+  common_name:
+    description: Subject common name (CN), normally the domain name the listener is reached by. Must differ from
+      the CA's CN.
+    type: str
+    required: true
+  subject_alt_names:
+    description:
+      - Subject alternative names such as C(DNS:www.example.com) or C(IP:127.0.0.1). TLS clients check the host
+        name against these only.
+      - Defaults to the O(common_name) (as C(IP:) when it is an IP address, else C(DNS:)).
+    type: list
+    elements: str
+  country_name:
+    description: Subject country (C), a two-letter code.
+    type: str
+  state_or_province_name:
+    description: Subject state or province (ST).
+    type: str
+  locality_name:
+    description: Subject locality (L).
+    type: str
+  organization_name:
+    description: Subject organization (O).
+    type: str
+  organizational_unit_name:
+    description: Subject organizational unit (OU).
+    type: str
+  email_address:
+    description: Subject e-mail address.
+    type: str
+  ca_certificate_path:
+    description: Certificate (PEM) of the CA that signs the server certificate.
+    type: path
+    required: true
+  ca_private_key_path:
+    description: The CA's private key (PEM).
+    type: path
+    required: true
+  ca_private_key_passphrase:
+    description: Passphrase of the CA private key, if it is encrypted.
+    type: str
+  key_type:
+    description: Type of a new private key.
+    type: str
+    choices: [rsa, ecdsa]
+    default: rsa
+  key_size:
+    description: RSA key size in bits. Ignored for O(key_type=ecdsa).
+    type: int
+    choices: [2048, 3072, 4096]
+    default: 4096
+  curve:
+    description: Curve of an ECDSA key. Ignored for O(key_type=rsa).
+    type: str
+    choices: [secp256r1, secp384r1]
+    default: secp256r1
+  digest:
+    description: Hash the certificate is signed with.
+    type: str
+    choices: [sha256, sha384, sha512]
+    default: sha256
+  valid_days:
+    description: Validity of a newly issued certificate, in days.
+    type: int
+    default: 3650
+  renew_before_days:
+    description: Re-issue the certificate (same key) when it expires within this many days. Must be smaller than
+      O(valid_days).
+    type: int
+    default: 30
+  force:
+    description: Make a new key and certificate now, whatever exists.
+    type: bool
+    default: false
+  backup:
+    description: Keep a timestamped copy of each file before replacing it.
+    type: bool
+    default: false
+  mode:
+    description:
+      - Mode of the private key file, as for M(ansible.builtin.file). Defaults to C(0600).
+  certificate_mode:
+    description: Mode of the certificate file, as for O(mode). Defaults to C(0644).
+    type: raw
+notes:
+  - Supports check mode and diff mode.
+seealso:
+  - module: mtls.clb.pki_root_ca
+  - module: mtls.clb.pki_client_certificates
+"""
+
+EXAMPLES = r"""
+- name: A separate CA for server certificates
+  mtls.clb.pki_root_ca:
+    certificate_path: /etc/pki/mtls/server-ca.crt
+    private_key_path: /etc/pki/mtls/server-ca.key
+    common_name: Lab Server CA
+    key_size: 2048
+
+- name: Server certificate for the listener's domain (what step 1 would buy)
+  mtls.clb.pki_server_certificate:
+    certificate_path: /etc/pki/mtls/server.crt
+    private_key_path: /etc/pki/mtls/server.key
+    common_name: www.example.com
+    subject_alt_names:
+      - DNS:www.example.com
+      - DNS:example.com
+      - IP:127.0.0.1
+    ca_certificate_path: /etc/pki/mtls/server-ca.crt
+    ca_private_key_path: /etc/pki/mtls/server-ca.key
+    key_size: 2048
+    valid_days: 397
+"""
+
+RETURN = r"""
+reason:
+  description: Why the certificate was (or in check mode would be) issued; null when nothing changed.
+  returned: always
+  type: str
+  sample: certificate is missing
+private_key_reason:
+  description: Why a new key was made; null when the key was kept.
+  returned: always
+  type: str
+certificate_reason:
+  description: Why the certificate was re-issued; null when it was kept.
+  returned: always
+  type: str
+  sample: "extension subjectAltName differs"
+private_key_path:
+  description: Path of the private key file.
+  returned: always
+  type: str
+certificate_path:
+  description: Path of the certificate file.
+  returned: always
+  type: str
+subject_alt_names:
+  description: The subject alternative names asked for.
+  returned: always
+  type: list
+  elements: str
+  sample: ["DNS:www.example.com"]
+subject:
+  description: Certificate subject (RFC 4514). Null in check mode when a certificate would be issued.
+  returned: always
+  type: str
+issuer:
+  description: Certificate issuer (RFC 4514). Null in check mode when a certificate would be issued.
+  returned: always
+  type: str
+serial_number:
+  description: Serial number, colon-separated hex. Null in check mode when a certificate would be issued.
+  returned: always
+  type: str
+not_before:
+  description: Start of validity (UTC, ISO 8601). Null in check mode when a certificate would be issued.
+  returned: always
+  type: str
+not_after:
+  description: End of validity (UTC, ISO 8601). Null in check mode when a certificate would be issued.
+  returned: always
+  type: str
+fingerprint_sha256:
+  description: SHA-256 fingerprint of the certificate. Null in check mode when a certificate would be issued.
+  returned: always
+  type: str
+public_key:
+  description: Type and size of the key. Null in check mode when a certificate would be issued.
+  returned: always
+  type: str
+  sample: RSA 2048
+backup_private_key:
+  description: Backup of the replaced key file.
+  returned: when O(backup=true) and the key file was replaced
+  type: str
+backup_certificate:
+  description: Backup of the replaced certificate file.
+  returned: when O(backup=true) and the certificate file was replaced
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
+    from ansible_collections.mtls.clb.plugins.module_utils.pki.server_certificate import ServerCertificate
+    IMPORT_ERROR = None
+except ImportError as exc:  # cryptography missing on the managed host
+    IMPORT_ERROR = exc
+
+
+def argument_spec():
+    return dict(
+        certificate_path=dict(type="path", required=True),
+        private_key_path=dict(type="path", required=True),
+        private_key_passphrase=dict(type="str", no_log=True),
+        common_name=dict(type="str", required=True),
+        subject_alt_names=dict(type="list", elements="str"),
+        country_name=dict(type="str"),
+        state_or_province_name=dict(type="str"),
+        locality_name=dict(type="str"),
+        organization_name=dict(type="str"),
+        organizational_unit_name=dict(type="str"),
+        email_address=dict(type="str"),
+        ca_certificate_path=dict(type="path", required=True),
+        ca_private_key_path=dict(type="path", required=True),
+        ca_private_key_passphrase=dict(type="str", no_log=True),
+        key_type=dict(type="str", choices=["rsa", "ecdsa"], default="rsa"),
+        key_size=dict(type="int", choices=[2048, 3072, 4096], default=4096),
+        curve=dict(type="str", choices=["secp256r1", "secp384r1"], default="secp256r1"),
+        digest=dict(type="str", choices=["sha256", "sha384", "sha512"], default="sha256"),
+        valid_days=dict(type="int", default=3650),
+        renew_before_days=dict(type="int", default=30),
+        force=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        certificate_mode=dict(type="raw"),
+    )
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(IMPORT_ERROR))
+    try:
+        result = ServerCertificate(module).run()
+    except PkiError as exc:
+        module.fail_json(msg=str(exc))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
