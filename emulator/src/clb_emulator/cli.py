@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         key_id = args.access_key_id or DEFAULT_ACCESS_KEY_ID
         secret = (args.access_key_secret or os.environ.get("CLB_EMULATOR_ACCESS_KEY_SECRET")
                   or DEFAULT_ACCESS_KEY_SECRET)
-        accounts.insert(0, Account(_account_id_for(key_id), key_id, secret))
+        if key_id not in {a.access_key_id for a in accounts}:  # an account of the file wins
+            accounts.insert(0, Account(_account_id_for(key_id), key_id, secret))
 
     state_dir = ensure_state_dir(args.state_dir)
     ecs = EcsRegistry()
