@@ -1,0 +1,163 @@
+"""server_certificate / ca_certificate against the emulator: four-step idempotency, renames,
+deletion, key conversion, and local validation that stops bad input before any API call."""
+from __future__ import annotations
+
+from clb_run import run_module
+from conftest import actions, create_load_balancer, mutating, upload_ca_certificate, upload_server_certificate
+from tests.unit.alicloud.certgen import fingerprint, key_pem, make_certificate, pem
+
+SERVER = "mtls.clb.server_certificate"
+CA = "mtls.clb.ca_certificate"
+
+
+def four_steps(module, params):
+    results = [run_module(module, params, check=True, diff=True), run_module(module, params, diff=True),
+               run_module(module, params, check=True), run_module(module, params)]
+    assert [r.get("changed") for r in results] == [True, True, False, False], [r.get("msg") for r in results]
+    return results
+
+
+def test_server_certificate_four_steps_uploads_once_and_returns_its_facts(emu, args, pki):
+    params = {**args, "name": "www", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}
+    check, apply, check_again, apply_again = four_steps(SERVER, params)
+    assert check["server_certificate_id"] is None
+    # --diff output is rendered by the callback (unified diff of the before/after documents).
+    assert '+    "fingerprint": "{0}"'.format(fingerprint(pki.server_cert)) in check["_stdout"]
+    assert apply["fingerprint"] == fingerprint(pki.server_cert)
+    assert apply["common_name"] == "www.example.test"
+    assert apply["subject_alternative_names"] == ["www.example.test"]
+    assert apply["expire_time"].startswith(pki.server_cert.not_valid_after_utc.strftime("%Y-%m-%d"))
+    assert apply_again["server_certificate_id"] == apply["server_certificate_id"]
+    assert actions(emu).count("UploadServerCertificate") == 1
+
+
+def test_unchanged_run_makes_only_describe_calls(emu, args, pki):
+    params = {**args, "name": "www", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}
+    run_module(SERVER, params)
+    before = len(emu.calls())
+    assert run_module(SERVER, params)["changed"] is False
+    assert actions(emu, before) and mutating(emu, before) == []
+
+
+def test_same_certificate_under_a_new_name_is_renamed_not_uploaded(emu, args, pki, slb):
+    certificate_id = upload_server_certificate(slb, pki, name="old-name")
+    params = {**args, "name": "new-name", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}
+    check = run_module(SERVER, params, check=True, diff=True)
+    assert check["changed"]
+    assert '-    "name": "old-name"' in check["_stdout"] and '+    "name": "new-name"' in check["_stdout"]
+    start = len(emu.calls())
+    result = run_module(SERVER, params)
+    assert result["changed"] and result["server_certificate_id"] == certificate_id and result["name"] == "new-name"
+    assert mutating(emu, start) == ["SetServerCertificateName"]
+
+
+def test_pkcs8_key_from_files_is_converted_and_accepted(emu, args, pki, tmp_path):
+    (tmp_path / "cert.pem").write_text(pki.chain_pem)
+    (tmp_path / "key.pem").write_text(key_pem(pki.server_key, "pkcs8"))
+    result = run_module(SERVER, {**args, "name": "files", "certificate_path": str(tmp_path / "cert.pem"),
+                                 "private_key_path": str(tmp_path / "key.pem")})
+    assert result["changed"] and result["server_certificate_id"]
+
+
+def test_encrypted_key_with_passphrase_is_uploaded_and_never_echoed(emu, args, pki):
+    passphrase = "pass-phrase-4-test"
+    result = run_module(SERVER, {**args, "name": "enc", "certificate": pki.server_pem,
+                                 "private_key": key_pem(pki.server_key, "pkcs8", passphrase),
+                                 "private_key_passphrase": passphrase})
+    assert result["changed"] and result["server_certificate_id"]
+    assert passphrase not in result["_stdout"] + result["_stderr"]
+
+
+def _refused_before_any_call(emu, params, *needles):
+    start = len(emu.calls())
+    result = run_module(SERVER, params)
+    assert result.get("failed"), result
+    for needle in needles:
+        assert needle in result["msg"], result["msg"]
+    assert actions(emu, start) == [], "bad input must not reach the API"
+    return result
+
+
+def test_encrypted_key_without_passphrase_fails_before_any_api_call(emu, args, pki):
+    _refused_before_any_call(emu, {**args, "name": "x", "certificate": pki.server_pem,
+                                   "private_key": key_pem(pki.server_key, "pkcs8", "hidden-pass")},
+                             "private_key is encrypted", "private_key_passphrase")
+
+
+def test_certificate_key_mismatch_fails_before_any_api_call(emu, args, pki):
+    _refused_before_any_call(emu, {**args, "name": "x", "certificate": pki.server_pem,
+                                   "private_key": key_pem(pki.other_key)}, "does not match")
+
+
+def test_expired_certificate_fails_before_any_api_call(emu, args, pki):
+    expired = make_certificate("old.example.test", pki.server_key, "Test Root CA", pki.ca_key,
+                               days=-2, not_before_days=-40)
+    _refused_before_any_call(emu, {**args, "name": "x", "certificate": pem(expired),
+                                   "private_key": key_pem(pki.server_key)}, "expired")
+
+
+def test_chain_in_wrong_order_fails_before_any_api_call(emu, args, pki):
+    _refused_before_any_call(emu, {**args, "name": "x", "certificate": pki.ca_pem + pki.server_pem,
+                                   "private_key": key_pem(pki.server_key)}, "leaf")
+
+
+def test_absent_by_fingerprint_four_steps(emu, args, pki, slb):
+    certificate_id = upload_server_certificate(slb, pki)
+    params = {**args, "fingerprint": fingerprint(pki.server_cert).upper(), "state": "absent"}
+    check, apply, _, _ = four_steps(SERVER, params)
+    assert check["deleted"] == [certificate_id] and apply["deleted"] == [certificate_id]
+    assert actions(emu).count("DeleteServerCertificate") == 1
+
+
+def test_absent_by_name_and_by_id(emu, args, pki, slb):
+    first = upload_server_certificate(slb, pki, name="by-name")
+    assert run_module(SERVER, {**args, "name": "by-name", "state": "absent"})["deleted"] == [first]
+    second = upload_server_certificate(slb, pki, name="by-id")
+    assert run_module(SERVER, {**args, "server_certificate_id": second, "state": "absent"})["deleted"] == [second]
+    assert slb.call("DescribeServerCertificates")["ServerCertificates"]["ServerCertificate"] == []
+
+
+def test_deleting_a_certificate_in_use_names_the_listener(emu, args, pki, slb):
+    certificate_id = upload_server_certificate(slb, pki)
+    load_balancer_id = create_load_balancer(slb)
+    slb.call("CreateLoadBalancerHTTPSListener", {"LoadBalancerId": load_balancer_id, "ListenerPort": 443,
+                                                 "BackendServerPort": 80, "Bandwidth": -1, "HealthCheck": "off",
+                                                 "StickySession": "off", "ServerCertificateId": certificate_id})
+    result = run_module(SERVER, {**args, "server_certificate_id": certificate_id, "state": "absent"})
+    assert result.get("failed")
+    assert "in use" in result["msg"] and "{0}:443".format(load_balancer_id) in result["msg"]
+    assert result["code"] == "CertificateAndPrivateKeyIsRefered"
+    assert result["in_use_by"] == [{"load_balancer_id": load_balancer_id, "listener_port": 443}]
+
+
+def test_ca_certificate_four_steps_and_absent(emu, args, pki):
+    params = {**args, "name": "client-ca", "certificate": pki.ca_pem}
+    _, apply, _, again = four_steps(CA, params)
+    assert apply["ca_certificate_id"] == again["ca_certificate_id"]
+    assert apply["fingerprint"] == fingerprint(pki.ca_cert) and apply["common_name"] == "Test Root CA"
+    assert actions(emu).count("UploadCACertificate") == 1
+    renamed = run_module(CA, {**params, "name": "client-ca-2"})
+    assert renamed["changed"] and renamed["ca_certificate_id"] == apply["ca_certificate_id"]
+    assert mutating(emu)[-1] == "SetCACertificateName"
+    absent = {**args, "certificate": pki.ca_pem, "state": "absent"}
+    assert [run_module(CA, absent)["changed"], run_module(CA, absent)["changed"]] == [True, False]
+
+
+def test_ca_certificate_refuses_a_leaf_before_any_call(emu, args, pki):
+    result = run_module(CA, {**args, "name": "not-a-ca", "certificate": pki.server_pem})
+    assert result.get("failed") and "not a CA certificate" in result["msg"]
+    assert actions(emu) == []
+
+
+def test_certificate_info_filters_by_type_name_and_fingerprint(emu, args, pki, slb):
+    server_id = upload_server_certificate(slb, pki, name="srv")
+    ca_id = upload_ca_certificate(slb, pki)
+    both = run_module("mtls.clb.certificate_info", args, check=True)
+    assert both["changed"] is False
+    assert [c["id"] for c in both["server_certificates"]] == [server_id]
+    assert [c["id"] for c in both["ca_certificates"]] == [ca_id]
+    by_fp = run_module("mtls.clb.certificate_info", {**args, "fingerprint": fingerprint(pki.ca_cert)})
+    assert by_fp["server_certificates"] == [] and [c["id"] for c in by_fp["ca_certificates"]] == [ca_id]
+    by_name = run_module("mtls.clb.certificate_info", {**args, "certificate_type": "server", "name": "nope"})
+    assert by_name["server_certificates"] == [] and by_name["ca_certificates"] == []
+    assert mutating(emu) == ["UploadServerCertificate", "UploadCACertificate"]
