@@ -146,11 +146,11 @@ def _plan_certificate(plan, ca, renew_before_days, now):
     plan.certificate_reason = first_reason(
         lambda: check_public_key(cert, plan.key),
         lambda: check_expiry(cert, renew_before_days, now),
+        lambda: check_issued_by(cert, ca.certificate),
         lambda: check_subject(cert, subject),
         lambda: check_digest(cert, request.digest),
         lambda: check_extensions(cert, expected_extensions(
             request.profile, plan.key.public_key(), ca.certificate.public_key(), sans)),
-        lambda: check_issued_by(cert, ca.certificate),
     )
 
 
