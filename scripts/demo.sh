@@ -60,7 +60,7 @@ grep -q '"event": *"ready"' "$DEMO/emulator.ready" || { echo "demo: emulator not
 
 # Everything only known now (endpoint, ECS IDs) goes to the playbook as extra vars.
 python3 - "$DEMO" "$offset" <<'PYEOF'
-import grp, json, os, pwd, sys
+import grp, json, os, pwd, secrets, sys
 demo, offset = sys.argv[1], int(sys.argv[2])
 with open(os.path.join(demo, "emulator.ready")) as ready_file:
     ready = json.loads(next(line for line in ready_file if '"ready"' in line))
@@ -73,8 +73,10 @@ extra_vars = {
     "mtls_clb_listener_port_offset": offset,
     "client_install_owner": pwd.getpwuid(os.getuid()).pw_name,
     "client_install_group": grp.getgrgid(os.getgid()).gr_name,
+    # The .p12 files need a password; this file (0600, demo/ is 0700) is the only place it is kept.
+    "mtls_clb_pkcs12_password": secrets.token_urlsafe(16),
 }
-with open(os.path.join(demo, "extra-vars.json"), "w") as out:
+with open(os.open(os.path.join(demo, "extra-vars.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
     json.dump(extra_vars, out, indent=2)
 print("    endpoint %s; backends %s" % (ready["api_url"], ", ".join(
     "%s=%s" % (i["instance_name"], i["instance_id"]) for i in instances)))
