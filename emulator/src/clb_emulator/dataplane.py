@@ -315,6 +315,12 @@ class ListenerServer:
                 with self._connections_lock:
                     self._connections.discard(tls)
                 try:
+                    # A clean TLS close (close_notify), as clients expect from a real server.
+                    tls.settimeout(1)
+                    tls.unwrap()
+                except (OSError, ssl.SSLError, ValueError):
+                    pass
+                try:
                     tls.close()
                 except OSError:
                     pass
