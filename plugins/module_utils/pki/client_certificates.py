@@ -76,9 +76,11 @@ class ClientCertificates(object):
         directory = self.directory
         if os.path.exists(directory) and not os.path.isdir(directory):
             raise PkiError("directory: %s exists and is not a directory" % directory)
-        existing = directory
+        existing = os.path.abspath(directory)
         while not os.path.exists(existing):
-            existing = os.path.dirname(existing.rstrip(os.sep)) or "."
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing):
+            raise PkiError("directory: %s cannot be created because %s is not a directory" % (directory, existing))
         if not os.access(existing, os.W_OK | os.X_OK):
             raise PkiError("directory: %s is not writable by this user; fix its permissions, choose "
                            "another directory or use become" % existing)
