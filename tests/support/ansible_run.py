@@ -1,7 +1,9 @@
 """Run modules and playbooks of this checkout through the real `ansible` CLIs.
 
 Every call goes through ansible-core exactly as a user's would (argument parsing, check mode,
-diff, no_log), with the `json` stdout callback so the tests read structured results.
+diff, no_log). Structured results come from `ansible --tree` (modules) and from the test-only
+`json_results` stdout callback beside this file (playbooks; ansible-core 2.19 no longer ships
+a JSON callback of its own).
 """
 from __future__ import annotations
 
@@ -9,11 +11,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -22,7 +26,8 @@ def ansible_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
     env.update(
         ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
-        ANSIBLE_STDOUT_CALLBACK="json",
+        ANSIBLE_CALLBACK_PLUGINS=str(CALLBACK_DIR),
+        ANSIBLE_STDOUT_CALLBACK="json_results",
         ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
         ANSIBLE_CALLBACK_RESULT_FORMAT="json",
         ANSIBLE_NOCOLOR="1",
@@ -70,28 +75,99 @@ def _parse_json_output(stdout: str) -> dict:
         return {}
 
 
+@dataclass
+class PlaybookRun:
+    rc: int
+    stdout: str
+    stderr: str
+    data: dict = field(default_factory=dict)
+
+    def task_results(self, name: str, host: str = "localhost") -> dict:
+        """The result of the task called `name` on `host` (the last one, if it ran more than once)."""
+        found = None
+        for play in self.data.get("plays", []):
+            for task in play.get("tasks", []):
+                if task["task"]["name"] == name and host in task["hosts"]:
+                    found = task["hosts"][host]
+        if found is None:
+            raise KeyError(f"no task named {name!r} ran on {host!r}")
+        return found
+
+    @property
+    def stats(self) -> dict:
+        return self.data.get("stats", {})
+
+
+def _parse_json_output(stdout: str) -> dict:
+    start = stdout.find("{")
+    if start < 0:
+        return {}
+    try:
+        return json.loads(stdout[start:])
+    except ValueError:
+        return {}
+
+
 def run_module(module: str, args: dict, *, check: bool = False, diff: bool = False,
-               env: dict | None = None, verbosity: int = 0) -> dict:
+               env: dict | None = None, verbosity: int = 0, timeout: int = 600) -> dict:
     """Run one module on localhost with `ansible` (ad hoc) and return its result dict.
 
-    The result carries `rc_ansible` (the CLI's exit code) besides the module's own keys.
+    The result is what `ansible --tree` recorded (after no_log masking), plus `failed`,
+    `rc_ansible` (the CLI's exit code) and `_stdout`/`_stderr` (the CLI's own output, which
+    the no-secrets checks read).
     """
-    cmd = [str(BIN / "ansible"), "localhost", "-c", "local", "-i", "localhost,",
-           "-m", module, "-a", json.dumps(args)]
+    with tempfile.TemporaryDirectory(prefix="ansible-tree-") as tree:
+        cmd = [str(BIN / "ansible"), "localhost", "-c", "local", "-i", "localhost,",
+               "-m", module, "-a", json.dumps(args), "--tree", tree]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        extra = {"ANSIBLE_STDOUT_CALLBACK": "default"}
+        extra.update(env or {})
+        proc = subprocess.run(cmd, env=ansible_env(extra), capture_output=True, text=True, cwd=REPO_ROOT,
+                              timeout=timeout, check=False)
+        result_file = Path(tree) / "localhost"
+        if not result_file.exists():
+            raise AssertionError(f"ansible did not run {module}: rc={proc.returncode}\n"
+                                 f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        result = json.loads(result_file.read_text())
+    # The tree file omits `failed`; with one host the CLI exit code says it (2 = task failed).
+    result.setdefault("failed", proc.returncode != 0)
+    result["rc_ansible"] = proc.returncode
+    result["_stdout"] = proc.stdout
+    result["_stderr"] = proc.stderr
+    return result
+
+
+def run_module(module: str, args: dict, *, check: bool = False, diff: bool = False,
+               env: dict | None = None, verbosity: int = 0, timeout: int = 600) -> dict:
+    """Run one module on localhost with `ansible` (ad hoc) and return its result dict.
+
+    The result is what the controller recorded (after no_log masking), plus `failed`,
+    `rc_ansible` (the CLI's exit code) and `_stdout`/`_stderr` (the CLI's own output, which
+    the no-secrets checks read).
+    """
+    cmd = [str(BIN / "ansible"), "localhost", "-c", "local", "-i", "localhost,", "-m", module]
+    if args:
+        cmd += ["-a", json.dumps(args)]
     if check:
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
     if verbosity:
         cmd.append("-" + "v" * verbosity)
-    proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True, cwd=REPO_ROOT, check=False)
+    proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=timeout, check=False)
     data = _parse_json_output(proc.stdout)
     try:
-        result = data["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        result = dict(data["plays"][-1]["tasks"][-1]["hosts"]["localhost"])
     except (KeyError, IndexError):
         raise AssertionError(f"ansible did not run {module}: rc={proc.returncode}\n"
-                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    result = dict(result)
+                             f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}") from None
+    result.setdefault("failed", False)
     result["rc_ansible"] = proc.returncode
     result["_stdout"] = proc.stdout
     result["_stderr"] = proc.stderr
