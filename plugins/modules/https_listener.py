@@ -41,7 +41,9 @@ options:
     type: int
     required: true
   backend_server_port:
-    description: Port of the backend servers (default server group). Required to create the listener.
+    description:
+      - Port of the backend servers (default server group). Required to create the listener.
+      - The API cannot change it on an existing listener; a different value is an error (delete and re-create).
     type: int
   bandwidth:
     description: Peak bandwidth in Mbit/s; V(-1) means unlimited (pay-by-traffic instances).

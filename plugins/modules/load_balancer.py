@@ -114,6 +114,7 @@ load_balancer:
 """
 
 import time
+import uuid
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
@@ -232,7 +233,8 @@ def main():
         if module.check_mode:
             module.exit_json(changed=True, load_balancer_id=None, address=None, load_balancer={},
                              diff={"before": {}, "after": {"name": name}})
-        request = {"LoadBalancerName": name}
+        # ClientToken makes a retried CreateLoadBalancer return the first instance instead of a second one.
+        request = {"LoadBalancerName": name, "ClientToken": str(uuid.uuid4())}
         for option, wire in CREATE_OPTIONS:
             if params.get(option) is not None:
                 request[wire] = params[option]

@@ -158,7 +158,7 @@ class CertificateModuleRunner:
             planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None}
             return self._result(True, planned, before, summary)
         if material is not None:
-            uploaded = store.upload(name, material.upload_params())
+            uploaded = store.upload(name, material.upload_params(), fingerprint=material.fingerprint)
         else:
             extra = {"AliCloudCertificateId": ali_cloud_id,
                      "AliCloudCertificateName": self.params.get("ali_cloud_certificate_name"),

@@ -95,12 +95,26 @@ class CertificateStore:
             matches.append(item)
         return matches
 
-    def upload(self, name, upload_params, extra_params=None):
+    def upload(self, name, upload_params, extra_params=None, fingerprint=None):
+        """Upload once. Uploads are not idempotent, so after a transient failure the region is
+        searched for the fingerprint before trying again: a request that timed out or got a 5xx
+        may still have been applied."""
         params = dict(upload_params)
         if name:
             params[self.kind.name_field] = name
         params.update(extra_params or {})
-        return self.slb.call(self.kind.upload_action, params)
+
+        def attempt():
+            try:
+                return self.slb.call(self.kind.upload_action, params, retry=False)
+            except AlicloudApiError as error:
+                if error.retryable and fingerprint:
+                    already = self.find(fingerprint=fingerprint)
+                    if already:
+                        return already[0]
+                raise
+
+        return self.slb.retry_policy.run(attempt)
 
     def rename(self, certificate_id, name):
         self.slb.call(self.kind.rename_action, {self.kind.id_field: certificate_id, self.kind.name_field: name})

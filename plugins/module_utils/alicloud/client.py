@@ -154,7 +154,13 @@ class SlbApi:
         self._on_retry = on_retry
         self.actions_called = []
 
-    def call(self, action, params=None):
+    @property
+    def retry_policy(self):
+        return self._retry_policy
+
+    def call(self, action, params=None, retry=True):
+        """Run `action`; with retry=False a transient error propagates at once (for callers that
+        must check whether a non-idempotent call took effect before trying it again)."""
         request_params = {"RegionId": self.region}
         request_params.update({k: v for k, v in (params or {}).items() if v is not None})
         method_name = self._methods.get(action.lower())
@@ -176,6 +182,8 @@ class SlbApi:
                 self._on_retry("{0}: {1} (attempt {2}), retrying in {3:.1f}s".format(
                     action, error.code, attempt_number, delay))
 
+        if not retry:
+            return attempt()
         return self._retry_policy.run(attempt, on_retry=report_retry)
 
 

@@ -26,6 +26,8 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers i
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
 
 TARGET_STATUS = {"present": "running", "stopped": "stopped"}
+# SetLoadBalancerHTTPSListenerAttribute has no BackendServerPort parameter.
+IMMUTABLE_OPTIONS = ("backend_server_port",)
 
 
 def listener_result(listener):
@@ -110,6 +112,12 @@ class HttpsListenerRunner:
 
         changes = differing_fields(desired, live)
         live_view = live_settings(live)
+        frozen = sorted(set(changes) & set(IMMUTABLE_OPTIONS))
+        if frozen:
+            self.module.fail_json(msg="{0} of listener {1}:{2} cannot be changed in place (live {3}, wanted {4}); "
+                                      "delete the listener with state=absent and create it again".format(
+                                          ", ".join(frozen), self.params["load_balancer_id"],
+                                          self.params["listener_port"], changes[frozen[0]][0], changes[frozen[0]][1]))
         if changes:
             actions.append("update")
         status = live.get("Status")

@@ -251,7 +251,13 @@ class HttpsListenerApi:
     def create(self, params):
         request = self._ids()
         request.update(params)
-        self.slb.call("CreateLoadBalancerHTTPSListener", request)
+        try:
+            self.slb.call("CreateLoadBalancerHTTPSListener", request)
+        except AlicloudApiError as error:
+            # A retried create whose first attempt went through; anything else on the port was
+            # ruled out by check_port.
+            if error.code != "ListenerAlreadyExists" or self.describe() is None:
+                raise
 
     def update(self, params):
         request = self._ids()

@@ -57,3 +57,31 @@ def upload_ca_certificate(slb, pki, name="client-ca") -> str:
 def create_load_balancer(slb, name="lb-test") -> str:
     return slb.call("CreateLoadBalancer", {"LoadBalancerName": name, "LoadBalancerSpec": "slb.s1.small",
                                             "AddressType": "internet"})["LoadBalancerId"]
+
+
+def add_backends(slb, load_balancer_id, server_ids):
+    import json
+    slb.call("AddBackendServers", {"LoadBalancerId": load_balancer_id, "BackendServers": json.dumps(
+        [{"ServerId": server_id, "Weight": "100", "Type": "ecs"} for server_id in server_ids])})
+
+
+def running_listener(slb, load_balancer_id, server_certificate_id, ca_certificate_id=None, port=443):
+    """An HTTPS listener created and started through the API directly (fast setup)."""
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import HttpsListenerApi
+    api = HttpsListenerApi(slb, load_balancer_id, port)
+    api.create({"BackendServerPort": 80, "Bandwidth": -1, "HealthCheck": "on", "StickySession": "off",
+                "ServerCertificateId": server_certificate_id, "CACertificateId": ca_certificate_id})
+    api.wait_for_status("stopped", 30)
+    api.start()
+    return api.wait_for_status("running", 30)
+
+
+@pytest.fixture
+def stack(emu, slb, pki):
+    """Certificates, a load balancer with both demo backends, and the IDs of all of them."""
+    server_certificate_id = upload_server_certificate(slb, pki)
+    ca_certificate_id = upload_ca_certificate(slb, pki)
+    load_balancer_id = create_load_balancer(slb)
+    add_backends(slb, load_balancer_id, emu.ecs_ids)
+    return {"server_certificate_id": server_certificate_id, "ca_certificate_id": ca_certificate_id,
+            "load_balancer_id": load_balancer_id}

@@ -1,0 +1,64 @@
+"""Default server group planning and batching (<= 20 servers per call)."""
+from __future__ import annotations
+
+import json
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers import (
+    BackendServerGroup,
+    live_members,
+    plan_membership,
+)
+
+
+def server(server_id, weight=100, description=None):
+    return {"server_id": server_id, "weight": weight, "type": "ecs", "description": description}
+
+
+LIVE = live_members({"BackendServers": {"BackendServer": [
+    {"ServerId": "i-a", "Weight": 100, "Type": "ecs"}, {"ServerId": "i-b", "Weight": "50", "Type": "ecs"},
+    {"ServerId": "i-c", "Weight": 100, "Type": "ecs", "Description": "old"}]}})
+
+
+def ids(servers):
+    return [s["server_id"] for s in servers]
+
+
+def test_plan_adds_reweights_and_keeps_others_without_purge():
+    to_add, to_update, to_remove = plan_membership([server("i-a"), server("i-b", 100), server("i-d")], LIVE, False)
+    assert (ids(to_add), ids(to_update), ids(to_remove)) == (["i-d"], ["i-b"], [])
+
+
+def test_plan_with_purge_removes_unlisted_servers():
+    _, _, to_remove = plan_membership([server("i-a")], LIVE, True)
+    assert ids(to_remove) == ["i-b", "i-c"]
+
+
+def test_description_is_compared_only_when_given():
+    assert plan_membership([server("i-c")], LIVE, False) == ([], [], [])
+    assert ids(plan_membership([server("i-c", description="new")], LIVE, False)[1]) == ["i-c"]
+
+
+def test_state_absent_removes_only_listed_members():
+    assert ids(plan_membership([server("i-a"), server("i-zz")], LIVE, False, "absent")[2]) == ["i-a"]
+
+
+class RecordingSlb:
+    region = "cn-hangzhou"
+
+    def __init__(self):
+        self.calls = []
+
+    def call(self, action, params=None, retry=True):
+        self.calls.append((action, params))
+        return {}
+
+
+def test_apply_sends_at_most_20_servers_per_call():
+    slb = RecordingSlb()
+    many = [server("i-%02d" % n) for n in range(45)]
+    BackendServerGroup(slb, "lb-1").apply(many, [], [server("i-old")])
+    sizes = [(action, len(json.loads(params["BackendServers"]))) for action, params in slb.calls]
+    assert sizes == [("RemoveBackendServers", 1), ("AddBackendServers", 20), ("AddBackendServers", 20),
+                     ("AddBackendServers", 5)]
+    first = json.loads(slb.calls[1][1]["BackendServers"])[0]
+    assert first == {"ServerId": "i-00", "Type": "ecs", "Weight": "100"}

@@ -1,0 +1,136 @@
+"""Listener comparison and the port/protocol rule, with a scripted SLB (no network)."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import (
+    HttpsListenerApi,
+    ListenerConflict,
+    create_params,
+    desired_settings,
+    differing_fields,
+    update_params,
+    live_settings,
+    validate_desired,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import LoadBalancerNotFound
+
+LIVE = {"ListenerPort": 443, "BackendServerPort": 80, "Bandwidth": -1, "Status": "running",
+        "ServerCertificateId": "sc-1", "CACertificateId": "ca-1", "TLSCipherPolicy": "tls_cipher_policy_1_0",
+        "EnableHttp2": "on", "Scheduler": "wrr", "StickySession": "off", "StickySessionType": "",
+        "CookieTimeout": 0, "HealthCheck": "on", "HealthCheckURI": "/", "HealthCheckHttpCode": "http_3xx,http_2xx",
+        "HealthCheckInterval": 2, "XForwardedFor": "on", "XForwardedFor_proto": "off", "Description": ""}
+
+
+class ScriptedSlb:
+    region = "cn-hangzhou"
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.calls = []
+
+    def call(self, action, params=None, retry=True):
+        self.calls.append((action, params))
+        answer = self.answers[action]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def test_equal_values_in_other_spellings_are_not_changes():
+    desired = {"bandwidth": -1, "enable_http2": True, "health_check_http_code": ["http_2xx", "http_3xx"],
+               "ca_certificate_id": "ca-1", "x_forwarded_for_proto": False}
+    assert differing_fields(desired, LIVE) == {}
+
+
+def test_only_differing_fields_are_reported_with_before_and_after():
+    changes = differing_fields({"scheduler": "rr", "ca_certificate_id": "", "bandwidth": -1}, LIVE)
+    assert changes == {"scheduler": ("wrr", "rr"), "ca_certificate_id": ("ca-1", "")}
+    params = update_params(changes, {"scheduler": "rr", "ca_certificate_id": ""}, live_settings(LIVE))
+    assert params == {"Scheduler": "rr", "CACertificateId": ""}
+
+
+def test_sticky_fields_are_ignored_while_sticky_session_stays_off():
+    assert differing_fields({"cookie_timeout": 100}, LIVE) == {}
+
+
+def test_turning_sticky_on_sends_its_companion_fields():
+    desired = {"sticky_session": True, "sticky_session_type": "insert", "cookie_timeout": 300}
+    changes = differing_fields(desired, LIVE)
+    assert set(changes) == {"sticky_session", "sticky_session_type", "cookie_timeout"}
+    assert update_params(changes, desired, live_settings(LIVE)) == {
+        "StickySession": "on", "StickySessionType": "insert", "CookieTimeout": 300}
+
+
+def test_create_params_fill_required_switches_and_skip_empty_ca():
+    params = create_params({"backend_server_port": 80, "server_certificate_id": "sc", "ca_certificate_id": "",
+                            "bandwidth": -1, "cookie_timeout": 5})
+    assert params == {"BackendServerPort": 80, "ServerCertificateId": "sc", "Bandwidth": -1,
+                      "HealthCheck": "on", "StickySession": "off"}
+
+
+@pytest.mark.parametrize("desired,needle", [
+    ({"sticky_session": True}, "sticky_session_type"),
+    ({"sticky_session": True, "sticky_session_type": "insert"}, "cookie_timeout"),
+    ({"sticky_session": True, "sticky_session_type": "server"}, "cookie"),
+    ({"health_check_uri": "healthz"}, "health_check_uri"),
+    ({"bandwidth": 0}, "bandwidth"),
+    ({"listener_port": 70000}, "listener_port"),
+])
+def test_inconsistent_options_are_named(desired, needle):
+    assert needle in validate_desired(desired)
+
+
+def test_desired_settings_ignore_unset_options():
+    assert desired_settings({"scheduler": "rr", "gzip": None, "bandwidth": -1}) == {"scheduler": "rr", "bandwidth": -1}
+
+
+def _attributes(*ports_and_protocols):
+    return {"LoadBalancerId": "lb-1", "ListenerPortsAndProtocol": {"ListenerPortAndProtocol": [
+        {"ListenerPort": port, "ListenerProtocol": protocol} for port, protocol in ports_and_protocols]}}
+
+
+def test_port_used_by_a_tcp_listener_is_a_conflict_naming_the_protocol():
+    slb = ScriptedSlb({"DescribeLoadBalancerAttribute": _attributes((443, "tcp"))})
+    with pytest.raises(ListenerConflict) as err:
+        HttpsListenerApi(slb, "lb-1", 443).check_port()
+    assert "TCP listener" in str(err.value) and "listener_port" in str(err.value)
+
+
+def test_legacy_misspelled_field_is_understood():
+    slb = ScriptedSlb({"DescribeLoadBalancerAttribute": {
+        "LoadBalancerId": "lb-1",
+        "ListenerPortsAndProtocal": {"ListenerPortAndProtocal": [{"ListenerPort": 443, "ListenerProtocal": "https"}]}}})
+    assert HttpsListenerApi(slb, "lb-1", 443).check_port() is True
+
+
+def test_missing_load_balancer_becomes_load_balancer_not_found():
+    slb = ScriptedSlb({"DescribeLoadBalancerAttribute": AlicloudApiError(
+        "DescribeLoadBalancerAttribute", "InvalidLoadBalancerId.NotFound", "The specified LoadBalancerId does not exist",
+        status_code=404)})
+    with pytest.raises(LoadBalancerNotFound) as err:
+        HttpsListenerApi(slb, "lb-gone", 443).check_port()
+    assert "lb-gone" in str(err.value) and "cn-hangzhou" in str(err.value)
+
+
+def test_retried_create_that_already_went_through_is_accepted():
+    slb = ScriptedSlb({"CreateLoadBalancerHTTPSListener": AlicloudApiError(
+        "CreateLoadBalancerHTTPSListener", "ListenerAlreadyExists", "exists", status_code=400),
+        "DescribeLoadBalancerHTTPSListenerAttribute": dict(LIVE, Status="stopped")})
+    HttpsListenerApi(slb, "lb-1", 443).create({"BackendServerPort": 80})
+    assert [c[0] for c in slb.calls] == ["CreateLoadBalancerHTTPSListener", "DescribeLoadBalancerHTTPSListenerAttribute"]
+
+
+def test_wait_for_status_times_out_with_a_clear_message():
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import ListenerWaitTimeout
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    slb = ScriptedSlb({"DescribeLoadBalancerHTTPSListenerAttribute": dict(LIVE, Status="starting")})
+    api = HttpsListenerApi(slb, "lb-1", 443, sleep=sleep, clock=lambda: now[0])
+    with pytest.raises(ListenerWaitTimeout) as err:
+        api.wait_for_status("running", 5)
+    assert "wait_timeout" in str(err.value) and now[0] <= 5
