@@ -154,7 +154,7 @@ def test_probabilistic_faults_are_reproducible_with_a_seed(fresh_emulator):
                                     "probability": 0.5, "seed": 42}])
         client = fresh_emulator.sdk_client()
         outcome = []
-        for _ in range(16):
+        for _attempt in range(16):
             try:
                 describe_lbs(client)
                 outcome.append("ok")

@@ -90,7 +90,8 @@ class Deployment:
             cert, key = self.files[client]
             command += ["--cert", str(cert), "--key", str(key)]
         command += [*extra, f"https://{DOMAIN}:{self.dial_port}/"]
-        return subprocess.run(command, capture_output=True, text=True, timeout=30, env=_env())
+        return subprocess.run(command, capture_output=True, text=True, timeout=30, env=_env(),
+                              check=False)
 
     def s_client(self, client: str | None = "client", extra=()) -> subprocess.CompletedProcess:
         command = ["openssl", "s_client", "-connect", f"{self.address}:{self.dial_port}", "-servername", DOMAIN,
@@ -100,12 +101,13 @@ class Deployment:
             command += ["-cert", str(cert), "-key", str(key)]
         command += list(extra)
         request = f"GET / HTTP/1.1\r\nHost: {DOMAIN}\r\nConnection: close\r\n\r\n"
-        return subprocess.run(command, input=request, capture_output=True, text=True, timeout=30, env=_env())
+        return subprocess.run(command, input=request, capture_output=True, text=True, timeout=30, env=_env(),
+                              check=False)
 
 
 def answered_by(result: subprocess.CompletedProcess) -> str:
     assert result.returncode == 0, result.stderr
-    body, _, status = result.stdout.rpartition("\n")
+    body, _newline, status = result.stdout.rpartition("\n")
     assert status == "200", result.stdout
     return body.splitlines()[0]
 
@@ -119,7 +121,7 @@ def deployment(fresh_emulator, tls_material, tmp_path):
 
 
 def test_client_certificate_gets_200_from_both_backends(deployment):
-    answers = [answered_by(deployment.curl()) for _ in range(4)]
+    answers = [answered_by(deployment.curl()) for _attempt in range(4)]
     assert sorted(answers) == ["ECS01", "ECS01", "ECS02", "ECS02"]
     body = deployment.curl().stdout
     assert '"X-Forwarded-For": "127.0.0.1"' in body
@@ -201,14 +203,14 @@ def test_weights_and_schedulers(deployment, fresh_emulator):
     deployment.sdk.set_backend_servers(m.SetBackendServersRequest(
         region_id=REGION, load_balancer_id=deployment.lb_id,
         backend_servers=backend_servers_json([ecs02], weight=0)))
-    assert {answered_by(deployment.curl()) for _ in range(4)} == {"ECS01"}  # weight 0 = no traffic
+    assert {answered_by(deployment.curl()) for _attempt in range(4)} == {"ECS01"}  # weight 0 = no traffic
     deployment.sdk.set_backend_servers(m.SetBackendServersRequest(
         region_id=REGION, load_balancer_id=deployment.lb_id,
         backend_servers=backend_servers_json([ecs02], weight=50)))
-    answers = [answered_by(deployment.curl()) for _ in range(6)]
+    answers = [answered_by(deployment.curl()) for _attempt in range(6)]
     assert (answers.count("ECS01"), answers.count("ECS02")) == (4, 2)  # wrr 100:50
     deployment.set_listener(scheduler="rr")
-    answers = [answered_by(deployment.curl()) for _ in range(4)]
+    answers = [answered_by(deployment.curl()) for _attempt in range(4)]
     assert (answers.count("ECS01"), answers.count("ECS02")) == (2, 2)  # rr ignores weights > 0
 
 
@@ -217,7 +219,7 @@ def test_unhealthy_backend_is_skipped_and_reported(deployment, fresh_emulator):
     fresh_emulator.set_ecs_status(ecs02, "Stopped")
     try:
         assert deployment.wait_health({ecs01: "normal", ecs02: "abnormal"}) == {ecs01: "normal", ecs02: "abnormal"}
-        assert {answered_by(deployment.curl()) for _ in range(4)} == {"ECS01"}
+        assert {answered_by(deployment.curl()) for _attempt in range(4)} == {"ECS01"}
     finally:
         fresh_emulator.set_ecs_status(ecs02, "Running")
     assert deployment.wait_health({ecs01: "normal", ecs02: "normal"}) == {ecs01: "normal", ecs02: "normal"}
@@ -248,6 +250,6 @@ def test_restart_keeps_state_and_brings_listeners_back(tls_material, tmp_path):
             m.DescribeLoadBalancerHTTPSListenerAttributeRequest(region_id=REGION, load_balancer_id=deployed.lb_id,
                                                                 listener_port=443)).body
         assert listener.status == "running"
-        answers = {answered_by(deployed.curl()) for _ in range(4)}
+        answers = {answered_by(deployed.curl()) for _attempt in range(4)}
         assert answers == {"ECS01", "ECS02"}
         assert deployed.curl(client=None).returncode != 0
