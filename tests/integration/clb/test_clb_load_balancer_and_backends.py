@@ -1,0 +1,78 @@
+"""load_balancer and backend_servers against the emulator: four steps, re-weighting, purge,
+deletion, and the missing-load-balancer error."""
+from __future__ import annotations
+
+from clb_run import run_module
+from conftest import actions, add_backends, create_load_balancer, mutating
+
+LB = "mtls.clb.load_balancer"
+BACKENDS = "mtls.clb.backend_servers"
+
+
+def test_load_balancer_four_steps_then_absent_four_steps(emu, args):
+    params = {**args, "name": "mtls-demo", "load_balancer_spec": "slb.s1.small", "address_type": "internet"}
+    results = [run_module(LB, params, check=True), run_module(LB, params), run_module(LB, params, check=True),
+               run_module(LB, params)]
+    assert [r["changed"] for r in results] == [True, True, False, False]
+    created = results[1]
+    assert created["load_balancer_id"].startswith("lb-") and created["address"]
+    assert results[3]["load_balancer_id"] == created["load_balancer_id"]
+    assert results[3]["address"] == created["address"]
+    assert created["load_balancer"]["load_balancer_spec"] == "slb.s1.small"
+    assert actions(emu).count("CreateLoadBalancer") == 1
+
+    absent = {**args, "name": "mtls-demo", "state": "absent"}
+    results = [run_module(LB, absent, check=True), run_module(LB, absent), run_module(LB, absent, check=True),
+               run_module(LB, absent)]
+    assert [r["changed"] for r in results] == [True, True, False, False]
+    assert actions(emu).count("DeleteLoadBalancer") == 1
+
+
+def test_load_balancer_by_unknown_id_is_a_clear_error(emu, args):
+    result = run_module(LB, {**args, "name": "x", "load_balancer_id": "lb-missing00000000"})
+    assert result["failed"] and "lb-missing00000000 does not exist in region cn-hangzhou" in result["msg"]
+    assert mutating(emu) == []
+
+
+def test_backend_servers_four_steps_reweight_and_purge(emu, args, slb):
+    load_balancer_id = create_load_balancer(slb)
+    ecs01, ecs02 = emu.ecs_ids
+    params = {**args, "load_balancer_id": load_balancer_id,
+              "servers": [{"server_id": ecs01}, {"server_id": ecs02, "weight": 50}]}
+    start = len(emu.calls())
+    results = [run_module(BACKENDS, params, check=True, diff=True), run_module(BACKENDS, params),
+               run_module(BACKENDS, params, check=True), run_module(BACKENDS, params)]
+    assert [r["changed"] for r in results] == [True, True, False, False]
+    assert results[0]["added"] == [ecs01, ecs02]
+    assert ('+            "server_id": "{0}"'.format(ecs01)) in results[0]["_stdout"]
+    assert sorted((s["server_id"], s["weight"]) for s in results[1]["backend_servers"]) == sorted(
+        [(ecs01, 100), (ecs02, 50)])
+    assert mutating(emu, start) == ["AddBackendServers"]
+
+    start = len(emu.calls())
+    reweight = run_module(BACKENDS, {**params, "servers": [{"server_id": ecs02, "weight": 80}]})
+    assert reweight["changed"] and reweight["updated"] == [ecs02] and reweight["removed"] == []
+    assert mutating(emu, start) == ["SetBackendServers"]
+
+    start = len(emu.calls())
+    purge = run_module(BACKENDS, {**params, "servers": [{"server_id": ecs02, "weight": 80}], "purge": True})
+    assert purge["changed"] and purge["removed"] == [ecs01]
+    assert [s["server_id"] for s in purge["backend_servers"]] == [ecs02]
+    assert mutating(emu, start) == ["RemoveBackendServers"]
+
+
+def test_backend_servers_state_absent_removes_listed(emu, args, slb):
+    load_balancer_id = create_load_balancer(slb)
+    add_backends(slb, load_balancer_id, emu.ecs_ids)
+    params = {**args, "load_balancer_id": load_balancer_id, "servers": [{"server_id": emu.ecs_ids[0]}],
+              "state": "absent"}
+    first, second = run_module(BACKENDS, params), run_module(BACKENDS, params)
+    assert (first["changed"], second["changed"]) == (True, False)
+    assert [s["server_id"] for s in first["backend_servers"]] == [emu.ecs_ids[1]]
+
+
+def test_backend_servers_on_a_missing_load_balancer_is_a_clear_error(emu, args):
+    result = run_module(BACKENDS, {**args, "load_balancer_id": "lb-missing00000000",
+                                   "servers": [{"server_id": emu.ecs_ids[0]}]})
+    assert result["failed"] and "lb-missing00000000 does not exist" in result["msg"]
+    assert mutating(emu) == []
