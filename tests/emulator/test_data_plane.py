@@ -253,3 +253,76 @@ def test_restart_keeps_state_and_brings_listeners_back(tls_material, tmp_path):
         answers = {answered_by(deployed.curl()) for _attempt in range(4)}
         assert answers == {"ECS01", "ECS02"}
         assert deployed.curl(client=None).returncode != 0
+
+
+def test_forwarded_headers_follow_the_switches(deployment):
+    deployment.set_listener(xforwarded_for="off", xforwarded_for_proto="off", xforwarded_for_slbid="on",
+                            xforwarded_for_slbport="on")
+    body = deployment.curl().stdout
+    assert "X-Forwarded-For" not in body and "X-Forwarded-Proto" not in body
+    assert f'"SLB-ID": "{deployment.lb_id}"' in body
+    assert '"X-Forwarded-Port": "443"' in body
+
+
+def test_tls13_listener_still_requires_the_client_certificate(deployment):
+    deployment.set_listener(tlscipher_policy="tls_cipher_policy_1_2_strict_with_1_3")
+    assert answered_by(deployment.curl(extra=["--tlsv1.3"])) in ("ECS01", "ECS02")
+    refused = deployment.curl(client=None, extra=["--tlsv1.3"])
+    assert refused.returncode != 0 and "200" not in refused.stdout
+    assert deployment.curl(client="other_client", extra=["--tlsv1.3"]).returncode != 0
+
+
+def test_listener_whose_port_is_taken_does_not_start(fresh_emulator, tls_material):
+    from Tea.exceptions import TeaException
+
+    sdk = fresh_emulator.sdk_client()
+    server_id = sdk.upload_server_certificate(m.UploadServerCertificateRequest(
+        region_id=REGION, server_certificate=tls_material["server"].cert_pem,
+        private_key=tls_material["server"].key_pem)).body.server_certificate_id
+    lb = sdk.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION)).body
+    sdk.create_load_balancer_httpslistener(m.CreateLoadBalancerHTTPSListenerRequest(
+        region_id=REGION, load_balancer_id=lb.load_balancer_id, listener_port=8443, backend_server_port=80,
+        bandwidth=-1, health_check="off", server_certificate_id=server_id))
+    with socket.socket() as squatter:
+        squatter.bind((lb.address, 8443 + fresh_emulator.listener_port_offset))
+        squatter.listen(1)
+        with pytest.raises(TeaException) as info:
+            sdk.start_load_balancer_listener(m.StartLoadBalancerListenerRequest(
+                region_id=REGION, load_balancer_id=lb.load_balancer_id, listener_port=8443))
+    assert info.value.code == "InternalError"
+    assert "8443" in info.value.data["Message"]
+    status = sdk.describe_load_balancer_httpslistener_attribute(m.DescribeLoadBalancerHTTPSListenerAttributeRequest(
+        region_id=REGION, load_balancer_id=lb.load_balancer_id, listener_port=8443)).body.status
+    assert status == "stopped"
+
+
+def test_ecs_option_registers_an_external_backend(tls_material, tmp_path):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server naming)
+            body = b"external-backend\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_HEAD = do_GET  # noqa: N815
+
+        def log_message(self, format, *args):  # noqa: A002 pylint: disable=redefined-builtin
+            pass
+
+    backend = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    try:
+        spec = f"i-external000000000001=127.0.0.1:{backend.server_address[1]}"
+        with start_emulator(tmp_path / "state", demo_backends=0, extra_args=("--ecs", spec)) as emulator:
+            assert emulator.ecs_instances == [{"instance_id": "i-external000000000001",
+                                               "instance_name": "i-external000000000001", "host": "127.0.0.1",
+                                               "port": backend.server_address[1], "status": "Running"}]
+            deployed = Deployment(emulator, tls_material, tmp_path / "files")
+            assert answered_by(deployed.curl()) == "external-backend"
+    finally:
+        backend.shutdown()
+        backend.server_close()

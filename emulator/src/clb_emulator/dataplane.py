@@ -197,7 +197,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
             connection = http.client.HTTPConnection(server["host"], server["port"],
                                                     timeout=listener.get("RequestTimeout") or 60)
             try:
-                connection.request(self.command, self.path, body=body, headers=headers)
+                # Forward the client's headers as they are: no Host or Accept-Encoding of our own.
+                connection.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+                for name, value in headers.items():
+                    connection.putheader(name, value)
+                if body is None and self.command in ("POST", "PUT", "PATCH"):
+                    connection.putheader("Content-Length", "0")
+                connection.endheaders(body)
                 response = connection.getresponse()
                 payload = response.read()
             finally:
