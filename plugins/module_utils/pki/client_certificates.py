@@ -31,7 +31,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import KeySpec
 from ansible_collections.mtls.clb.plugins.module_utils.pki.leaf import (
     LeafRequest,
     issue_all,
-    plan_leaf,
+    plan_all,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import (
     CERTIFICATE_MODE_DEFAULT,
@@ -129,8 +129,8 @@ class ClientCertificates(object):
 
     def run(self):
         now = utcnow()
-        plans = [plan_leaf(request, self.ca, self.renew_before_days, force=self.force, now=now)
-                 for request in self.requests]
+        plans = plan_all(self.requests, self.ca, self.renew_before_days, force=self.force, now=now,
+                         workers=self.workers)
         results = dict((plan.request.name, self._result(plan, plan.certificate, plan.reason))
                        for plan in plans)
         diff_before, diff_after = {}, {}
