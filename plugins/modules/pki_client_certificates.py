@@ -37,7 +37,7 @@ description:
   - Private keys and PKCS#12 files are written with mode C(0600) unless O(mode) says otherwise, certificates with
     C(0644) unless O(certificate_mode) says otherwise. Files are replaced atomically.
 author:
-  - mtls.clb contributors
+  - mtls.clb contributors (!UNKNOWN)
 requirements:
   - cryptography >= 41.0 on the host that runs the module
 extends_documentation_fragment:
@@ -301,12 +301,8 @@ directory:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import ClientCertificates
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
-    IMPORT_ERROR = None
-except ImportError as exc:  # cryptography missing on the managed host
-    IMPORT_ERROR = exc
+from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import ClientCertificates
+from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
 
 SUBJECT_OPTIONS = ("country_name", "state_or_province_name", "locality_name", "organization_name",
                    "organizational_unit_name", "email_address")
@@ -346,8 +342,8 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(IMPORT_ERROR))
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     try:
         result = ClientCertificates(module).run()
     except PkiError as exc:

@@ -17,8 +17,8 @@ description:
   - Creates the root CA private key and a self-signed CA certificate that signs the client certificates
     (M(mtls.clb.pki_client_certificates)) and that you upload to CLB as the CA certificate.
   - Defaults follow the guide (RSA 4096, 3650 days, SHA-256), and the certificate carries the
-    extensions a CA needs and the guide's commands leave out: basicConstraints C(CA:TRUE) (critical),
-    keyUsage C(keyCertSign) and C(cRLSign) (critical), subject and authority key identifiers.
+    extensions a CA needs and the guide's commands leave out (basicConstraints C(CA:TRUE), critical;
+    keyUsage C(keyCertSign) and C(cRLSign), critical; subject and authority key identifiers).
   - B(Idempotent.) An existing key and certificate that match the options give C(changed=false).
     The certificate is re-issued (same key) when it is missing, unreadable, does not match the key,
     is not self-signed, differs from the requested subject, extensions or digest, or expires within
@@ -35,7 +35,7 @@ description:
     with C(0644) unless O(certificate_mode) says otherwise. O(owner), O(group) and the SELinux options
     apply to both. Files are replaced atomically.
 author:
-  - mtls.clb contributors
+  - mtls.clb contributors (!UNKNOWN)
 requirements:
   - cryptography >= 41.0 on the host that runs the module
 extends_documentation_fragment:
@@ -248,12 +248,8 @@ backup_certificate:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import RootCA
-    IMPORT_ERROR = None
-except ImportError as exc:  # cryptography missing on the managed host
-    IMPORT_ERROR = exc
+from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
+from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import RootCA
 
 
 def argument_spec():
@@ -284,8 +280,8 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(IMPORT_ERROR))
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     try:
         result = RootCA(module).run()
     except PkiError as exc:

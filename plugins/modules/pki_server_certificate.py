@@ -30,7 +30,7 @@ description:
   - The private key is written with mode C(0600) unless O(mode) says otherwise, the certificate with C(0644) unless
     O(certificate_mode) says otherwise. Files are replaced atomically.
 author:
-  - mtls.clb contributors
+  - mtls.clb contributors (!UNKNOWN)
 requirements:
   - cryptography >= 41.0 on the host that runs the module
 extends_documentation_fragment:
@@ -232,12 +232,8 @@ backup_certificate:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.server_certificate import ServerCertificate
-    IMPORT_ERROR = None
-except ImportError as exc:  # cryptography missing on the managed host
-    IMPORT_ERROR = exc
+from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
+from ansible_collections.mtls.clb.plugins.module_utils.pki.server_certificate import ServerCertificate
 
 
 def argument_spec():
@@ -270,8 +266,8 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=str(IMPORT_ERROR))
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
     try:
         result = ServerCertificate(module).run()
     except PkiError as exc:

@@ -12,11 +12,14 @@ __metaclass__ = type
 import binascii
 import datetime
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+except ImportError:  # reported by the modules through errors.CRYPTOGRAPHY_IMPORT_ERROR
+    pass
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import describe_key, same_public_key
@@ -25,7 +28,6 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.subject import (
     name_to_string,
 )
 
-DIGESTS = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 PROFILES = ("root_ca", "client", "server")
 
 
@@ -144,7 +146,7 @@ def build_certificate(subject, public_key, issuer_cert, issuer_key, valid_days, 
                .not_valid_after(now + datetime.timedelta(days=valid_days)))
     for value, critical in extensions:
         builder = builder.add_extension(value, critical=critical)
-    cert = builder.sign(issuer_key, DIGESTS[digest]())
+    cert = builder.sign(issuer_key, getattr(hashes, digest.upper())())
     verifier = cert if issuer_cert is None else issuer_cert
     if not signature_verifies(cert, verifier):
         # Keys are loaded without OpenSSL's slow consistency check; this catches a damaged one.

@@ -8,6 +8,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import traceback
+
+try:
+    import cryptography  # noqa: F401, pylint: disable=unused-import
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError:
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
 
 class PkiError(Exception):
     """Bad input or an unusable file. The message names the option and says how to fix it.

@@ -5,7 +5,8 @@
 
 """The one way PKI files reach the disk.
 
-Touches these parts of `module`: params (file common arguments), check_mode, atomic_move, set_fs_attributes_if_different, load_file_common_arguments, backup_local.
+Touches these parts of `module`: params (file common arguments), check_mode, atomic_move,
+set_fs_attributes_if_different, load_file_common_arguments, backup_local.
 """
 
 from __future__ import absolute_import, division, print_function

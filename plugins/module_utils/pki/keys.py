@@ -10,15 +10,19 @@ __metaclass__ = type
 
 from collections import namedtuple
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+try:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+except ImportError:  # reported by the modules through errors.CRYPTOGRAPHY_IMPORT_ERROR
+    pass
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 
 RSA_KEY_SIZES = (2048, 3072, 4096)
+# Option value -> name of the curve class in cryptography.hazmat.primitives.asymmetric.ec
 CURVES = {
-    "secp256r1": ec.SECP256R1,
-    "secp384r1": ec.SECP384R1,
+    "secp256r1": "SECP256R1",
+    "secp384r1": "SECP384R1",
 }
 KEY_TYPES = ("rsa", "ecdsa")
 
@@ -50,7 +54,7 @@ class KeySpec(namedtuple("KeySpec", ["key_type", "key_size", "curve"])):
 def generate_private_key(spec):
     if spec.key_type == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=spec.key_size)
-    return ec.generate_private_key(CURVES[spec.curve]())
+    return ec.generate_private_key(getattr(ec, CURVES[spec.curve])())
 
 
 def spec_of_key(key):

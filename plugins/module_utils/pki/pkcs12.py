@@ -20,15 +20,18 @@ import hashlib
 import hmac
 from collections import namedtuple
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.serialization import pkcs12
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.serialization import pkcs12
+except ImportError:  # reported by the modules through errors.CRYPTOGRAPHY_IMPORT_ERROR
+    pass
 
 try:
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-except ImportError:  # cryptography < 43 keeps it in the main namespace
-    TripleDES = algorithms.TripleDES
+except ImportError:  # cryptography < 43 keeps it in the main namespace (or is missing altogether)
+    TripleDES = None
 
 ENCRYPTIONS = ("modern", "legacy")
 
@@ -155,7 +158,7 @@ def pkcs12_kdf(hash_name, password, salt, purpose, iterations, length):
     output = b""
     while True:
         digest = hashlib.new(hash_name, diversifier + bytes(state)).digest()
-        for _ in range(iterations - 1):
+        for _round in range(iterations - 1):
             digest = hashlib.new(hash_name, digest).digest()
         output += digest
         if len(output) >= length:
@@ -178,7 +181,7 @@ def _decrypt(algorithm_der, ciphertext, password):
         iterations = _integer(_expect(params[1], 0x02))
         key = pkcs12_kdf("sha1", password, salt, 1, iterations, 24)
         iv = pkcs12_kdf("sha1", password, salt, 2, iterations, 8)
-        cipher = Cipher(TripleDES(key), modes.CBC(iv))
+        cipher = Cipher((TripleDES or algorithms.TripleDES)(key), modes.CBC(iv))
         block_size = 8
         kind = "legacy"
     elif oid == OID_PBES2:

@@ -8,8 +8,11 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+try:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+except ImportError:  # reported by the modules through errors.CRYPTOGRAPHY_IMPORT_ERROR
+    pass
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
     is_supported_signing_key,

@@ -10,20 +10,23 @@ __metaclass__ = type
 
 import ipaddress
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
+try:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+except ImportError:  # reported by the modules through errors.CRYPTOGRAPHY_IMPORT_ERROR
+    pass
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 
-# Option name -> OID, in the order `openssl req` prompts for them (the guide's order).
+# Option name -> NameOID attribute, in the order `openssl req` prompts for them (the guide's order).
 SUBJECT_FIELDS = (
-    ("country_name", NameOID.COUNTRY_NAME),
-    ("state_or_province_name", NameOID.STATE_OR_PROVINCE_NAME),
-    ("locality_name", NameOID.LOCALITY_NAME),
-    ("organization_name", NameOID.ORGANIZATION_NAME),
-    ("organizational_unit_name", NameOID.ORGANIZATIONAL_UNIT_NAME),
-    ("common_name", NameOID.COMMON_NAME),
-    ("email_address", NameOID.EMAIL_ADDRESS),
+    ("country_name", "COUNTRY_NAME"),
+    ("state_or_province_name", "STATE_OR_PROVINCE_NAME"),
+    ("locality_name", "LOCALITY_NAME"),
+    ("organization_name", "ORGANIZATION_NAME"),
+    ("organizational_unit_name", "ORGANIZATIONAL_UNIT_NAME"),
+    ("common_name", "COMMON_NAME"),
+    ("email_address", "EMAIL_ADDRESS"),
 )
 SUBJECT_OPTION_NAMES = tuple(name for name, _oid in SUBJECT_FIELDS)
 
@@ -56,7 +59,7 @@ def build_name(fields, option_prefix=""):
             raise PkiError("%s%s must be a non-empty string" % (option_prefix, name))
         if len(value) > 64 and name != "email_address":
             raise PkiError("%s%s is longer than the 64 characters X.509 allows" % (option_prefix, name))
-        attributes.append(x509.NameAttribute(oid, value))
+        attributes.append(x509.NameAttribute(getattr(NameOID, oid), value))
     return x509.Name(attributes)
 
 
