@@ -114,6 +114,10 @@ def _plan_key(plan, force):
     except KeyLoadError as exc:
         if exc.kind in ("needs_passphrase", "wrong_passphrase"):
             # Replacing a key the user merely cannot open would be a silent loss: stop instead.
+            if request.profile == "client":
+                raise PkiError("%s: %s is encrypted, but client keys are kept unencrypted (the .p12 file is "
+                               "the protected copy); decrypt it, or delete it to have a new key made"
+                               % (request.name, request.private_key_path))
             raise PkiError("%s: %s; or delete the file to get a new key" % (request.name, exc))
         plan.key_reason = "existing private key could not be used (%s): new private key" % exc.kind
         plan.key = None

@@ -322,3 +322,15 @@ def test_diff_names_the_changed_clients_only(batch_args):
     assert list(result["diff"]["before"]) == ["bob"] and result["diff"]["after"]["bob"]["reason"] == \
         "PKCS#12 file is missing"
     assert_no_secrets(result, P12_PASSWORD)
+
+
+def test_encrypted_client_key_is_not_silently_replaced(batch_args):
+    run(batch_args)
+    path = Path(batch_args["directory"], "alice.key")
+    key = serialization.load_pem_private_key(path.read_bytes(), None)
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(b"user-pass")))
+    before = snapshot(Path(batch_args["directory"]))
+    with pytest.raises(PkiError, match="alice: .*alice.key is encrypted, but client keys are kept unencrypted"):
+        run(batch_args)
+    assert snapshot(Path(batch_args["directory"])) == before
