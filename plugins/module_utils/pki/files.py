@@ -66,7 +66,12 @@ def write_file(module, path, content, mode, backup=False):
             os.write(fd, content)
         finally:
             os.close(fd)
-        module.atomic_move(tmp_name, os.path.abspath(path))
+        if os.path.exists(path):
+            module.atomic_move(tmp_name, os.path.abspath(path))
+        else:
+            # atomic_move would chmod a new file to 0666 & ~umask before we can set its mode; a
+            # rename keeps the temp file's 0600, so a new key is never readable by others.
+            os.rename(tmp_name, path)
     except Exception:
         if os.path.exists(tmp_name):
             os.remove(tmp_name)
