@@ -27,7 +27,7 @@ description:
     subject, subject alternative names or digest changed, or it expires within O(renew_before_days). The PKCS#12
     file is compared by its parsed content (key, certificate, friendly name, encryption); a changed password is
     detected because the file no longer opens with it, and the file is re-written. Changing O(valid_days) alone
-    re-issues nothing; use O(force).
+    re-issues nothing; delete a client's C(.crt) file to have it re-issued with the same key.
   - Each client's result says whether and why it changed. Clients in the directory that are not in the list are
     left alone.
   - B(Fast.) When more than one key has to be made, keys are generated and certificates signed in one worker

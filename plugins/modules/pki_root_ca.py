@@ -22,7 +22,8 @@ description:
   - B(Idempotent.) An existing key and certificate that match the options give C(changed=false).
     The certificate is re-issued (same key) when it is missing, unreadable, does not match the key,
     is not self-signed, differs from the requested subject, extensions or digest, or expires within
-    O(renew_before_days). Changing O(valid_days) alone does not re-issue it; use O(force) for that.
+    O(renew_before_days). Changing O(valid_days) alone does not re-issue it; to get a certificate with the new
+    validity and the same key, delete the certificate file (O(force) would make a new key too).
   - B(The key is never replaced silently), because every client certificate signed by it would stop
     working. What happens when the existing key cannot be read or is of another type than O(key_type),
     O(key_size) and O(curve) ask for is chosen by O(regenerate). A wrong or missing O(private_key_passphrase)
