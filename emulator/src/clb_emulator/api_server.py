@@ -93,6 +93,8 @@ class EmulatorApp:
 class ApiRequestHandler(BaseHTTPRequestHandler):
     server_version = "clb-emulator"
     protocol_version = "HTTP/1.1"
+    # SDK clients keep idle keep-alive connections in a pool; do not hold a thread for each forever.
+    timeout = 120
 
     @property
     def app(self) -> EmulatorApp:
