@@ -17,13 +17,16 @@ description:
     Balancer, step 6 of the mutual TLS procedure ("default server group - add ECS01 and ECS02").
   - Servers are matched by O(servers[].server_id); only what differs is sent, at most 20 servers per API call
     (C(AddBackendServers), C(SetBackendServers), C(RemoveBackendServers)).
-author: mtls.clb contributors
+author:
+  - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mtls.clb.alicloud
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   load_balancer_id:

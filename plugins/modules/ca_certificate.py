@@ -18,13 +18,16 @@ description:
     O(mtls.clb.https_listener#module:ca_certificate_id)) requires client certificates issued by this CA.
   - Idempotent by SHA-1 fingerprint within the region; a changed name is applied with C(SetCACertificateName).
   - The certificate is checked locally first - PEM, not expired, and a CA certificate.
-author: mtls.clb contributors
+author:
+  - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mtls.clb.alicloud
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   name:

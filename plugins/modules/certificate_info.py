@@ -15,14 +15,17 @@ version_added: 0.1.0
 description:
   - Read-only. Lists server certificates (C(DescribeServerCertificates)) and CA certificates
     (C(DescribeCACertificates)) of the region, optionally filtered by ID, name or fingerprint.
-author: mtls.clb contributors
+author:
+  - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mtls.clb.alicloud
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
     details: Never changes anything.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   certificate_type:

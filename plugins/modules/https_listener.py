@@ -22,14 +22,17 @@ description:
     the CA certificate ID is empty. Set O(ca_certificate_id=) (empty string) to turn it off.
   - A port that already has a listener of another protocol (HTTP, TCP, UDP) is an error; the module never
     replaces it.
-author: mtls.clb contributors
+author:
+  - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mtls.clb.alicloud
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
     details: Reports exactly which fields would change (RV(changes)) and which steps would run (RV(actions)).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   load_balancer_id:

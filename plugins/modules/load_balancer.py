@@ -18,13 +18,16 @@ description:
     An existing instance is not re-created; differing creation-time settings are reported as warnings
     because they cannot be changed in place.
   - O(state=absent) deletes it (C(DeleteLoadBalancer)); deletion protection makes that fail with the service's error.
-author: mtls.clb contributors
+author:
+  - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mtls.clb.alicloud
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   name:

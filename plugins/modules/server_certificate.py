@@ -22,13 +22,16 @@ description:
     traditional PEM form SLB requires (C(BEGIN RSA PRIVATE KEY) / C(BEGIN EC PRIVATE KEY)); PKCS#8 keys are converted,
     encrypted keys are decrypted with O(private_key_passphrase).
   - Can also register a certificate held in Alibaba Cloud's certificate service (O(ali_cloud_certificate_id)).
-author: mtls.clb contributors
+author:
+  - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
   - mtls.clb.alicloud
 attributes:
   check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   name:

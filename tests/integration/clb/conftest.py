@@ -44,9 +44,8 @@ def mutating(emu, since: int = 0) -> list[str]:
 
 
 def upload_server_certificate(slb, pki, name="srv") -> str:
-    body = slb.call("UploadServerCertificate", {"ServerCertificate": pki.chain_pem,
-                                                 "PrivateKey": key_pem(pki.server_key),
-                                                 "ServerCertificateName": name})
+    body = slb.call("UploadServerCertificate", {
+        "ServerCertificate": pki.chain_pem, "PrivateKey": key_pem(pki.server_key), "ServerCertificateName": name})
     return body["ServerCertificateId"]
 
 
@@ -55,8 +54,8 @@ def upload_ca_certificate(slb, pki, name="client-ca") -> str:
 
 
 def create_load_balancer(slb, name="lb-test") -> str:
-    return slb.call("CreateLoadBalancer", {"LoadBalancerName": name, "LoadBalancerSpec": "slb.s1.small",
-                                            "AddressType": "internet"})["LoadBalancerId"]
+    return slb.call("CreateLoadBalancer", {
+        "LoadBalancerName": name, "LoadBalancerSpec": "slb.s1.small", "AddressType": "internet"})["LoadBalancerId"]
 
 
 def add_backends(slb, load_balancer_id, server_ids):

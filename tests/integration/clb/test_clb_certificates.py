@@ -104,7 +104,7 @@ def test_chain_in_wrong_order_fails_before_any_api_call(emu, args, pki):
 def test_absent_by_fingerprint_four_steps(emu, args, pki, slb):
     certificate_id = upload_server_certificate(slb, pki)
     params = {**args, "fingerprint": fingerprint(pki.server_cert).upper(), "state": "absent"}
-    check, apply, _, _ = four_steps(SERVER, params)
+    check, apply = four_steps(SERVER, params)[:2]
     assert check["deleted"] == [certificate_id] and apply["deleted"] == [certificate_id]
     assert actions(emu).count("DeleteServerCertificate") == 1
 
@@ -132,7 +132,8 @@ def test_deleting_a_certificate_in_use_names_the_listener(emu, args, pki, slb):
 
 def test_ca_certificate_four_steps_and_absent(emu, args, pki):
     params = {**args, "name": "client-ca", "certificate": pki.ca_pem}
-    _, apply, _, again = four_steps(CA, params)
+    results = four_steps(CA, params)
+    apply, again = results[1], results[3]
     assert apply["ca_certificate_id"] == again["ca_certificate_id"]
     assert apply["fingerprint"] == fingerprint(pki.ca_cert) and apply["common_name"] == "Test Root CA"
     assert actions(emu).count("UploadCACertificate") == 1

@@ -60,12 +60,11 @@ FIELD_UPDATES = {
 def test_each_field_update_sends_only_what_differs(emu, args, slb, stack, fields):
     running_listener(slb, stack["load_balancer_id"], stack["server_certificate_id"], stack["ca_certificate_id"])
     params = {**args, "load_balancer_id": stack["load_balancer_id"], "listener_port": 443, **fields}
-    check = run_module(LISTENER, params, check=True)
-    assert check["changed"] and check["actions"] == ["update"]
-    assert set(check["changes"]) == set(fields)
+    # Check mode runs the same comparison (pinned in the create and state tests); here each field's
+    # apply and re-apply are what matter, and every ansible run costs about a second.
     start = len(emu.calls())
     apply = run_module(LISTENER, params)
-    assert apply["changed"] and set(apply["changes"]) == set(fields)
+    assert apply["changed"] and apply["actions"] == ["update"] and set(apply["changes"]) == set(fields)
     assert mutating(emu, start) == [SET]
     for option, value in fields.items():
         expected = sorted(value) if isinstance(value, list) else value

@@ -29,7 +29,7 @@ def test_plan_adds_reweights_and_keeps_others_without_purge():
 
 
 def test_plan_with_purge_removes_unlisted_servers():
-    _, _, to_remove = plan_membership([server("i-a")], LIVE, True)
+    to_remove = plan_membership([server("i-a")], LIVE, True)[2]
     assert ids(to_remove) == ["i-b", "i-c"]
 
 
