@@ -371,3 +371,18 @@ def test_describe_health_status_without_running_listener(sdk, tls_material, fres
     assert statuses == {(i, 443, 80): "unavailable" for i in fresh_emulator.ecs_ids}
     assert error_code(lambda: sdk.describe_health_status(m.DescribeHealthStatusRequest(
         region_id=REGION, load_balancer_id=lb.load_balancer_id, listener_port=8443))) == "ListenerNotFound"
+
+
+def test_rejected_listener_change_changes_nothing(sdk, tls_material):
+    server = upload_server(sdk, tls_material["server"])
+    lb = create_lb(sdk)
+    create_listener(sdk, lb.load_balancer_id, server.server_certificate_id)
+    before = listener_attr(sdk, lb.load_balancer_id).to_map()
+    assert error_code(lambda: sdk.set_load_balancer_httpslistener_attribute(
+        m.SetLoadBalancerHTTPSListenerAttributeRequest(region_id=REGION, load_balancer_id=lb.load_balancer_id,
+                                                       listener_port=443, scheduler="rr",
+                                                       health_check_interval=99))) == "InvalidParameter"
+    after = listener_attr(sdk, lb.load_balancer_id).to_map()
+    before.pop("RequestId")
+    after.pop("RequestId")
+    assert after == before

@@ -325,3 +325,9 @@ def test_ecs_option_registers_an_external_backend(tls_material, tmp_path):
     finally:
         backend.shutdown()
         backend.server_close()
+
+
+def test_health_check_off_reports_unavailable_and_still_serves(fresh_emulator, tls_material, tmp_path):
+    deployed = Deployment(fresh_emulator, tls_material, tmp_path, health_check="off")
+    assert set(deployed.health().values()) == {"unavailable"}
+    assert {answered_by(deployed.curl()) for _attempt in range(2)} == {"ECS01", "ECS02"}
