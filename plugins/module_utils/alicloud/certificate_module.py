@@ -12,9 +12,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import (
     CertificateMaterialError,
+    load_certificate_chain,
     normalize_fingerprint,
+    sha1_fingerprint,
     validate_ca_certificate,
     validate_server_certificate,
 )
@@ -52,7 +56,6 @@ def read_text_option(module, content_option, path_option):
 
 
 def _check_name(module, name):
-    import re
     if name is not None and not re.match(r"^[A-Za-z][A-Za-z0-9._-]{0,79}$", name):
         module.fail_json(msg="name {0!r} is not allowed by SLB: {1}".format(name, NAME_RULE))
 
@@ -177,8 +180,6 @@ class CertificateModuleRunner:
         if has_material and not fingerprint:
             certificate = read_text_option(self.module, "certificate", "certificate_path")
             option = "certificate_path" if self.params.get("certificate_path") else "certificate"
-            from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import (
-                load_certificate_chain, sha1_fingerprint)
             fingerprint = sha1_fingerprint(load_certificate_chain(certificate, option)[0])
         if fingerprint and len(normalize_fingerprint(fingerprint)) != 40:
             self.module.fail_json(msg="fingerprint {0!r} is not a SHA-1 fingerprint (40 hex digits, "

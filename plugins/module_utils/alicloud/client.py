@@ -174,7 +174,11 @@ class SlbApi:
             try:
                 response = method(request, RuntimeOptions())
             except Exception as exc:  # noqa: BLE001 - every SDK failure is translated
-                raise from_sdk_exception(action, exc)
+                translated = from_sdk_exception(action, exc)
+                translated.region = self.region
+                # The SDK exception holds the signed request (PEM keys in the query); never chain it.
+                translated.__suppress_context__ = True
+                raise translated
             return response.body.to_map() if response.body is not None else {}
 
         def report_retry(attempt_number, delay, error):

@@ -66,6 +66,7 @@ class AlicloudApiError(Exception):
         self.status_code = status_code
         self.retry_after_ms = retry_after_ms
         self.connection_error = connection_error
+        self.region = None
         super(AlicloudApiError, self).__init__(self.describe())
 
     @property
@@ -86,7 +87,8 @@ class AlicloudApiError(Exception):
             return ("Check access_key_id / access_key_secret / security_token (or the "
                     "ALIBABA_CLOUD_* / ALICLOUD_* environment variables) for this account.")
         if self.code in REGION_CODES or "RegionId" in self.message:
-            return "Check the region option (or ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION)."
+            region = " ({0})".format(self.region) if self.region else ""
+            return "Check the region option{0} (or ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION).".format(region)
         if self.connection_error:
             return ("Check the endpoint option, network access and proxy variables (the SDK uses "
                     "HTTP(S)_PROXY for every host and ignores NO_PROXY).")
@@ -108,7 +110,7 @@ class AlicloudApiError(Exception):
 
     def as_result(self):
         return {
-            "action": self.action,
+            "api_action": self.action,
             "code": self.code,
             "error_message": self.message,
             "request_id": self.request_id,

@@ -228,3 +228,21 @@ def test_slb_api_sends_region_id_and_returns_wire_names_retrying_throttling():
     assert [r["RegionId"] for r in sdk.requests] == ["cn-hangzhou", "cn-hangzhou"]
     assert api.actions_called == ["DescribeServerCertificates"] * 2
     assert len(fake.sleeps) == 1
+
+
+def test_slb_api_errors_do_not_chain_the_sdk_exception_that_holds_the_signed_request():
+    leaky = UnretryableException(request=None, ex=requests.exceptions.ConnectionError(
+        "Max retries exceeded with url: /?PrivateKey=-----BEGIN%20RSA%20PRIVATE%20KEY-----"))
+
+    class LeakySdk(RecordingSdkClient):
+        pass
+
+    fake = FakeClock()
+    api = client_mod.SlbApi(LeakySdk([leaky, leaky]), "eu-central-1",
+                            RetryPolicy(max_attempts=2, sleep=fake.sleep, clock=fake.clock))
+    with pytest.raises(AlicloudApiError) as err:
+        api.call("DescribeServerCertificates")
+    assert err.value.__suppress_context__ is True and err.value.__cause__ is None
+    assert err.value.region == "eu-central-1"
+    assert "PRIVATE" not in str(err.value)
+    assert len(fake.sleeps) == 1
