@@ -206,17 +206,18 @@ def run(options) -> str:
     key_sizes = _option(options, "key_sizes", [2048, 4096], [2048])
     runs = _option(options, "runs", 3, 1)
     baseline_runs = 0 if getattr(options, "skip_baseline", False) else _option(options, "baseline_runs", 2, 1)
-    if WORK.exists():
-        shutil.rmtree(WORK)
-    ca_dir = WORK / "ca"
+    work = WORK / str(os.getpid())  # concurrent bench runs must not delete each other's files
+    if work.exists():
+        shutil.rmtree(work)
+    ca_dir = work / "ca"
     ca_cert, ca_key = make_ca(ca_dir)
     if baseline_runs:
         ensure_bench_venv()
     samples = {}
     for key_size in key_sizes:
-        timings = {"floor": [], "module": [], "unchanged": [], "community": []}
+        timings = {"floor": [], "module": [], "unchanged": [], "community": [], "load": []}
         for repetition in range(max(runs, baseline_runs)):
-            round_dir = WORK / ("rsa%d-run%d" % (key_size, repetition))
+            round_dir = work / ("rsa%d-run%d" % (key_size, repetition))
             if repetition < runs:
                 elapsed, _ = _timed(floor_loop, count, key_size, ca_cert, ca_key, round_dir / "floor")
                 check_output(round_dir / "floor", count, ca_cert)
@@ -237,9 +238,12 @@ def run(options) -> str:
                 check_output(round_dir / "community", count, ca_cert)
                 timings["community"].append(elapsed)
             shutil.rmtree(round_dir)
+            # Other processes on the machine slow every approach; the 1-minute load says how much.
+            timings["load"].append(os.getloadavg()[0])
             print("RSA %d repetition %d: %s" % (key_size, repetition + 1, {
-                k: "%.1fs" % v[-1] for k, v in timings.items() if len(v) > repetition}), flush=True)
+                k: "%.1f" % v[-1] for k, v in timings.items() if len(v) > repetition}), flush=True)
         samples[key_size] = timings
+    shutil.rmtree(work)
     return render(count, samples, runs, baseline_runs)
 
 
@@ -257,8 +261,10 @@ def render(count, samples, runs, baseline_runs) -> str:
              "community.crypto loop | module / floor (target) | community.crypto / module (target) |",
              "|---|---|---|---|---|---|---|"]
     verdicts = []
+    loads = []
     for key_size, timings in samples.items():
-        med = {k: statistics.median(v) for k, v in timings.items() if v}
+        loads += ["RSA %d: %s" % (key_size, ", ".join("%.2f" % x for x in timings["load"]))]
+        med = {k: statistics.median(v) for k, v in timings.items() if v and k != "load"}
         max_ratio, min_speedup = TARGETS.get(key_size, (None, None))
         ratio = med["module"] / med["floor"]
         speedup = med["community"] / med["module"] if "community" in med else None
@@ -280,6 +286,8 @@ def render(count, samples, runs, baseline_runs) -> str:
             key_size, med["unchanged"], "meets" if med["unchanged"] < UNCHANGED_TARGET_S else "MISSES",
             UNCHANGED_TARGET_S))
     lines += ["", "Against the targets of issue 2:", ""] + ["- " + v for v in verdicts]
+    lines += ["", "1-minute load average after each repetition (2 cores; above 2 means other processes competed "
+              "for the CPU and every time above is inflated): " + "; ".join(loads) + "."]
     lines += ["", "Rerun: `.venv/bin/python -m bench pki-clients` (options: `--clients`, `--key-sizes`, `--runs`, "
               "`--baseline-runs`, `--skip-baseline`; `--quick` for a smoke test). The community.crypto venv is "
               "created on first use in `build/bench-venv` from PyPI."]
