@@ -111,7 +111,7 @@ class ClientCertificates(object):
                                % (label, fields["common_name"]))
             sans = client.get("subject_alt_names") or []
             parse_subject_alt_names(sans, label + ".subject_alt_names")
-            valid_days = client.get("valid_days") or params["valid_days"]
+            valid_days = client["valid_days"] if client.get("valid_days") is not None else params["valid_days"]
             validate_validity(valid_days, self.renew_before_days, prefix=label + ".")
             password = client.get("pkcs12_password") or params["pkcs12_password"]
             if not password:

@@ -201,6 +201,9 @@ BAD_BATCHES = [
     ("validity shorter than renew window", {"clients": _clients({"name": "ok", "common_name": "ok"},
                                                                 {"name": "b", "common_name": "b", "valid_days": 10})},
      "clients[1] (b).renew_before_days (30) must be smaller than valid_days (10)"),
+    ("zero validity for one client", {"clients": _clients({"name": "ok", "common_name": "ok"},
+                                                          {"name": "b", "common_name": "b", "valid_days": 0})},
+     "clients[1] (b).valid_days must be at least 1"),
     ("empty list", {"clients": []}, "clients: the list is empty"),
     ("zero workers", {"workers": 0}, "workers must be 1 or more"),
 ]
