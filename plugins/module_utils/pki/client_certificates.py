@@ -27,7 +27,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
     file_attributes_changed,
     write_file,
 )
-from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import KeySpec
+from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import KeySpec, describe_key
 from ansible_collections.mtls.clb.plugins.module_utils.pki.leaf import (
     LeafRequest,
     issue_all,
@@ -40,8 +40,8 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import (
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.signing_ca import SigningCA
 from ansible_collections.mtls.clb.plugins.module_utils.pki.subject import (
-    SUBJECT_OPTION_NAMES,
     build_name,
+    name_to_string,
     parse_subject_alt_names,
     subject_fields_from,
 )
@@ -137,15 +137,16 @@ class ClientCertificates(object):
         todo = [plan for plan in plans if plan.needs_issuing]
         if todo and not self.module.check_mode and not os.path.isdir(self.directory):
             os.makedirs(self.directory, 0o700)
+        issued_summaries = {}
         if not self.module.check_mode:
             for plan, issued in issue_all(todo, self.ca, workers=self.workers, now=now):
                 self._write(plan, issued, results[plan.request.name])
                 results[plan.request.name].update(self._result(plan, issued.certificate, plan.reason))
+                issued_summaries[plan.request.name] = certificate_summary(issued.certificate)
         for plan in todo:
             name = plan.request.name
             diff_before[name] = plan.existing_summary or "(absent)"
-            after = dict(results[name])
-            diff_after[name] = dict((k, after[k]) for k in ("reason", "fingerprint_sha256", "not_after"))
+            diff_after[name] = dict(issued_summaries.get(name) or self._predicted_summary(plan), reason=plan.reason)
         for plan in plans:
             attributes = any([file_attributes_changed(self.module, plan.request.private_key_path, self.key_mode),
                               file_attributes_changed(self.module, plan.request.certificate_path, self.certificate_mode),
@@ -177,6 +178,16 @@ class ClientCertificates(object):
                                                   self.key_mode, self.backup)
         result.update((k, v) for k, v in backups.items() if v)
 
+    def _predicted_summary(self, plan):
+        """Check mode: what the certificate will say, without the values only signing decides."""
+        request = plan.request
+        if plan.certificate_reason or plan.certificate is None:
+            key = request.key_spec.describe() if plan.key_reason or plan.key is None else describe_key(plan.key)
+            return {"subject": name_to_string(build_name(request.subject_fields)),
+                    "subject_alt_names": list(request.subject_alt_names), "public_key": key,
+                    "issuer": name_to_string(self.ca.certificate.subject), "fingerprint_sha256": "(not yet issued)"}
+        return certificate_summary(plan.certificate)
+
     @staticmethod
     def _result(plan, cert, reason):
         request = plan.request
@@ -198,5 +209,3 @@ class ClientCertificates(object):
             "not_after": summary["not_after"] if summary else None,
         }
 
-
-SUBJECT_DEFAULT_OPTIONS = tuple(name for name in SUBJECT_OPTION_NAMES if name != "common_name")

@@ -337,3 +337,11 @@ def test_encrypted_client_key_is_not_silently_replaced(batch_args):
     with pytest.raises(PkiError, match="alice: .*alice.key is encrypted, but client keys are kept unencrypted"):
         run(batch_args)
     assert snapshot(Path(batch_args["directory"])) == before
+
+
+def test_check_mode_diff_shows_the_subject_the_certificate_will_have(batch_args):
+    run(batch_args)
+    result = run(dict(batch_args, organization_name="newco"), check_mode=True)
+    after = result["diff"]["after"]["alice"]
+    assert after["subject"] == "CN=alice.example.com,O=newco" and after["subject_alt_names"] == ["DNS:alice.example.com"]
+    assert result["diff"]["before"]["alice"]["subject"] == "CN=alice.example.com,O=alibaba"
