@@ -476,7 +476,6 @@ class SlbBackend:
             else:
                 address = self._allocate_address()
             now = time.time()
-            zone_letter = "b"
             lb_id = "lb-" + _random(_LOWER_ALNUM, 23)
             lb = {
                 "owner": account.account_id, "RegionId": region, "RegionIdAlias": region,
@@ -486,7 +485,7 @@ class SlbBackend:
                 "InternetChargeType": internet_charge, "InternetChargeTypeAlias": internet_charge,
                 "Bandwidth": bandwidth if bandwidth is not None else 5120,
                 "InstanceChargeType": charge, "LoadBalancerSpec": spec or "",
-                "MasterZoneId": params.get("MasterZoneId") or f"{region}-{zone_letter}",
+                "MasterZoneId": params.get("MasterZoneId") or f"{region}-b",
                 "SlaveZoneId": params.get("SlaveZoneId") or f"{region}-d",
                 "DeleteProtection": delete_protection, "ModificationProtectionStatus": modification,
                 "ModificationProtectionReason": params.get("ModificationProtectionReason") or "",
@@ -582,7 +581,8 @@ class SlbBackend:
         return body
 
     # -- listeners --------------------------------------------------------------------------
-    def _listener_field(self, name: str, raw: str, account, region: str):
+    @staticmethod
+    def _listener_field(name: str, raw: str):
         _default, kind, extra = LISTENER_FIELDS[name]
         params = {name: raw}
         if kind == "int":
@@ -624,7 +624,7 @@ class SlbBackend:
             raw = params[name]
             if raw == "" and name not in ("CACertificateId", "Description", "AclId"):
                 continue  # the SDK sends empty strings for unset optional fields on some paths
-            changes[name] = self._listener_field(name, raw, account, region) if raw != "" else ""
+            changes[name] = self._listener_field(name, raw) if raw != "" else ""
         merged = dict(listener) | changes
         if "ServerCertificateId" in changes:
             if not changes["ServerCertificateId"]:
