@@ -11,9 +11,11 @@ BACKENDS = "mtls.clb.backend_servers"
 
 def test_load_balancer_four_steps_then_absent_four_steps(emu, args):
     params = {**args, "name": "mtls-demo", "load_balancer_spec": "slb.s1.small", "address_type": "internet"}
-    results = [run_module(LB, params, check=True), run_module(LB, params), run_module(LB, params, check=True),
-               run_module(LB, params)]
+    results = [run_module(LB, params, check=True), run_module(LB, params), run_module(LB, params, check=True)]
+    unchanged_from = len(emu.calls())
+    results.append(run_module(LB, params))
     assert [r["changed"] for r in results] == [True, True, False, False]
+    assert actions(emu, unchanged_from) == ["DescribeLoadBalancers", "DescribeLoadBalancerAttribute"]
     created = results[1]
     assert created["load_balancer_id"].startswith("lb-") and created["address"]
     assert results[3]["load_balancer_id"] == created["load_balancer_id"]

@@ -134,3 +134,16 @@ def test_wait_for_status_times_out_with_a_clear_message():
     with pytest.raises(ListenerWaitTimeout) as err:
         api.wait_for_status("running", 5)
     assert "wait_timeout" in str(err.value) and now[0] <= 5
+
+
+def test_absent_is_satisfied_when_another_protocol_holds_the_port():
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listener_module import HttpsListenerRunner
+
+    class Module:
+        check_mode = False
+        params = {"state": "absent", "load_balancer_id": "lb-1", "listener_port": 443}
+
+    runner = HttpsListenerRunner(Module())
+    runner.api = HttpsListenerApi(ScriptedSlb({"DescribeLoadBalancerAttribute": _attributes((443, "tcp"))}), "lb-1", 443)
+    result = runner.converge({})
+    assert result["changed"] is False and result["actions"] == []
