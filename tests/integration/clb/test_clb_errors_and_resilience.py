@@ -112,3 +112,23 @@ def test_vvvv_output_holds_no_secret_key_or_passphrase(emu, args, pki, tmp_path)
         for secret in (args["access_key_secret"], "wrong-secret-xyz", passphrase, plain_key_body,
                        encrypted.splitlines()[3], "PRIVATE KEY-----"):
             assert secret not in text, secret
+
+
+def test_module_defaults_group_sets_connection_options_once(emu, args, pki, tmp_path):
+    from tests.support.ansible_run import run_playbook
+    import yaml
+
+    playbook = tmp_path / "group_defaults.yml"
+    playbook.write_text(yaml.safe_dump([{
+        "name": "Connection options once for every cloud module",
+        "hosts": "localhost", "connection": "local", "gather_facts": False,
+        "module_defaults": {"group/mtls.clb.alicloud": args},
+        "tasks": [
+            {"name": "Upload CA", "mtls.clb.ca_certificate": {"name": "grouped", "certificate": pki.ca_pem}},
+            {"name": "List certificates", "mtls.clb.certificate_info": {"certificate_type": "ca"}},
+        ],
+    }]))
+    run = run_playbook(playbook)
+    assert run.rc == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert run.task_results("Upload CA")["changed"] is True
+    assert [c["name"] for c in run.task_results("List certificates")["ca_certificates"]] == ["grouped"]
