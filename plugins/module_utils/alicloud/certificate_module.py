@@ -158,7 +158,8 @@ class CertificateModuleRunner:
             return self._result(True, existing, before, summary)
 
         if self.module.check_mode:
-            planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None}
+            planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None,
+                       "ExpireTime": summary.get("expire_time") if summary else None}
             return self._result(True, planned, before, summary)
         if material is not None:
             uploaded = store.upload(name, material.upload_params(), fingerprint=material.fingerprint)

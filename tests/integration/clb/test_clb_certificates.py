@@ -2,7 +2,7 @@
 deletion, key conversion, and local validation that stops bad input before any API call."""
 from __future__ import annotations
 
-from clb_run import run_module
+from tests.support.ansible_run import run_module
 from conftest import actions, create_load_balancer, mutating, upload_ca_certificate, upload_server_certificate
 from tests.unit.alicloud.certgen import fingerprint, key_pem, make_certificate, pem
 
@@ -21,8 +21,9 @@ def test_server_certificate_four_steps_uploads_once_and_returns_its_facts(emu, a
     params = {**args, "name": "www", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}
     check, apply, check_again, apply_again = four_steps(SERVER, params)
     assert check["server_certificate_id"] is None
-    # --diff output is rendered by the callback (unified diff of the before/after documents).
-    assert '+    "fingerprint": "{0}"'.format(fingerprint(pki.server_cert)) in check["_stdout"]
+    assert check["diff"]["before"] == {}
+    assert check["diff"]["after"]["fingerprint"] == fingerprint(pki.server_cert)
+    assert check["diff"]["after"]["expire_time"] == apply["expire_time"]
     assert apply["fingerprint"] == fingerprint(pki.server_cert)
     assert apply["common_name"] == "www.example.test"
     assert apply["subject_alternative_names"] == ["www.example.test"]
@@ -44,7 +45,7 @@ def test_same_certificate_under_a_new_name_is_renamed_not_uploaded(emu, args, pk
     params = {**args, "name": "new-name", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}
     check = run_module(SERVER, params, check=True, diff=True)
     assert check["changed"]
-    assert '-    "name": "old-name"' in check["_stdout"] and '+    "name": "new-name"' in check["_stdout"]
+    assert (check["diff"]["before"]["name"], check["diff"]["after"]["name"]) == ("old-name", "new-name")
     start = len(emu.calls())
     result = run_module(SERVER, params)
     assert result["changed"] and result["server_certificate_id"] == certificate_id and result["name"] == "new-name"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clb_run import run_module
+from tests.support.ansible_run import run_module
 from conftest import actions, mutating, running_listener, upload_server_certificate
 from tests.unit.alicloud.certgen import make_pki
 
@@ -20,7 +20,8 @@ def test_create_four_steps_starts_the_listener_with_mutual_authentication(emu, a
     check = run_module(LISTENER, params, check=True, diff=True)
     assert check["changed"] and check["actions"] == ["create", "start"]
     assert check["changes"]["ca_certificate_id"] == {"before": None, "after": stack["ca_certificate_id"]}
-    assert '+    "mutual_authentication": true' in check["_stdout"]
+    assert check["diff"]["before"] == {} and check["diff"]["after"]["mutual_authentication"] is True
+    assert check["diff"]["after"]["status"] == "running"
     assert mutating(emu, setup_calls) == []
 
     apply = run_module(LISTENER, params)

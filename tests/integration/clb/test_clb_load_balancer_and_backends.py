@@ -2,7 +2,7 @@
 deletion, and the missing-load-balancer error."""
 from __future__ import annotations
 
-from clb_run import run_module
+from tests.support.ansible_run import run_module
 from conftest import actions, add_backends, create_load_balancer, mutating
 
 LB = "mtls.clb.load_balancer"
@@ -46,7 +46,8 @@ def test_backend_servers_four_steps_reweight_and_purge(emu, args, slb):
                run_module(BACKENDS, params, check=True), run_module(BACKENDS, params)]
     assert [r["changed"] for r in results] == [True, True, False, False]
     assert results[0]["added"] == [ecs01, ecs02]
-    assert ('+            "server_id": "{0}"'.format(ecs01)) in results[0]["_stdout"]
+    assert results[0]["diff"]["before"] == {"backend_servers": []}
+    assert [s["server_id"] for s in results[0]["diff"]["after"]["backend_servers"]] == sorted([ecs01, ecs02])
     assert sorted((s["server_id"], s["weight"]) for s in results[1]["backend_servers"]) == sorted(
         [(ecs01, 100), (ecs02, 50)])
     assert mutating(emu, start) == ["AddBackendServers"]
