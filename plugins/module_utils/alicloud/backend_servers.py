@@ -83,11 +83,34 @@ class BackendServerGroup:
         return live_members(describe_load_balancer(self.slb, self.load_balancer_id))
 
     def apply(self, to_add, to_update, to_remove):
-        for action, servers in (("RemoveBackendServers", to_remove), ("AddBackendServers", to_add),
-                                ("SetBackendServers", to_update)):
-            for batch in batches(list(servers)):
-                self.slb.call(action, {"LoadBalancerId": self.load_balancer_id,
-                                       "BackendServers": wire_servers(batch)})
+        for batch in batches(list(to_remove)):
+            self._call("RemoveBackendServers", batch)
+        for batch in batches(list(to_add)):
+            self._add(batch)
+        for batch in batches(list(to_update)):
+            self._call("SetBackendServers", batch)
+
+    def _call(self, action, servers, retry=True):
+        return self.slb.call(action, {"LoadBalancerId": self.load_balancer_id,
+                                      "BackendServers": wire_servers(servers)}, retry=retry)
+
+    def _add(self, servers):
+        """Adding an attached server is an error, so after a transient failure (the add may have
+        gone through) only the servers still missing are sent again."""
+        pending = list(servers)
+
+        def attempt():
+            try:
+                return self._call("AddBackendServers", pending, retry=False)
+            except AlicloudApiError as error:
+                if error.retryable:
+                    attached = self.members()
+                    pending[:] = [server for server in pending if server["server_id"] not in attached]
+                    if not pending:
+                        return None
+                raise
+
+        return self.slb.retry_policy.run(attempt)
 
 
 __all__ = ["AlicloudApiError", "BackendServerGroup", "LoadBalancerNotFound", "plan_membership", "batches"]

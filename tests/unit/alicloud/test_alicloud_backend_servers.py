@@ -8,6 +8,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers 
     live_members,
     plan_membership,
 )
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 
 
 def server(server_id, weight=100, description=None):
@@ -44,6 +45,7 @@ def test_state_absent_removes_only_listed_members():
 
 class RecordingSlb:
     region = "cn-hangzhou"
+    retry_policy = RetryPolicy(sleep=lambda seconds: None)
 
     def __init__(self):
         self.calls = []
@@ -62,3 +64,32 @@ def test_apply_sends_at_most_20_servers_per_call():
                      ("AddBackendServers", 5)]
     first = json.loads(slb.calls[1][1]["BackendServers"])[0]
     assert first == {"ServerId": "i-00", "Type": "ecs", "Weight": "100"}
+
+
+def test_add_after_a_lost_reply_sends_only_the_servers_still_missing():
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+
+    class HalfAppliedSlb(RecordingSlb):
+        """The first add stores i-1 only, then answers 503."""
+
+        def __init__(self):
+            super().__init__()
+            self.attached = []
+
+        def call(self, action, params=None, retry=True):
+            self.calls.append((action, params))
+            if action == "DescribeLoadBalancerAttribute":
+                return {"LoadBalancerId": "lb-1", "BackendServers": {"BackendServer": [
+                    {"ServerId": s, "Weight": 100} for s in self.attached]}}
+            sent = [entry["ServerId"] for entry in json.loads(params["BackendServers"])]
+            if len(self.calls) == 1:
+                self.attached.append(sent[0])
+                raise AlicloudApiError(action, "ServiceUnavailable", "lost", status_code=503)
+            assert not set(sent) & set(self.attached), "re-added an attached server"
+            self.attached.extend(sent)
+            return {}
+
+    slb = HalfAppliedSlb()
+    BackendServerGroup(slb, "lb-1").apply([server("i-1"), server("i-2")], [], [])
+    assert [a for a, _ in slb.calls] == ["AddBackendServers", "DescribeLoadBalancerAttribute", "AddBackendServers"]
+    assert slb.attached == ["i-1", "i-2"]
