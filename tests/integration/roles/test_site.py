@@ -1,0 +1,146 @@
+"""site.yml end to end against the local CLB: the plan, the run, and the run that changes nothing.
+
+One emulator and one PKI directory for the module, so the tests run in order as a user would:
+check mode on nothing, apply, apply again, check mode again. Each asserts what the issue promises
+about that run: what changed, which API actions were called, which files were (not) written, and
+that no secret appears in the output.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+
+from tests.support.ansible_run import REPO_ROOT, run_playbook
+from tests.support.emulator import start_emulator
+
+pytestmark = pytest.mark.slow
+
+SITE = REPO_ROOT / "site.yml"
+DEMO_INVENTORY = REPO_ROOT / "playbooks" / "inventory" / "demo.yml"
+PORT_OFFSET = 0 if os.geteuid() == 0 else 10000
+
+
+def mutating(calls: list[dict]) -> list[str]:
+    """API actions that could change something (the SLB API's read-only actions are Describe*)."""
+    return [call["action"] for call in calls if not call["action"].startswith("Describe")]
+
+
+def tree_state(directory: Path) -> dict:
+    """Every file under `directory` with its mtime and size: any re-issue changes this."""
+    if not directory.exists():
+        return {}
+    return {str(path.relative_to(directory)): (path.stat().st_mtime_ns, path.stat().st_size)
+            for path in sorted(directory.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    work = tmp_path_factory.mktemp("site")
+    access_key_secret = secrets.token_urlsafe(24)
+    emulator = start_emulator(work / "emulator", demo_backends=2, access_key_id="siteTestAK",
+                              access_key_secret=access_key_secret, listener_port_offset=PORT_OFFSET)
+    pkcs12_password = secrets.token_urlsafe(12)
+    extra_vars = {
+        "mtls_clb_endpoint": emulator.api_url,
+        "mtls_clb_backend_servers": emulator.ecs_ids,
+        "mtls_clb_pki_dir": str(work / "pki"),
+        "mtls_clb_client_directory": str(work / "home-ca"),
+        "mtls_clb_listener_port_offset": PORT_OFFSET,
+        "mtls_clb_pkcs12_password": pkcs12_password,
+        "client_install_owner": str(os.getuid()),
+        "client_install_group": str(os.getgid()),
+        # RSA 2048 keeps the module fast; the demo runs the RSA 4096 defaults.
+        "root_ca_key_size": 2048,
+        "client_certificates_key_size": 2048,
+        "mtls_verify_requests": 10,
+    }
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "siteTestAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": access_key_secret}
+
+    def run(check=False, verbosity=0):
+        return run_playbook(SITE, inventory=DEMO_INVENTORY, extra_vars=extra_vars, check=check,
+                            diff=check, env=env, verbosity=verbosity)
+
+    try:
+        yield {"run": run, "emulator": emulator, "work": work, "secrets": [access_key_secret, pkcs12_password]}
+    finally:
+        emulator.stop()
+
+
+def changed_per_host(result) -> dict:
+    return {host: stats["changed"] for host, stats in result.stats.items()}
+
+
+def test_check_mode_on_nothing_is_a_plan_that_changes_nothing(site):
+    emulator, work = site["emulator"], site["work"]
+    result = site["run"](check=True)
+
+    assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert changed_per_host(result)["localhost"] > 0, "a plan on an empty setup must report changes"
+    assert tree_state(work / "pki") == {}, "check mode wrote PKI files"
+    assert not (work / "home-ca").exists(), "check mode created the client directory"
+    assert mutating(emulator.calls()) == [], "check mode called a mutating API action"
+    plan = result.task_results("mtls.clb.mtls_listener : Report what a real run would configure")
+    assert "creates and starts the HTTPS listener on port 443 with mutual authentication" in plan["msg"]
+    skipped_verify = result.task_results("mtls.clb.mtls_verify : Explain that verification needs a real run",
+                                         host="client01")
+    assert "skipped" in skipped_verify["msg"]
+
+
+def test_first_run_does_steps_1_to_7(site):
+    emulator, work = site["emulator"], site["work"]
+    result = site["run"]()
+
+    assert result.rc == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    actions = mutating(emulator.calls())
+    for action in ("UploadServerCertificate", "UploadCACertificate", "CreateLoadBalancer",
+                   "AddBackendServers", "CreateLoadBalancerHTTPSListener", "StartLoadBalancerListener"):
+        assert actions.count(action) == 1, f"{action} called {actions.count(action)} times: {actions}"
+    for name in ("root.crt", "root.key", "clients/client01.crt", "clients/client01.key",
+                 "clients/client01.p12", "server/server.crt", "server/server.key", "server/ca.crt"):
+        assert (work / "pki" / name).is_file(), name
+    installed = work / "home-ca"
+    assert oct(installed.stat().st_mode & 0o777) == "0o700"
+    assert oct((installed / "client.key").stat().st_mode & 0o777) == "0o600"
+    assert (installed / "ca.crt").read_bytes() == (work / "pki" / "server" / "ca.crt").read_bytes()
+    table = result.task_results("mtls.clb.mtls_verify : Show the distribution of requests across backends",
+                                host="client01")["msg"]
+    counts = {line.split()[0]: int(line.split()[1]) for line in table if line.startswith(("ECS", "failed"))}
+    assert sorted(counts) == ["ECS01", "ECS02", "failed"]
+    assert counts["failed"] == 0 and counts["ECS01"] + counts["ECS02"] == 10
+    assert any(line.startswith("no client certificate") and line.endswith("refused") for line in table)
+    assert any(line.startswith("certificate of other CA") and line.endswith("refused") for line in table)
+
+
+def test_second_run_changes_nothing_calls_only_describe_and_reissues_nothing(site):
+    emulator, work = site["emulator"], site["work"]
+    calls_before = len(emulator.calls())
+    files_before = tree_state(work)
+
+    result = site["run"](verbosity=2)
+
+    assert result.rc == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    assert changed_per_host(result) == {"localhost": 0, "client01": 0}
+    assert mutating(emulator.calls()[calls_before:]) == []
+    files_after = tree_state(work)
+    assert {name: files_after.get(name) for name in files_before if not name.startswith("emulator")} == \
+        {name: state for name, state in files_before.items() if not name.startswith("emulator")}
+    output = result.stdout + result.stderr
+    for secret in site["secrets"]:
+        assert secret not in output
+    for key in ("pki/root.key", "pki/clients/client01.key", "pki/server/server.key"):
+        key_body = (work / key).read_text().splitlines()[1]
+        assert key_body not in output, f"a line of {key} appears in the output"
+
+
+def test_check_mode_after_the_run_reports_no_change(site):
+    emulator = site["emulator"]
+    calls_before = len(emulator.calls())
+
+    result = site["run"](check=True)
+
+    assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert changed_per_host(result) == {"localhost": 0, "client01": 0}
+    assert mutating(emulator.calls()[calls_before:]) == []
