@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.pki.pki_run import run_module
+from tests.support.ansible_run import run_module
 
 CA_PASSPHRASE = "ca-Passphrase-9"
 P12_PASSWORD = "p12-Password-7"
