@@ -1,0 +1,186 @@
+"""Bad input to the roles and site.yml: each case fails with a message that names the variable
+and says how to fix it, and changes nothing (no file or directory, no mutating API call).
+
+ROLE_CASES reads as a table: (id, role, variables, variable named, hint given). Each role runs
+alone from a one-task playbook, as a user's own playbook would include it.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.integration.security.nothing_changed import mutating_calls, snapshot_difference, tree_snapshot
+from tests.support.ansible_run import REPO_ROOT, run_playbook
+from tests.support.emulator import start_emulator
+
+ONE_ROLE_PLAYBOOK = """---
+- name: Run one role of mtls.clb
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Include the role under test
+      ansible.builtin.include_role:
+        name: "{{ role_under_test }}"
+"""
+
+
+@dataclass
+class Workspace:
+    work: Path
+    emulator: object
+
+    def path(self, name: str) -> str:
+        return str(self.work / name)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    work = tmp_path_factory.mktemp("bad-input-roles")
+    (work / "role.yml").write_text(ONE_ROLE_PLAYBOOK)
+    # Step 4's sources as earlier steps leave them; their content does not matter to the cases.
+    for name in ("pki/clients/localhost.key", "pki/clients/localhost.crt", "pki/root.crt", "pki/server/ca.crt"):
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        (work / name).write_text("placeholder\n")
+    (work / "home-ca-is-a-file").write_text("not a directory\n")
+    locked = work / "locked-pki"
+    locked.mkdir()
+    if os.geteuid() == 0:  # root ignores mode bits
+        subprocess.run(["chattr", "+i", str(locked)], check=True)
+    else:
+        locked.chmod(0o500)
+    emulator = start_emulator(work / "emulator", demo_backends=1)
+    try:
+        yield Workspace(work=work, emulator=emulator)
+    finally:
+        emulator.stop()
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(locked)], check=False)
+        locked.chmod(0o700)
+
+
+def cloud(ws: Workspace) -> dict:
+    return {"mtls_clb_endpoint": ws.emulator.api_url, "mtls_clb_region": ws.emulator.region}
+
+
+@dataclass
+class RoleCase:
+    id: str
+    role: str
+    variables: Callable[[Workspace], dict]
+    variable: str
+    hint: str
+    defect: str = ""
+
+    def param(self):
+        marks = [pytest.mark.xfail(strict=True, reason=self.defect)] if self.defect else []
+        return pytest.param(self, id=self.id, marks=marks)
+
+
+ROLE_CASES = [
+    RoleCase("client_install: /home/ca exists as a file", "mtls.clb.client_install",
+             lambda ws: {"client_install_directory": ws.path("home-ca-is-a-file"),
+                         "client_install_pki_directory": ws.path("pki"),
+                         "client_install_owner": str(os.getuid()), "client_install_group": str(os.getgid())},
+             "client_install_directory", "not a directory",
+             defect="client_install: the file task fails with '<path> already exists as a file', "
+                    "naming neither client_install_directory nor a fix"),
+    RoleCase("client_install: sources missing", "mtls.clb.client_install",
+             lambda ws: {"client_install_directory": ws.path("home-ca"),
+                         "client_install_pki_directory": ws.path("no-pki"),
+                         "client_install_owner": str(os.getuid()), "client_install_group": str(os.getgid())},
+             "client_install_*_path", "Run steps 1-3 first"),
+    RoleCase("client_certificates: empty client list", "mtls.clb.client_certificates",
+             lambda ws: {"client_certificates_clients": [], "client_certificates_directory": ws.path("clients"),
+                         "client_certificates_pkcs12_password": "p12-roles-Hw31"},
+             "client_certificates_clients", "put the client hosts into the linux_clients"),
+    RoleCase("client_certificates: no PKCS#12 password", "mtls.clb.client_certificates",
+             lambda ws: {"client_certificates_clients": ["client01"],
+                         "client_certificates_directory": ws.path("clients")},
+             "mtls_clb_pkcs12_password", "Ansible Vault"),
+    RoleCase("root_ca: unwritable output directory", "mtls.clb.root_ca",
+             lambda ws: {"root_ca_directory": ws.path("locked-pki"), "root_ca_key_size": 2048},
+             "root_ca_directory", "permissions",
+             defect="root_ca: the file task fails with 'One or more items failed' / '[Errno 1] Operation not "
+                    "permitted', naming neither root_ca_directory nor a fix"),
+    RoleCase("mtls_listener: invalid TLS policy name", "mtls.clb.mtls_listener",
+             lambda ws: {**cloud(ws), "mtls_listener_tls_cipher_policy": "tls_cipher_policy_9",
+                         "mtls_listener_load_balancer_name": "bad-input-roles",
+                         "mtls_listener_backend_servers": ws.emulator.ecs_ids,
+                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             "mtls_listener_tls_cipher_policy", "must be one of: tls_cipher_policy_1_0"),
+    RoleCase("mtls_listener: load balancer not found", "mtls.clb.mtls_listener",
+             lambda ws: {**cloud(ws), "mtls_listener_load_balancer_name": "no-such-balancer",
+                         "mtls_listener_backend_servers": ws.emulator.ecs_ids,
+                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             "mtls_listener_create_load_balancer", "Check the ID/name and the region"),
+    RoleCase("mtls_listener: unknown region", "mtls.clb.mtls_listener",
+             lambda ws: {**cloud(ws), "mtls_clb_region": "xx-nowhere-9",
+                         "mtls_listener_load_balancer_name": "bad-input-roles",
+                         "mtls_listener_backend_servers": ws.emulator.ecs_ids,
+                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             "region", "ALIBABA_CLOUD_REGION_ID"),
+    RoleCase("mtls_listener: no backend servers", "mtls.clb.mtls_listener",
+             lambda ws: {**cloud(ws), "mtls_listener_load_balancer_name": "bad-input-roles",
+                         "mtls_listener_backend_servers": [],
+                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             "mtls_listener_backend_servers", "at least one ECS instance"),
+]
+
+
+def failure_messages(run) -> list[str]:
+    messages = []
+    for play in run.data.get("plays", []):
+        for task in play.get("tasks", []):
+            for result in task["hosts"].values():
+                if result.get("failed"):
+                    messages.append(str(result.get("msg", "")))
+                    messages += [str(item.get("msg", "")) for item in result.get("results", []) if item.get("failed")]
+    return messages
+
+
+def run_failing(ws: Workspace, playbook: Path, variables: dict, inventory=None):
+    """Run, and return (the failure messages, what changed on disk, mutating API calls)."""
+    watched = [path for path in ws.work.iterdir() if path.name != "emulator"]
+    files_before = tree_snapshot(*watched, *(ws.work / name for name in ("home-ca", "clients", "site-pki")))
+    calls_before = len(ws.emulator.calls())
+    run = run_playbook(playbook, inventory=inventory, extra_vars=variables,
+                       env={"ALIBABA_CLOUD_ACCESS_KEY_ID": ws.emulator.access_key_id,
+                            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ws.emulator.access_key_secret})
+    assert run.rc != 0, f"the run accepted bad input:\n{run.stdout[-3000:]}"
+    changed = snapshot_difference(files_before, tree_snapshot(
+        *watched, *(ws.work / name for name in ("home-ca", "clients", "site-pki"))))
+    return failure_messages(run), changed, mutating_calls(ws.emulator.calls()[calls_before:])
+
+
+@pytest.mark.parametrize("case", [case.param() for case in ROLE_CASES])
+def test_role_bad_input(workspace, case):
+    """A role given bad input fails naming the variable and the fix; no file, no mutating API call."""
+    messages, changed, mutating = run_failing(
+        workspace, workspace.work / "role.yml", {"role_under_test": case.role, **case.variables(workspace)})
+
+    assert changed == {}, f"files changed: {changed}"
+    assert mutating == [], f"mutating API calls: {mutating}"
+    message = "\n".join(messages)
+    assert case.variable in message, f"the message does not name {case.variable!r}: {message}"
+    assert case.hint in message, f"the message gives no hint ({case.hint!r}): {message}"
+
+
+def test_site_without_domain_names_the_variable(workspace):
+    """site.yml without mtls_clb_domain stops at its first task, naming the variable, before any step runs."""
+    ws = workspace
+    variables = {**cloud(ws), "mtls_clb_pki_dir": ws.path("site-pki"), "mtls_clb_backend_servers": ws.emulator.ecs_ids,
+                 "mtls_clb_pkcs12_password": "p12-roles-Hw31"}
+    inventory = ws.work / "inventory.yml"
+    inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
+
+    messages, changed, mutating = run_failing(ws, REPO_ROOT / "site.yml", variables, inventory=inventory)
+
+    assert changed == {} and mutating == []
+    message = "\n".join(messages)
+    assert "mtls_clb_domain" in message and "playbooks/examples/" in message, message
