@@ -345,3 +345,20 @@ def test_check_mode_diff_shows_the_subject_the_certificate_will_have(batch_args)
     after = result["diff"]["after"]["alice"]
     assert after["subject"] == "CN=alice.example.com,O=newco" and after["subject_alt_names"] == ["DNS:alice.example.com"]
     assert result["diff"]["before"]["alice"]["subject"] == "CN=alice.example.com,O=alibaba"
+
+
+def test_many_resigns_without_new_keys_also_use_the_pool(batch_args, monkeypatch):
+    clients = [{"name": "c%d" % i, "common_name": "c%d" % i} for i in range(leaf.MIN_RESIGNS_FOR_POOL)]
+    run(dict(batch_args, clients=clients, workers=1))
+    keys_before = {c["name"]: Path(batch_args["directory"], c["name"] + ".key").read_bytes() for c in clients}
+    pools = []
+    real_context = leaf.multiprocessing.get_context
+
+    def spying_context(method):
+        pools.append(method)
+        return real_context(method)
+    monkeypatch.setattr(leaf.multiprocessing, "get_context", spying_context)
+    result = run(dict(batch_args, clients=clients, workers=2, organization_name="renamed"))
+    assert pools == ["fork"] and result["issued"] == len(clients)
+    assert all(Path(batch_args["directory"], n + ".key").read_bytes() == k for n, k in keys_before.items())
+    assert all("subject differs" in c["reason"] for c in result["clients"])
