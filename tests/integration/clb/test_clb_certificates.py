@@ -3,7 +3,7 @@ deletion, key conversion, and local validation that stops bad input before any A
 from __future__ import annotations
 
 from tests.support.ansible_run import run_module
-from conftest import actions, create_load_balancer, mutating, upload_ca_certificate, upload_server_certificate
+from clb_helpers import actions, create_load_balancer, mutating, upload_ca_certificate, upload_server_certificate
 from tests.unit.alicloud.certgen import fingerprint, key_pem, make_certificate, pem
 
 SERVER = "mtls.clb.server_certificate"

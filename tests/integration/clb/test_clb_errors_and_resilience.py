@@ -4,7 +4,7 @@ run prints no secret."""
 from __future__ import annotations
 
 from tests.support.ansible_run import run_module
-from conftest import actions, mutating
+from clb_helpers import actions, mutating
 from tests.unit.alicloud.certgen import key_pem
 
 SERVER = "mtls.clb.server_certificate"

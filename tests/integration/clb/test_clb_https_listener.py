@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ansible_run import run_module
-from conftest import actions, mutating, running_listener, upload_server_certificate
+from clb_helpers import actions, mutating, running_listener, upload_server_certificate
 from tests.unit.alicloud.certgen import make_pki
 
 LISTENER = "mtls.clb.https_listener"

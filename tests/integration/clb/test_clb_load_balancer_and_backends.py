@@ -3,7 +3,7 @@ deletion, and the missing-load-balancer error."""
 from __future__ import annotations
 
 from tests.support.ansible_run import run_module
-from conftest import actions, add_backends, create_load_balancer, mutating
+from clb_helpers import actions, add_backends, create_load_balancer, mutating
 
 LB = "mtls.clb.load_balancer"
 BACKENDS = "mtls.clb.backend_servers"
