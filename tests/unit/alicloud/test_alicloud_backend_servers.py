@@ -91,5 +91,5 @@ def test_add_after_a_lost_reply_sends_only_the_servers_still_missing():
 
     slb = HalfAppliedSlb()
     BackendServerGroup(slb, "lb-1").apply([server("i-1"), server("i-2")], [], [])
-    assert [a for a, _ in slb.calls] == ["AddBackendServers", "DescribeLoadBalancerAttribute", "AddBackendServers"]
+    assert [call[0] for call in slb.calls] == ["AddBackendServers", "DescribeLoadBalancerAttribute", "AddBackendServers"]
     assert slb.attached == ["i-1", "i-2"]

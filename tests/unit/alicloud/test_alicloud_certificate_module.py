@@ -95,7 +95,7 @@ def test_upload_that_went_through_before_a_503_is_not_repeated(monkeypatch):
     monkeypatch.setattr(slb, "call", call_with_fingerprint)
     result = run(FakeModule(slb, name="srv", certificate=pki.server_pem, private_key=key_pem(pki.server_key, "pkcs8")))
     assert result["changed"] and result["server_certificate_id"] == "sc-1"
-    assert [a for a, _ in slb.calls].count("UploadServerCertificate") == 1
+    assert [call[0] for call in slb.calls].count("UploadServerCertificate") == 1
     assert len(slb.certificates) == 1
 
 
@@ -106,7 +106,7 @@ def test_check_mode_plans_the_upload_without_calling_it():
                             private_key=key_pem(pki.server_key)))
     assert result["changed"] and result["server_certificate_id"] is None
     assert result["fingerprint"] == fingerprint(pki.server_cert)
-    assert [a for a, _ in slb.calls] == ["DescribeServerCertificates"]
+    assert [call[0] for call in slb.calls] == ["DescribeServerCertificates"]
 
 
 def test_absent_needs_something_to_identify_the_certificate():
