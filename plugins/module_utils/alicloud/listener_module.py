@@ -26,6 +26,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers i
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
 
 TARGET_STATUS = {"present": "running", "stopped": "stopped"}
+SETTLED_STATUSES = ("running", "stopped")
 # SetLoadBalancerHTTPSListenerAttribute has no BackendServerPort parameter.
 IMMUTABLE_OPTIONS = ("backend_server_port",)
 
@@ -82,6 +83,9 @@ class HttpsListenerRunner:
                 return self._result(False, None, [], {}, {}, {})
             raise
         live = self.api.describe() if exists else None
+        if live is not None and live.get("Status") not in SETTLED_STATUSES:
+            # Start/Stop are refused while a listener is starting or stopping; decide on where it lands.
+            live = self.api.wait_for_status(SETTLED_STATUSES, self.params["wait_timeout"])
         before = _diff_view(live_settings(live), live.get("Status")) if live else {}
         actions = []
         changes = {}

@@ -284,18 +284,19 @@ class HttpsListenerApi:
                 raise
 
     def wait_for_status(self, wanted, timeout):
-        """Poll until the listener reports `wanted`; returns the listener."""
+        """Poll until the listener reports `wanted` (a status or a tuple of them); returns it."""
+        accepted = (wanted,) if isinstance(wanted, str) else tuple(wanted)
         deadline = self.clock() + timeout
         delay = 0.2
         while True:
             listener = self.describe()
             status = (listener or {}).get("Status")
-            if status == wanted:
+            if status in accepted:
                 return listener
             if self.clock() + delay > deadline:
                 raise ListenerWaitTimeout(
                     "listener {0}:{1} is still {2!r} after {3}s, not {4!r}; raise wait_timeout or check "
                     "the load balancer in the console".format(self.load_balancer_id, self.port, status,
-                                                              timeout, wanted))
+                                                              timeout, " or ".join(accepted)))
             self.sleep(delay)
             delay = min(2.0, delay * 2)

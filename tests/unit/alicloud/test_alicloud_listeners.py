@@ -147,3 +147,28 @@ def test_absent_is_satisfied_when_another_protocol_holds_the_port():
     runner.api = HttpsListenerApi(ScriptedSlb({"DescribeLoadBalancerAttribute": _attributes((443, "tcp"))}), "lb-1", 443)
     result = runner.converge({})
     assert result["changed"] is False and result["actions"] == []
+
+
+def test_a_starting_listener_is_waited_for_before_deciding():
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listener_module import HttpsListenerRunner
+
+    statuses = iter(["starting", "starting", "running"])
+
+    class SettlingSlb(ScriptedSlb):
+        def call(self, action, params=None, retry=True):
+            if action == "DescribeLoadBalancerHTTPSListenerAttribute":
+                self.calls.append((action, params))
+                return dict(LIVE, Status=next(statuses))
+            return super().call(action, params, retry)
+
+    class Module:
+        check_mode = False
+        params = {"state": "present", "load_balancer_id": "lb-1", "listener_port": 443, "wait": True,
+                  "wait_timeout": 30}
+
+    slb = SettlingSlb({"DescribeLoadBalancerAttribute": _attributes((443, "https"))})
+    runner = HttpsListenerRunner(Module())
+    runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
+    result = runner.converge({"scheduler": "wrr"})
+    assert result["changed"] is False and result["actions"] == []
+    assert "StartLoadBalancerListener" not in [call[0] for call in slb.calls]
