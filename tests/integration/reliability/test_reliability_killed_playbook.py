@@ -1,0 +1,97 @@
+"""site.yml SIGKILLed at the two points where a half-done run could leave duplicates behind.
+
+One private emulator, three runs in order, as an operator would experience it:
+1. killed right after the certificate upload (UploadServerCertificate answered 200);
+2. the re-run, killed right after the listener was created (CreateLoadBalancerHTTPSListener 200,
+   the listener exists but is stopped and was never started);
+3. the re-run that must converge.
+The whole process group of ansible-playbook is killed (workers and module processes too), so no
+`finally`, handler or cleanup of ours runs: what the cloud holds is exactly what the API accepted.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from reliability_harness import SiteUnderTest, succeeded, verification_passed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    under_test = SiteUnderTest(tmp_path_factory.mktemp("killed"))
+    try:
+        yield under_test
+    finally:
+        under_test.stop()
+
+
+def kill_after(site: SiteUnderTest, action: str, held_action: str) -> float:
+    """Start site.yml and SIGKILL it once `action` answered 200, while `held_action` (the next
+    mutating call) is held: it waits 5 s and then fails with a change-nothing 503. Polling alone
+    would race the module, which sends the next call within milliseconds."""
+    site.emulator.set_faults([{"action": held_action, "latency_ms": 5000, "error": "ServiceUnavailable",
+                               "count": 1}])
+    run = site.start()
+    try:
+        seconds = site.wait_for_call(run, action)
+    finally:
+        run.kill()
+        site.emulator.clear_faults()
+    return seconds
+
+
+def test_kill_after_the_certificate_upload_leaves_one_uploaded_certificate(site):
+    """Pins down: a kill in step 5 leaves the uploaded server certificate and nothing half-made
+    (no load balancer, no listener yet), so there is nothing for a re-run to duplicate."""
+    seconds = kill_after(site, "UploadServerCertificate", held_action="UploadCACertificate")
+
+    calls = site.emulator.calls()
+    print(f"\nreliability: killed {seconds:.1f}s into run 1 ({len(calls)} calls)")
+    assert succeeded(calls, "UploadServerCertificate") == 1
+    assert succeeded(calls, "CreateLoadBalancerHTTPSListener") == 0, "the kill landed after step 6 began"
+    state = site.cloud_state()
+    assert len(state["server_certificates"]) == 1
+    assert state["ca_certificates"] == [] and state["load_balancers"] == []
+
+
+def test_rerun_uploads_nothing_twice_and_is_killed_after_the_listener_is_created(site):
+    """Pins down: the re-run finds the server certificate by fingerprint (no second upload) and gets
+    as far as creating the listener; a kill right then leaves one load balancer with one stopped
+    listener on 443."""
+    calls_before = len(site.emulator.calls())
+    seconds = kill_after(site, "CreateLoadBalancerHTTPSListener", held_action="StartLoadBalancerListener")
+
+    calls = site.emulator.calls()
+    rerun_calls = calls[calls_before:]
+    print(f"\nreliability: killed {seconds:.1f}s into run 2 ({len(rerun_calls)} calls)")
+    assert succeeded(rerun_calls, "UploadServerCertificate") == 0, "the re-run uploaded the server certificate again"
+    assert succeeded(calls, "UploadCACertificate") == 1
+    state = site.cloud_state()
+    assert len(state["load_balancers"]) == 1
+    assert list(state["listeners"].values()) == [[(443, "https")]]
+    assert state["https_listener"]["Status"] == "stopped"
+
+
+def test_third_run_converges_with_no_duplicate_and_no_orphan(site):
+    """Pins down: after both kills a plain re-run ends rc 0 with step 7 green, creates nothing that
+    already exists (port-matched listener, name-matched load balancer, fingerprint-matched uploads,
+    set-diffed backends), starts the stopped listener, and the region then holds exactly one of
+    everything: every certificate once, one load balancer, one listener, each backend once."""
+    calls_before = len(site.emulator.calls())
+    started = time.monotonic()
+
+    run = site.run()
+
+    print(f"\nreliability: run 3 converged in {time.monotonic() - started:.1f}s")
+    verification_passed(run)
+    calls = site.emulator.calls()
+    rerun_calls = calls[calls_before:]
+    for action in ("UploadServerCertificate", "UploadCACertificate", "CreateLoadBalancer",
+                   "CreateLoadBalancerHTTPSListener"):
+        assert succeeded(rerun_calls, action) == 0, f"run 3 called {action} again"
+        assert succeeded(calls, action) == 1, f"{action} succeeded {succeeded(calls, action)} times in all"
+    assert succeeded(rerun_calls, "StartLoadBalancerListener") == 1
+    site.assert_one_of_everything(site.cloud_state())
