@@ -220,3 +220,57 @@ def test_scanner_finds_planted_secrets(tmp_path):
     assert ("body.log", "pki/root.key") in found
     assert ("nested/secret.json", "access key secret") in found
     assert scanner.scan_bytes("text", f"x {scanner.secrets['access key secret']} y".encode())
+
+
+@pytest.fixture(scope="module")
+def failing_inputs(tmp_path_factory):
+    """An encrypted server key and a passphrase-protected CA key, for runs that must fail."""
+    from tests.integration.security import mtls_test_pki as pki
+
+    work = tmp_path_factory.mktemp("secrets-failures")
+    ca_key = pki.new_key()
+    ca = pki.certificate("root", ca_key, ca=True)
+    passphrase = distinctive("KEYPASS")
+    pki.write(work / "root.crt", pki.certificate_pem(ca), 0o644)
+    pki.write(work / "root.key", pki.key_pem(ca_key, passphrase=passphrase))
+    server_key = pki.new_key()
+    server = pki.certificate("www.secrets.test", server_key, issuer=ca, issuer_key=ca_key)
+    pki.write(work / "server.crt", pki.certificate_pem(server), 0o644)
+    pki.write(work / "server.key", pki.key_pem(server_key, passphrase=passphrase))
+    scanner = SecretScanner({"key passphrase": passphrase})
+    scanner.add_key_lines("root.key", work / "root.key")
+    scanner.add_key_lines("server.key", work / "server.key")
+    return work, scanner
+
+
+def test_failed_runs_show_no_secret(failing_inputs, fresh_emulator):
+    """Errors at -vvvv (wrong passphrase, wrong access key secret) name the option, never the secret."""
+    from tests.support.ansible_run import run_module
+
+    work, scanner = failing_inputs
+    wrong_passphrase, wrong_secret, pkcs12_password = (distinctive("WRONGPASS"), distinctive("WRONGSECRET"),
+                                                       distinctive("P12PASS"))
+    scanner.secrets.update({"wrong passphrase": wrong_passphrase, "wrong access key secret": wrong_secret,
+                            "PKCS#12 password": pkcs12_password})
+    runs = {
+        "server_certificate, wrong passphrase": run_module("mtls.clb.server_certificate", {
+            **fresh_emulator.module_args(), "name": "secrets", "certificate_path": str(work / "server.crt"),
+            "private_key_path": str(work / "server.key"), "private_key_passphrase": wrong_passphrase}, verbosity=4),
+        "ca_certificate, wrong access key secret": run_module("mtls.clb.ca_certificate", {
+            **fresh_emulator.module_args(), "access_key_secret": wrong_secret, "name": "secrets",
+            "certificate_path": str(work / "root.crt")}, verbosity=4),
+        "pki_client_certificates, wrong CA passphrase": run_module("mtls.clb.pki_client_certificates", {
+            "ca_certificate_path": str(work / "root.crt"), "ca_private_key_path": str(work / "root.key"),
+            "ca_private_key_passphrase": wrong_passphrase, "directory": str(work / "clients"), "key_size": 2048,
+            "pkcs12_password": pkcs12_password, "clients": [{"name": "c1", "common_name": "c1.secrets.test"}]},
+            verbosity=4),
+    }
+    expected_option = {"server_certificate, wrong passphrase": "private_key_passphrase",
+                       "ca_certificate, wrong access key secret": "access_key_secret",
+                       "pki_client_certificates, wrong CA passphrase": "ca_private_key_passphrase"}
+    for label, result in runs.items():
+        assert result["failed"], label
+        assert expected_option[label] in result["msg"], f"{label}: {result['msg']}"
+        text = json.dumps({key: value for key, value in result.items() if not key.startswith("_")})
+        leaks = scanner.scan_bytes(label, (text + result["_stdout"] + result["_stderr"]).encode())
+        assert leaks == [], leaks
