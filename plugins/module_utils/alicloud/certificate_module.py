@@ -49,7 +49,8 @@ def read_text_option(module, content_option, path_option):
     except (IOError, OSError) as exc:
         module.fail_json(msg="{0}: cannot read {1!r}: {2}".format(path_option, path, exc.strerror or exc))
     try:
-        return data.decode("ascii")
+        # PEM bodies are ASCII; UTF-8 allows comment or bag-attribute lines around them.
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         module.fail_json(msg="{0}: {1!r} is not a PEM text file (DER or another binary format?); "
                              "convert it to PEM first".format(path_option, path))
