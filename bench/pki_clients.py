@@ -38,9 +38,10 @@ TARGETS = {  # key size -> (max module/floor ratio, min community/module speed-u
     4096: (0.70, 4.0),
 }
 UNCHANGED_TARGET_S = 3.0
-# The community.crypto loop takes minutes per run; its samples are kept here so that a later
-# `--skip-baseline` run (say, on a quieter machine) can still report the comparison.
-BASELINE_SAMPLES = WORK / "community-crypto-samples.json"
+# Every run's samples are kept here, per client count, key size and approach. The report is
+# rendered from it, so a run of one key size (or one without the minutes-long community.crypto
+# loop) adds to the results of earlier runs instead of erasing them; each row says when it ran.
+SAMPLES_STORE = WORK / "samples.json"
 
 
 def add_arguments(parser):
@@ -247,76 +248,81 @@ def run(options) -> str:
                 k: "%.1f" % v[-1] for k, v in timings.items() if len(v) > repetition}), flush=True)
         samples[key_size] = timings
     shutil.rmtree(work)
-    reused = _keep_or_reuse_baseline(samples, count, baseline_runs)
-    return render(count, samples, runs, baseline_runs, reused)
+    return render(count, _store(samples, count))
 
 
-def _keep_or_reuse_baseline(samples, count, baseline_runs):
-    """Save fresh community.crypto samples, or fill them in from the last run that had them."""
-    stored = json.loads(BASELINE_SAMPLES.read_text()) if BASELINE_SAMPLES.exists() else {}
-    reused = {}
+def _store(samples, count):
+    """Merge this run's samples into the store; return {key_size: {approach: entry}} for `count`."""
+    stored = json.loads(SAMPLES_STORE.read_text()) if SAMPLES_STORE.exists() else {}
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     for key_size, timings in samples.items():
-        entry_key = "%d clients, RSA %d" % (count, key_size)
-        if timings["community"]:
-            stored[entry_key] = {"samples": timings["community"], "versions": bench_venv_versions(),
-                                 "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-                                 "load": timings["load"][:len(timings["community"])]}
-        elif not baseline_runs and entry_key in stored:
-            timings["community"] = stored[entry_key]["samples"]
-            reused[key_size] = stored[entry_key]
-    BASELINE_SAMPLES.parent.mkdir(parents=True, exist_ok=True)
-    BASELINE_SAMPLES.write_text(json.dumps(stored, indent=1))
-    return reused
+        row = stored.setdefault("%d/%d" % (count, key_size), {})
+        for approach in ("floor", "module", "unchanged", "community"):
+            if timings[approach]:
+                row[approach] = {"samples": timings[approach], "date": now,
+                                 "load": timings["load"][:len(timings[approach])]}
+                if approach == "community":
+                    row[approach]["versions"] = bench_venv_versions()
+    SAMPLES_STORE.parent.mkdir(parents=True, exist_ok=True)
+    SAMPLES_STORE.write_text(json.dumps(stored, indent=1))
+    rows = {}
+    for entry_key, row in stored.items():
+        entry_count, key_size = (int(x) for x in entry_key.split("/"))
+        if entry_count == count:
+            rows[key_size] = row
+    return dict(sorted(rows.items()))
 
 
-def render(count, samples, runs, baseline_runs, reused=None) -> str:
-    reused = reused or {}
+def render(count, rows) -> str:
     extra = {"mtls.clb module runs": "`ansible localhost -m mtls.clb.pki_client_certificates` (ansible-core of "
                                      ".venv), pipelining on, workers = every available CPU"}
-    if baseline_runs:
-        extra["community.crypto baseline"] = bench_venv_versions() + " in build/bench-venv, same pipelining"
-    for key_size, entry in reused.items():
-        extra["community.crypto baseline, RSA %d" % key_size] = (
-            "samples reused from the run of %s (1-min load then: %s), %s" % (
-                entry["date"], ", ".join("%.2f" % x for x in entry["load"]), entry["versions"]))
+    versions = sorted({row["community"]["versions"] for row in rows.values() if "community" in row})
+    if versions:
+        extra["community.crypto baseline"] = "; ".join(versions) + ", in build/bench-venv, same pipelining"
     lines = [report.machine_summary(extra), "",
              "%d clients per run; each run writes `<name>.key`, `<name>.crt`, `<name>.p12` (AES-256/PBKDF2) for "
-             "every client, signed by an RSA 4096 CA (the guide's root). Wall times, median of %d run(s) "
-             "(community.crypto: %s); all samples in brackets. Every run's files were checked (count, "
-             "signatures) before its time was kept." % (
-                 count, runs, "%d run(s)" % baseline_runs if baseline_runs else "see above"), "",
+             "every client, signed by an RSA 4096 CA (the guide's root). Wall times in seconds, median of the "
+             "runs, all samples in brackets. Every run's files were checked (count, signatures) before its time "
+             "was kept. The machine section above describes the latest run; when each row's samples were taken "
+             "is listed below the table." % count, "",
              "| RSA | floor: single-process loop | pki_client_certificates | unchanged re-run | "
              "community.crypto loop | module / floor (target) | community.crypto / module (target) |",
              "|---|---|---|---|---|---|---|"]
-    verdicts = []
-    loads = []
-    for key_size, timings in samples.items():
-        loads += ["RSA %d: %s" % (key_size, ", ".join("%.2f" % x for x in timings["load"]))]
-        med = {k: statistics.median(v) for k, v in timings.items() if v and k != "load"}
+    verdicts, provenance = [], []
+    for key_size, row in rows.items():
+        med = dict((k, statistics.median(v["samples"])) for k, v in row.items())
         max_ratio, min_speedup = TARGETS.get(key_size, (None, None))
-        ratio = med["module"] / med["floor"]
-        speedup = med["community"] / med["module"] if "community" in med else None
+        ratio = med["module"] / med["floor"] if "module" in med and "floor" in med else None
+        speedup = med["community"] / med["module"] if "community" in med and "module" in med else None
 
         def cell(name):
             if name not in med:
                 return "not run"
-            return "**%.2f s** [%s]" % (med[name], ", ".join("%.2f" % x for x in timings[name]))
-        lines.append("| %d | %s | %s | %s | %s | %.2f× (≤ %s) | %s |" % (
-            key_size, cell("floor"), cell("module"), cell("unchanged"), cell("community"), ratio, max_ratio,
-            "%.1f× (≥ %s)" % (speedup, min_speedup) if speedup else "not run"))
-        if max_ratio:
+            return "**%.2f** [%s]" % (med[name], ", ".join("%.2f" % x for x in row[name]["samples"]))
+        lines.append("| %d | %s | %s | %s | %s | %s | %s |" % (
+            key_size, cell("floor"), cell("module"), cell("unchanged"), cell("community"),
+            ("%.2f×" % ratio + (" (≤ %s)" % max_ratio if max_ratio else "")) if ratio else "not run",
+            ("%.1f×" % speedup + (" (≥ %s)" % min_speedup if min_speedup else "")) if speedup else "not run"))
+        if ratio and max_ratio:
             verdicts.append("RSA %d: module/floor %.2f× %s target ≤ %s×" % (
                 key_size, ratio, "meets" if ratio <= max_ratio else "MISSES", max_ratio))
         if speedup and min_speedup:
             verdicts.append("RSA %d: %.1f× faster than the community.crypto loop, %s target ≥ %s×" % (
                 key_size, speedup, "meets" if speedup >= min_speedup else "MISSES", min_speedup))
-        verdicts.append("RSA %d: unchanged re-run %.2f s, %s target < %.0f s" % (
-            key_size, med["unchanged"], "meets" if med["unchanged"] < UNCHANGED_TARGET_S else "MISSES",
-            UNCHANGED_TARGET_S))
+        if "unchanged" in med:
+            verdicts.append("RSA %d: unchanged re-run %.2f s, %s target < %.0f s" % (
+                key_size, med["unchanged"], "meets" if med["unchanged"] < UNCHANGED_TARGET_S else "MISSES",
+                UNCHANGED_TARGET_S))
+        for approach, entry in row.items():
+            provenance.append("RSA %d, %s: %d run(s) at %s UTC, 1-minute load average after each: %s" % (
+                key_size, approach, len(entry["samples"]), entry["date"],
+                ", ".join("%.2f" % x for x in entry["load"])))
     lines += ["", "Against the targets of issue 2:", ""] + ["- " + v for v in verdicts]
-    lines += ["", "1-minute load average after each repetition (2 cores; above 2 means other processes competed "
-              "for the CPU and every time above is inflated): " + "; ".join(loads) + "."]
+    lines += ["", "When the samples were taken (2 cores: a load above 2 means other processes competed for the CPU "
+              "and inflated every time in that run; the parallel module suffers most, since it needs both cores):",
+              ""] + ["- " + p for p in provenance]
     lines += ["", "Rerun: `.venv/bin/python -m bench pki-clients` (options: `--clients`, `--key-sizes`, `--runs`, "
               "`--baseline-runs`, `--skip-baseline`; `--quick` for a smoke test). The community.crypto venv is "
-              "created on first use in `build/bench-venv` from PyPI."]
+              "created on first use in `build/bench-venv` from PyPI; samples accumulate in "
+              "`build/bench/pki-clients/samples.json` (delete it to start over)."]
     return "\n".join(lines)
