@@ -14,7 +14,11 @@ __metaclass__ = type
 
 import re
 
+from ansible.module_utils.basic import missing_required_lib
+
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
     CertificateMaterialError,
     load_certificate_chain,
     normalize_fingerprint,
@@ -95,6 +99,8 @@ class CertificateModuleRunner:
         return validate_ca_certificate(certificate, certificate_option=option)
 
     def run(self):
+        if not HAS_CRYPTOGRAPHY:
+            self.module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
         _check_name(self.module, self.params.get("name"))
         try:
             if self.params["state"] == "present":
