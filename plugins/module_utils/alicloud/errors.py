@@ -49,6 +49,7 @@ CREDENTIAL_CODES = frozenset((
     "Forbidden.AccessKeyDisabled",
 ))
 REGION_CODES = frozenset(("InvalidRegionId.NotFound", "InvalidRegionId", "RegionNotSupport"))
+BACKEND_SERVER_CODES = frozenset(("ObtainIpFail", "InvalidServerId.NotFound", "InvalidBackendServers.Inconsistent"))
 
 # The SDK formats messages as "code: <status>, <service message> request id: <id>".
 _SDK_MESSAGE = re.compile(r"^code: \d+, (?P<message>.*?)(?: request id: [^ ]*)?$", re.S)
@@ -89,6 +90,9 @@ class AlicloudApiError(Exception):
         if self.code in REGION_CODES or "RegionId" in self.message:
             region = " ({0})".format(self.region) if self.region else ""
             return "Check the region option{0} (or ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION).".format(region)
+        if self.code in BACKEND_SERVER_CODES:
+            return ("Check servers[].server_id: each must be a running ECS instance (or ENI/ECI) in the load "
+                    "balancer's region, and all must be in the same VPC (or all classic).")
         if self.connection_error:
             return ("Check the endpoint option, network access and proxy variables (the SDK uses "
                     "HTTP(S)_PROXY for every host and ignores NO_PROXY).")

@@ -265,14 +265,26 @@ class HttpsListenerApi:
         self.slb.call("SetLoadBalancerHTTPSListenerAttribute", request)
 
     def start(self):
-        request = self._ids()
-        request["ListenerProtocol"] = "https"
-        self.slb.call("StartLoadBalancerListener", request)
+        self._switch("StartLoadBalancerListener", ("running", "starting"))
 
     def stop(self):
+        self._switch("StopLoadBalancerListener", ("stopped", "stopping"))
+
+    def _switch(self, action, done_statuses):
+        """Start/Stop work only from the opposite status, so a blind retry after a reply that was
+        lost (but applied) would fail; after a transient error the status decides whether to retry."""
         request = self._ids()
         request["ListenerProtocol"] = "https"
-        self.slb.call("StopLoadBalancerListener", request)
+
+        def attempt():
+            try:
+                self.slb.call(action, request, retry=False)
+            except AlicloudApiError as error:
+                if error.retryable and (self.describe() or {}).get("Status") in done_statuses:
+                    return
+                raise
+
+        self.slb.retry_policy.run(attempt)
 
     def delete(self):
         request = self._ids()

@@ -246,3 +246,10 @@ def test_slb_api_errors_do_not_chain_the_sdk_exception_that_holds_the_signed_req
     assert err.value.region == "eu-central-1"
     assert "PRIVATE" not in str(err.value)
     assert len(fake.sleeps) == 1
+
+
+def test_backend_server_errors_point_at_servers_server_id():
+    error = from_sdk_exception("AddBackendServers", sdk_error(
+        ClientException, 400, "ObtainIpFail", "The specified BackendServers is invalid; some of the specified "
+        "backend servers do not exist or are not running."))
+    assert "servers[].server_id" in error.describe() and "running ECS instance" in error.describe()

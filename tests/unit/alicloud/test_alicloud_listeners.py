@@ -172,3 +172,38 @@ def test_a_starting_listener_is_waited_for_before_deciding():
     result = runner.converge({"scheduler": "wrr"})
     assert result["changed"] is False and result["actions"] == []
     assert "StartLoadBalancerListener" not in [call[0] for call in slb.calls]
+
+
+def test_start_whose_reply_was_lost_is_accepted_once_the_listener_runs():
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+
+    class LostStartSlb(ScriptedSlb):
+        retry_policy = RetryPolicy(sleep=lambda seconds: None)
+
+        def call(self, action, params=None, retry=True):
+            self.calls.append((action, params))
+            if action == "StartLoadBalancerListener":
+                raise AlicloudApiError(action, "ConnectionError", "reset", connection_error=True)
+            return dict(LIVE, Status="running")
+
+    slb = LostStartSlb({})
+    HttpsListenerApi(slb, "lb-1", 443).start()
+    assert [call[0] for call in slb.calls] == ["StartLoadBalancerListener", "DescribeLoadBalancerHTTPSListenerAttribute"]
+
+
+def test_start_still_stopped_after_a_transient_error_is_tried_again():
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+
+    class BusyOnceSlb(ScriptedSlb):
+        retry_policy = RetryPolicy(sleep=lambda seconds: None)
+
+        def call(self, action, params=None, retry=True):
+            self.calls.append((action, params))
+            if action == "StartLoadBalancerListener" and len(self.calls) == 1:
+                raise AlicloudApiError(action, "ServiceIsConfiguring", "busy", status_code=400)
+            return dict(LIVE, Status="stopped") if action.startswith("Describe") else {}
+
+    slb = BusyOnceSlb({})
+    HttpsListenerApi(slb, "lb-1", 443).start()
+    assert [call[0] for call in slb.calls] == ["StartLoadBalancerListener", "DescribeLoadBalancerHTTPSListenerAttribute",
+                                               "StartLoadBalancerListener"]
