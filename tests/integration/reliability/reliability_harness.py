@@ -179,8 +179,7 @@ class SiteUnderTest:
             .get("ServerCertificate") or []
         ca_certificates = (self.api("DescribeCACertificates").get("CACertificates") or {}) \
             .get("CACertificate") or []
-        load_balancers = [lb for lb in (self.api("DescribeLoadBalancers").get("LoadBalancers") or {})
-                          .get("LoadBalancer") or []]
+        load_balancers = (self.api("DescribeLoadBalancers").get("LoadBalancers") or {}).get("LoadBalancer") or []
         state = {"server_certificates": server_certificates, "ca_certificates": ca_certificates,
                  "load_balancers": load_balancers, "listeners": {}, "backends": {}, "https_listener": None}
         for lb in load_balancers:

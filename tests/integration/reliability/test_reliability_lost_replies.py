@@ -16,7 +16,6 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates import (SERVER_CERTIFICATE,
                                                                                      CertificateStore)
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import SlbApi
-from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import HttpsListenerApi
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 from tests.support.emulator import start_emulator
@@ -87,7 +86,7 @@ def new_load_balancer(emulator) -> str:
         "ClientToken": str(uuid.uuid4())})["LoadBalancerId"]
 
 
-def new_stopped_listener(emulator, pki) -> tuple[str, HttpsListenerApi]:
+def new_stopped_listener(emulator, pki) -> HttpsListenerApi:
     slb = plain_slb(emulator)
     lb_id = new_load_balancer(emulator)
     certificate_id = slb.call("UploadServerCertificate", {
@@ -96,7 +95,7 @@ def new_stopped_listener(emulator, pki) -> tuple[str, HttpsListenerApi]:
     slb.call("CreateLoadBalancerHTTPSListener", {"LoadBalancerId": lb_id, "ListenerPort": 443,
                                                  "BackendServerPort": 80, "Bandwidth": -1, "HealthCheck": "off", "StickySession": "off",
                                                  "ServerCertificateId": certificate_id})
-    return certificate_id, HttpsListenerApi(slb, lb_id, 443)
+    return HttpsListenerApi(slb, lb_id, 443)
 
 
 def test_upload_whose_reply_was_lost_is_found_by_fingerprint_not_sent_again(clean, pki):
@@ -161,15 +160,12 @@ def test_add_backend_servers_whose_reply_was_lost_is_accepted_as_done(clean):
     assert [c["action"] for c in clean.calls()].count("AddBackendServers") == 1
 
 
-@pytest.mark.xfail(strict=True, raises=AlicloudApiError,
-                   reason="defect: StartLoadBalancerListener is retried blindly; after a lost reply the "
-                          "retry fails because the listener is already running (listeners.py start)")
 def test_start_listener_whose_reply_was_lost_is_accepted_as_done(clean, pki):
-    """Pins down: starting is done once the listener is running; a retry after a lost reply must
-    accept a running listener instead of failing with OperationFailed.ListenerStatusNotSupport."""
-    _, plain_listener = new_stopped_listener(clean, pki)
+    """Pins down: starting is done once the listener is running; the retry after a lost reply accepts
+    the running listener instead of failing with OperationFailed.ListenerStatusNotSupport."""
+    stopped_listener = new_stopped_listener(clean, pki)
     slb, client = slb_losing_first_reply_of(clean, "StartLoadBalancerListener")
-    listener = HttpsListenerApi(slb, plain_listener.load_balancer_id, 443)
+    listener = HttpsListenerApi(slb, stopped_listener.load_balancer_id, 443)
 
     listener.start()
 
