@@ -10,6 +10,8 @@ DEMO="$ROOT/demo"
 BIN="$ROOT/.venv/bin"
 export PATH="$BIN:$PATH"
 export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+# Fewer temporary files per task on the local connection; the demo is many short tasks.
+export ANSIBLE_PIPELINING=True
 # The SDK ignores NO_PROXY, so a proxy would swallow every call to the local emulator.
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 
