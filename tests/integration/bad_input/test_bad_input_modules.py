@@ -215,8 +215,7 @@ CLOUD_CASES = [
          lambda ws: {**ws.cloud, "load_balancer_id": ws.load_balancer_id,
                      "servers": [{"server_id": "i-bp0000000000000000nope"}]},
          "server_id", "running ECS instance",
-         refused_call_allowed="AddBackendServers",
-         defect="ObtainIpFail has no hint: the message names neither servers[].server_id nor what to check"),
+         refused_call_allowed="AddBackendServers"),
 ]
 
 
