@@ -193,6 +193,21 @@ class RunningEmulator:
         """Stop ("Stopped") or start ("Running") an ECS instance; demo backends really go down."""
         return self._hook("POST", "/_emulator/ecs", {"instance_id": instance_id, "status": status})
 
+    def register_cas_certificate(self, certificate_id: str, certificate_pem: str, private_key_pem: str,
+                                 name: str | None = None, region_id: str | None = None) -> dict:
+        """Put a certificate into the emulated SSL Certificates Service, for UploadServerCertificate
+        with AliCloudCertificateId. Registrations survive reset() (they are not SLB resources)."""
+        payload = {"certificate_id": certificate_id, "certificate": certificate_pem, "private_key": private_key_pem}
+        if name is not None:
+            payload["name"] = name
+        if region_id is not None:
+            payload["region_id"] = region_id
+        return self._hook("POST", "/_emulator/cas-certificates", payload)["cas_certificate"]
+
+    def cas_certificates(self) -> list[dict]:
+        """What the emulated SSL Certificates Service holds (IDs, names, regions, fingerprints; no PEM)."""
+        return self._hook("GET", "/_emulator/cas-certificates")["cas_certificates"]
+
     def module_args(self) -> dict:
         return {"endpoint": self.api_url, "region": self.region, "access_key_id": self.access_key_id,
                 "access_key_secret": self.access_key_secret}

@@ -162,6 +162,17 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
             if app.dataplane is not None:
                 app.dataplane.refresh_all()
             self._send_json(200, {"ecs_instance": instance.public()})
+        elif path == "/_emulator/cas-certificates" and method == "GET":
+            self._send_json(200, {"cas_certificates": app.backend.list_cas_certificates()})
+        elif path == "/_emulator/cas-certificates" and method == "POST":
+            try:
+                entry = app.backend.register_cas_certificate(
+                    str(payload.get("certificate_id") or ""), str(payload.get("certificate") or ""),
+                    str(payload.get("private_key") or ""), name=payload.get("name"), region=payload.get("region_id"))
+            except ValueError as error:
+                self._send_json(400, {"error": str(error)})
+                return True
+            self._send_json(200, {"cas_certificate": entry})
         elif path == "/_emulator/faults" and method == "GET":
             self._send_json(200, {"faults": app.faults.list()})
         elif path == "/_emulator/faults" and method == "POST":

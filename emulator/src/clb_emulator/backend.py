@@ -29,9 +29,11 @@ ACTIONS = (
     "UploadServerCertificate", "UploadCACertificate", "DescribeServerCertificates", "DescribeCACertificates",
     "DeleteServerCertificate", "DeleteCACertificate", "SetServerCertificateName", "SetCACertificateName",
     "CreateLoadBalancer", "DeleteLoadBalancer", "DescribeLoadBalancers", "DescribeLoadBalancerAttribute",
-    "CreateLoadBalancerHTTPSListener", "DescribeLoadBalancerHTTPSListenerAttribute",
-    "SetLoadBalancerHTTPSListenerAttribute", "StartLoadBalancerListener", "StopLoadBalancerListener",
-    "DeleteLoadBalancerListener", "DescribeLoadBalancerListeners", "AddBackendServers", "RemoveBackendServers",
+    "SetLoadBalancerName", "CreateLoadBalancerHTTPSListener", "DescribeLoadBalancerHTTPSListenerAttribute",
+    "SetLoadBalancerHTTPSListenerAttribute", "CreateLoadBalancerHTTPListener",
+    "DescribeLoadBalancerHTTPListenerAttribute", "SetLoadBalancerHTTPListenerAttribute",
+    "StartLoadBalancerListener", "StopLoadBalancerListener", "DeleteLoadBalancerListener",
+    "DescribeLoadBalancerListeners", "AddBackendServers", "RemoveBackendServers",
     "SetBackendServers", "DescribeHealthStatus",
 )
 MUTATING_ACTIONS = frozenset(a for a in ACTIONS if not a.startswith("Describe"))
@@ -83,6 +85,16 @@ LISTENER_FIELDS: dict[str, tuple] = {
     "AclId": ("", "str", None),
     "Description": ("", "len", (1, 256)),
 }
+# What HTTP listeners have instead of the certificate and TLS settings. ListenerForward/ForwardPort
+# (redirect to an HTTPS listener) exist only on CreateLoadBalancerHTTPListener, not on the Set action.
+HTTPS_ONLY_FIELDS = ("ServerCertificateId", "CACertificateId", "TLSCipherPolicy", "EnableHttp2")
+HTTP_FORWARD_FIELDS: dict[str, tuple] = {
+    "ListenerForward": ("off", "enum", ON_OFF),
+    "ForwardPort": (None, "int", (1, 65535)),
+}
+HTTP_SET_FIELDS = {k: v for k, v in LISTENER_FIELDS.items() if k not in HTTPS_ONLY_FIELDS}
+HTTP_CREATE_FIELDS = HTTP_SET_FIELDS | HTTP_FORWARD_FIELDS
+ALL_LISTENER_FIELDS = LISTENER_FIELDS | HTTP_FORWARD_FIELDS
 # Fields a DescribeLoadBalancerListeners item nests under HTTPSListenerConfig.
 HTTPS_CONFIG_FIELDS = (
     "CACertificateId", "ServerCertificateId", "TLSCipherPolicy", "EnableHttp2", "Gzip", "Cookie", "CookieTimeout",
@@ -92,6 +104,15 @@ HTTPS_CONFIG_FIELDS = (
     "XForwardedFor_SLBIP", "XForwardedFor_SLBID", "XForwardedFor_proto", "XForwardedFor_SLBPORT",
     "XForwardedFor_ClientSrcPort",
 )
+# Fields a DescribeLoadBalancerListeners item nests under HTTPListenerConfig (the SDK model's list).
+HTTP_CONFIG_FIELDS = (
+    "Cookie", "CookieTimeout", "Gzip", "HealthCheck", "HealthCheckConnectPort", "HealthCheckDomain",
+    "HealthCheckHttpCode", "HealthCheckInterval", "HealthCheckMethod", "HealthCheckTimeout", "HealthCheckURI",
+    "HealthyThreshold", "IdleTimeout", "ListenerForward", "RequestTimeout", "StickySession", "StickySessionType",
+    "UnhealthyThreshold", "XForwardedFor", "XForwardedFor_ClientSrcPort", "XForwardedFor_SLBID",
+    "XForwardedFor_SLBIP", "XForwardedFor_SLBPORT", "XForwardedFor_proto",
+)
+LISTENER_PROTOCOLS = ("tcp", "udp", "http", "https")
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
 
 
@@ -199,6 +220,10 @@ class SlbBackend:
         self.lock = threading.RLock()
         self.observers: list = []
         self.health_source = None  # callable(lb_id, port) -> {server_id: status}; set by the data plane
+        # Certificates held in Alibaba Cloud's SSL Certificates Service (CAS), which
+        # UploadServerCertificate can import by AliCloudCertificateId. Outside SLB, so in memory
+        # only and kept by reset (like the ECS instances); every account of the emulator sees them.
+        self.cas_certificates: dict[str, dict] = {}
         self.state = self._empty_state()
         loaded = load_state(self.state_dir)
         for key in self.state:
@@ -264,11 +289,18 @@ class SlbBackend:
                            f"The specified LoadBalancerId does not exist: {lb_id} (region {region}).")
         return lb
 
-    def _listener(self, lb: dict, params: dict, not_found: str = "ListenerNotFound") -> dict:
+    def _listener(self, lb: dict, params: dict, not_found: str = "ListenerNotFound",
+                  protocol: str | None = None) -> dict:
+        """The listener on ListenerPort. `protocol` is the one the action is for (Describe/Set of
+        HTTP or HTTPS); otherwise an optional ListenerProtocol parameter narrows the match."""
         port = _parse_int(params, "ListenerPort", 1, 65535, required=True)
-        protocol = params.get("ListenerProtocol")
+        if protocol is None and params.get("ListenerProtocol"):
+            protocol = params["ListenerProtocol"].lower()
+            if protocol not in LISTENER_PROTOCOLS:
+                raise invalid(f"The specified parameter ListenerProtocol is not valid: {params['ListenerProtocol']!r}"
+                              f" is not one of {', '.join(LISTENER_PROTOCOLS)}.")
         listener = lb["listeners"].get(str(port))
-        if listener is not None and protocol and protocol.lower() != "https":
+        if listener is not None and protocol and listener.get("ListenerProtocol", "https") != protocol:
             listener = None
         if listener is None:
             if not_found == "InvalidParameter":
@@ -310,15 +342,62 @@ class SlbBackend:
                 "ServerIp": instance.host if instance else ""}
 
     # -- certificates -----------------------------------------------------------------------
+    def register_cas_certificate(self, cert_id: str, cert_pem: str, key_pem: str, name: str | None = None,
+                                 region: str | None = None) -> dict:
+        """Put a certificate into the emulated SSL Certificates Service (a testing hook, not SLB).
+        Raises ValueError with a message fit for the caller; never echoes PEM text."""
+        if not cert_id or not all(ch.isalnum() or ch in "._-" for ch in cert_id):
+            raise ValueError(f"certificate ID {cert_id!r} must be non-empty letters, digits, '.', '_' or '-'")
+        region = region or self.default_region
+        if region not in REGIONS:
+            raise ValueError(f"region {region!r} is not a region ID")
+        try:
+            facts = pki.check_server_certificate(cert_pem, key_pem)
+        except ApiError as error:
+            raise ValueError(f"certificate {cert_id}: {error.code}: {error.message}") from None
+        entry = {"AliCloudCertificateId": cert_id, "AliCloudCertificateName": name or cert_id,
+                 "AliCloudCertificateRegionId": region, "Fingerprint": facts.fingerprint,
+                 "CommonName": facts.common_name}
+        with self.lock:
+            self.cas_certificates[cert_id] = entry | {"cert_pem": cert_pem, "key_pem": key_pem, "facts": facts}
+        return entry
+
+    def list_cas_certificates(self) -> list[dict]:
+        with self.lock:
+            return [{k: v for k, v in entry.items() if k not in ("cert_pem", "key_pem", "facts")}
+                    for entry in self.cas_certificates.values()]
+
+    def _cas_material(self, params: dict, region: str) -> tuple[str, str, object, str, str]:
+        """(certificate PEM, key PEM, facts, CAS ID, CAS name) for an import by AliCloudCertificateId."""
+        cas_id = params["AliCloudCertificateId"]
+        if params.get("ServerCertificate") or params.get("PrivateKey"):
+            raise invalid("The specified parameters are not valid: give either AliCloudCertificateId or "
+                          "ServerCertificate and PrivateKey, not both.")
+        cas_name = _require(params, "AliCloudCertificateName")
+        cas_region = params.get("AliCloudCertificateRegionId") or region
+        if cas_region not in REGIONS:
+            raise invalid(f"The specified parameter AliCloudCertificateRegionId is not valid: {cas_region!r}.")
+        with self.lock:
+            entry = self.cas_certificates.get(cas_id)
+        if entry is None or entry["AliCloudCertificateRegionId"] != cas_region:
+            raise invalid(f"The specified AliCloudCertificateId does not exist: {cas_id} is not a certificate of "
+                          f"the SSL Certificates Service in region {cas_region}.")
+        if entry["AliCloudCertificateName"] != cas_name:
+            raise invalid(f"The specified AliCloudCertificateName is not valid: certificate {cas_id} of the SSL "
+                          f"Certificates Service is named {entry['AliCloudCertificateName']!r}, not {cas_name!r}.")
+        return entry["cert_pem"], entry["key_pem"], entry["facts"], cas_id, cas_name
+
     def action_UploadServerCertificate(self, params: dict, account) -> dict:
         region = self._region(params)
-        if params.get("AliCloudCertificateId"):
-            raise invalid("The specified parameter AliCloudCertificateId is not Support in this emulator: "
-                          "upload ServerCertificate and PrivateKey instead.")
         name = params.get("ServerCertificateName")
         if name:
             _check_name(name, "ServerCertificateName")
-        facts = pki.check_server_certificate(params.get("ServerCertificate", ""), params.get("PrivateKey", ""))
+        if params.get("AliCloudCertificateId"):
+            cert_pem, key_pem, facts, cas_id, cas_name = self._cas_material(params, region)
+        else:
+            cert_pem, key_pem = params.get("ServerCertificate", ""), params.get("PrivateKey", "")
+            cas_id = cas_name = ""
+            facts = pki.check_server_certificate(cert_pem, key_pem)
         now = time.time()
         cert_id = f"{account.account_id}_{secrets.token_hex(6)[:11]}_{int(now)}_{_random(string.digits, 9)}"
         record = {
@@ -329,11 +408,11 @@ class SlbBackend:
             "CreateTime": _now_iso(now), "CreateTimeStamp": int(now * 1000),
             "ExpireTime": facts.not_after_iso, "ExpireTimeStamp": facts.not_after_ms,
             "ResourceGroupId": params.get("ResourceGroupId") or "rg-default",
-            "IsAliCloudCertificate": 0, "AliCloudCertificateId": "", "AliCloudCertificateName": "",
+            "IsAliCloudCertificate": 1 if cas_id else 0, "AliCloudCertificateId": cas_id,
+            "AliCloudCertificateName": cas_name,
         }
         with self.lock:
-            write_private_file(self.tls_dir / f"server-{cert_id}.pem",
-                               params["ServerCertificate"].strip() + "\n" + params["PrivateKey"].strip() + "\n")
+            write_private_file(self.tls_dir / f"server-{cert_id}.pem", cert_pem.strip() + "\n" + key_pem.strip() + "\n")
             self.state["server_certificates"][cert_id] = record
             self.save()
         return self._public_cert(record)
@@ -516,6 +595,17 @@ class SlbBackend:
             self._notify(lb["LoadBalancerId"], port)
         return {}
 
+    def action_SetLoadBalancerName(self, params: dict, account) -> dict:
+        _require(params, "LoadBalancerId")
+        name = _require(params, "LoadBalancerName")
+        if not 1 <= len(name) <= 80:
+            raise invalid("The specified parameter LoadBalancerName is not valid: 1-80 characters.")
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            lb["LoadBalancerName"] = name
+            self.save()
+        return {}
+
     _LB_SUMMARY_FIELDS = (
         "LoadBalancerId", "LoadBalancerName", "LoadBalancerStatus", "Address", "AddressIPVersion", "AddressType",
         "Bandwidth", "CreateTime", "CreateTimeStamp", "DeleteProtection", "InstanceChargeType",
@@ -571,10 +661,11 @@ class SlbBackend:
                 "BackendServers": {"BackendServer": [self._server_view(s) for s in lb["backend_servers"]]},
                 "ListenerPorts": {"ListenerPort": ports},
                 "ListenerPortsAndProtocol": {"ListenerPortAndProtocol": [
-                    {"ListenerPort": p, "ListenerProtocol": "https",
+                    {"ListenerPort": p, "ListenerProtocol": lb["listeners"][str(p)].get("ListenerProtocol", "https"),
                      "Description": lb["listeners"][str(p)].get("Description", "")} for p in ports]},
                 "ListenerPortsAndProtocal": {"ListenerPortAndProtocal": [
-                    {"ListenerPort": p, "ListenerProtocal": "https"} for p in ports]},
+                    {"ListenerPort": p, "ListenerProtocal": lb["listeners"][str(p)].get("ListenerProtocol", "https")}
+                    for p in ports]},
                 "Tags": {"Tag": []}, "EndTime": "2999-09-08T16:00:00Z", "EndTimeStamp": 32493801600000,
                 "AutoReleaseTime": 0, "RenewalStatus": "", "RenewalDuration": 0, "RenewalCycUnit": "",
             })
@@ -583,7 +674,7 @@ class SlbBackend:
     # -- listeners --------------------------------------------------------------------------
     @staticmethod
     def _listener_field(name: str, raw: str):
-        _default, kind, extra = LISTENER_FIELDS[name]
+        _default, kind, extra = ALL_LISTENER_FIELDS[name]
         params = {name: raw}
         if kind == "int":
             return _parse_int(params, name, *extra)
@@ -616,9 +707,10 @@ class SlbBackend:
             return raw
         return raw
 
-    def _apply_listener_params(self, listener: dict, params: dict, account, region: str) -> dict:
+    def _apply_listener_params(self, listener: dict, params: dict, account, region: str,
+                               fields: dict = LISTENER_FIELDS) -> dict:
         changes = {}
-        for name in LISTENER_FIELDS:
+        for name in fields:
             if name not in params:
                 continue
             raw = params[name]
@@ -650,61 +742,106 @@ class SlbBackend:
                           "emulated (use AclStatus=off).")
         return changes
 
-    def action_CreateLoadBalancerHTTPSListener(self, params: dict, account) -> dict:
+    def _create_listener(self, params: dict, account, protocol: str) -> dict:
+        """One port holds one listener whatever its protocol (HTTP and HTTPS are both TCP)."""
+        fields = LISTENER_FIELDS if protocol == "https" else HTTP_CREATE_FIELDS
         with self.lock:
             lb = self._load_balancer(params, account)
             region = lb["RegionId"]
             port = _parse_int(params, "ListenerPort", 1, 65535, required=True)
-            _require(params, "Bandwidth")
+            if protocol == "https":
+                _require(params, "Bandwidth")
             _require(params, "HealthCheck")
             if params.get("VServerGroupId"):
                 raise invalid("The specified parameter VServerGroupId is not supported by the emulator: "
                               "use the default server group (BackendServerPort).")
             _require(params, "BackendServerPort")
-            if not params.get("ServerCertificateId"):
+            if protocol == "https" and not params.get("ServerCertificateId"):
                 raise invalid("The specified parameter ServerCertificateId is empty.")
             if str(port) in lb["listeners"]:
                 raise ApiError("ListenerAlreadyExists")
-            listener = {name: default for name, (default, _k, _e) in LISTENER_FIELDS.items()
-                        if default is not None}
-            listener.update(self._apply_listener_params(listener, params, account, region))
-            listener.update({"ListenerPort": port, "ListenerProtocol": "https", "Status": "stopped",
+            listener = {name: default for name, (default, _k, _e) in fields.items() if default is not None}
+            if protocol == "http":
+                listener["Bandwidth"] = -1  # optional for HTTP listeners; unlimited when omitted
+            listener.update(self._apply_listener_params(listener, params, account, region, fields))
+            if protocol == "http":
+                self._check_forward(lb, listener)
+            listener.update({"ListenerPort": port, "ListenerProtocol": protocol, "Status": "stopped",
                              "LoadBalancerId": lb["LoadBalancerId"], "CreateTimeStamp": int(time.time() * 1000)})
             lb["listeners"][str(port)] = listener
             self.save()
         return {}
 
+    @staticmethod
+    def _check_forward(lb: dict, listener: dict) -> None:
+        if listener.get("ListenerForward") != "on":
+            listener.pop("ForwardPort", None)
+            return
+        forward_port = listener.get("ForwardPort")
+        if not forward_port:
+            raise missing("ForwardPort")
+        target = lb["listeners"].get(str(forward_port))
+        if target is None or target.get("ListenerProtocol") != "https":
+            raise invalid(f"The specified parameter ForwardPort is not valid: {forward_port} is not the port of an "
+                          "HTTPS listener of this load balancer (create the HTTPS listener first).")
+
+    def action_CreateLoadBalancerHTTPSListener(self, params: dict, account) -> dict:
+        return self._create_listener(params, account, "https")
+
+    def action_CreateLoadBalancerHTTPListener(self, params: dict, account) -> dict:
+        return self._create_listener(params, account, "http")
+
     def _listener_view(self, lb: dict, listener: dict) -> dict:
+        protocol = listener.get("ListenerProtocol", "https")
+        fields = LISTENER_FIELDS if protocol == "https" else HTTP_CREATE_FIELDS
         view = {name: listener.get(name, "" if default is None else default)
-                for name, (default, _k, _e) in LISTENER_FIELDS.items()}
+                for name, (default, _k, _e) in fields.items()}
         for numeric in ("CookieTimeout", "HealthCheckConnectPort"):
             if view[numeric] == "":
                 view[numeric] = 0
         view.update({
             "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": listener["ListenerPort"],
             "Status": listener["Status"], "VServerGroupId": "", "SecurityStatus": "off",
-            "AclIds": {"AclId": []}, "DomainExtensions": {"DomainExtension": []}, "Rules": {"Rule": []},
-            "Tags": {"Tag": []},
-            "XForwardedFor_ClientCertSubjectDN": "off", "XForwardedFor_ClientCertIssuerDN": "off",
-            "XForwardedFor_ClientCertFingerprint": "off", "XForwardedFor_ClientCertClientVerify": "off",
+            "AclIds": {"AclId": []}, "Rules": {"Rule": []}, "Tags": {"Tag": []},
         })
+        if protocol == "https":
+            view.update({
+                "DomainExtensions": {"DomainExtension": []},
+                "XForwardedFor_ClientCertSubjectDN": "off", "XForwardedFor_ClientCertIssuerDN": "off",
+                "XForwardedFor_ClientCertFingerprint": "off", "XForwardedFor_ClientCertClientVerify": "off",
+            })
+        elif view["ListenerForward"] != "on":
+            del view["ForwardPort"]  # documented: not returned unless ListenerForward is on
         return view
 
     def action_DescribeLoadBalancerHTTPSListenerAttribute(self, params: dict, account) -> dict:
+        return self._describe_listener(params, account, "https")
+
+    def action_DescribeLoadBalancerHTTPListenerAttribute(self, params: dict, account) -> dict:
+        return self._describe_listener(params, account, "http")
+
+    def _describe_listener(self, params: dict, account, protocol: str) -> dict:
         with self.lock:
             lb = self._load_balancer(params, account)
-            listener = self._listener(lb, params, not_found="InvalidParameter")
+            listener = self._listener(lb, params, not_found="InvalidParameter", protocol=protocol)
             return self._listener_view(lb, listener)
 
     def action_SetLoadBalancerHTTPSListenerAttribute(self, params: dict, account) -> dict:
+        return self._set_listener(params, account, "https")
+
+    def action_SetLoadBalancerHTTPListenerAttribute(self, params: dict, account) -> dict:
+        return self._set_listener(params, account, "http")
+
+    def _set_listener(self, params: dict, account, protocol: str) -> dict:
         dry_run = params.get("DryRun") in ("True", "true")
+        fields = LISTENER_FIELDS if protocol == "https" else HTTP_SET_FIELDS
         with self.lock:
             lb = self._load_balancer(params, account)
-            listener = self._listener(lb, params, not_found="InvalidParameter")
+            listener = self._listener(lb, params, not_found="InvalidParameter", protocol=protocol)
             if params.get("VServerGroupId") or params.get("VServerGroup") == "on":
                 raise invalid("The specified parameter VServerGroupId is not supported by the emulator: "
                               "use the default server group.")
-            changes = self._apply_listener_params(listener, params, account, lb["RegionId"])
+            changes = self._apply_listener_params(listener, params, account, lb["RegionId"], fields)
             if dry_run:
                 raise ApiError("DryRunOperation", "Request validation has been passed with DryRun flag set.",
                                status=400)
@@ -754,7 +891,7 @@ class SlbBackend:
             lb_ids.append(params["LoadBalancerId"])
         if len(lb_ids) > 10:
             raise invalid("The specified parameter LoadBalancerId is not valid: at most 10 values.")
-        protocol = _parse_enum(params, "ListenerProtocol", ("tcp", "udp", "http", "https"))
+        protocol = _parse_enum(params, "ListenerProtocol", LISTENER_PROTOCOLS)
         port = _parse_int(params, "ListenerPort", 1, 65535)
         max_results = _parse_int(params, "MaxResults", 1, 100) or 20
         try:
@@ -770,25 +907,33 @@ class SlbBackend:
                 if lb_ids and lb["LoadBalancerId"] not in lb_ids:
                     continue
                 for listener in sorted(lb["listeners"].values(), key=lambda x: x["ListenerPort"]):
-                    if protocol and protocol != "https":
+                    listener_protocol = listener.get("ListenerProtocol", "https")
+                    if protocol and protocol != listener_protocol:
                         continue
                     if port and listener["ListenerPort"] != port:
                         continue
                     if description and listener.get("Description") != description:
                         continue
                     view = self._listener_view(lb, listener)
-                    items.append({
+                    item = {
                         "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": listener["ListenerPort"],
-                        "ListenerProtocol": "https", "BackendServerPort": view["BackendServerPort"],
+                        "ListenerProtocol": listener_protocol, "BackendServerPort": view["BackendServerPort"],
                         "Bandwidth": view["Bandwidth"], "Status": view["Status"], "Scheduler": view["Scheduler"],
                         "VServerGroupId": "", "Description": view["Description"], "AclId": view["AclId"],
                         "AclIds": [], "AclStatus": view["AclStatus"], "AclType": view["AclType"], "Tags": [],
-                        "HTTPSListenerConfig": {k: view[k] for k in HTTPS_CONFIG_FIELDS} | {
+                    }
+                    if listener_protocol == "https":
+                        item["HTTPSListenerConfig"] = {k: view[k] for k in HTTPS_CONFIG_FIELDS} | {
                             "HealthCheckHttpVersion": "http1.1", "HealthCheckType": "http",
                             "XForwardedFor_ClientCertSubjectDN": "off", "XForwardedFor_ClientCertIssuerDN": "off",
                             "XForwardedFor_ClientCertFingerprint": "off",
-                            "XForwardedFor_ClientCertClientVerify": "off"},
-                    })
+                            "XForwardedFor_ClientCertClientVerify": "off"}
+                    else:
+                        item["HTTPListenerConfig"] = {k: view[k] for k in HTTP_CONFIG_FIELDS} | {
+                            "HealthCheckHttpVersion": "http1.1", "HealthCheckType": "http"}
+                        if "ForwardPort" in view:
+                            item["HTTPListenerConfig"]["ForwardPort"] = view["ForwardPort"]
+                    items.append(item)
         page = items[start:start + max_results]
         body = {"Listeners": page, "MaxResults": max_results, "TotalCount": len(items)}
         if start + max_results < len(items):
@@ -857,9 +1002,10 @@ class SlbBackend:
         with self.lock:
             lb = self._load_balancer(params, account)
             port = _parse_int(params, "ListenerPort", 1, 65535)
-            protocol = _parse_enum(params, "ListenerProtocol", ("tcp", "udp", "http", "https"))
+            protocol = _parse_enum(params, "ListenerProtocol", LISTENER_PROTOCOLS)
             listeners = [lst for lst in lb["listeners"].values()
-                         if (port is None or lst["ListenerPort"] == port) and protocol in (None, "https")]
+                         if (port is None or lst["ListenerPort"] == port)
+                         and protocol in (None, lst.get("ListenerProtocol", "https"))]
             if port is not None and not listeners:
                 raise ApiError("ListenerNotFound")
             entries = []
@@ -871,7 +1017,7 @@ class SlbBackend:
                     instance = self.ecs.get(server["ServerId"])
                     entries.append({
                         "ListenerPort": listener["ListenerPort"], "Port": listener["BackendServerPort"],
-                        "Protocol": "https", "ServerId": server["ServerId"],
+                        "Protocol": listener.get("ListenerProtocol", "https"), "ServerId": server["ServerId"],
                         "ServerIp": instance.host if instance else "",
                         "ServerHealthStatus": statuses.get(server["ServerId"], "unavailable"),
                     })
@@ -893,9 +1039,11 @@ class SlbBackend:
                                     "host": instance.host, "port": instance.port,
                                     "running": instance.status == "Running"})
             ca_id = listener.get("CACertificateId") or ""
+            protocol = listener.get("ListenerProtocol", "https")
             return {
-                "LoadBalancerId": lb_id, "Address": lb["Address"], "listener": dict(listener),
-                "server_pem_path": str(self.tls_dir / f"server-{listener['ServerCertificateId']}.pem"),
+                "LoadBalancerId": lb_id, "Address": lb["Address"], "listener": dict(listener), "protocol": protocol,
+                "server_pem_path": str(self.tls_dir / f"server-{listener['ServerCertificateId']}.pem")
+                if protocol == "https" else "",
                 "ca_pem_path": str(self.tls_dir / f"ca-{ca_id}.pem") if ca_id else "",
                 "servers": servers,
             }

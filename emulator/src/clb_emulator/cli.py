@@ -35,6 +35,24 @@ def _parse_ecs(value: str) -> tuple[str, str, int]:
     return instance_id, host, int(port)
 
 
+def _parse_cas_certificate(value: str) -> tuple[str, str, str]:
+    cert_id, sep, paths = value.partition("=")
+    cert_path, _, key_path = paths.partition(":")
+    if not sep or not cert_id or not cert_path or not key_path:
+        raise argparse.ArgumentTypeError(f"--cas-certificate expects ID=CERT_PEM_PATH:KEY_PEM_PATH, got {value!r}")
+    return cert_id, cert_path, key_path
+
+
+def _register_cas_certificates(backend: SlbBackend, entries) -> None:
+    for cert_id, cert_path, key_path in entries:
+        try:
+            cert_pem = Path(cert_path).read_text(encoding="utf-8")
+            key_pem = Path(key_path).read_text(encoding="utf-8")
+            backend.register_cas_certificate(cert_id, cert_pem, key_pem)
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise SystemExit(f"--cas-certificate {cert_id}: {error}") from None
+
+
 def _load_credentials_file(path: str) -> list[Account]:
     with open(path, encoding="utf-8") as handle:
         data = json.load(handle)
@@ -57,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "schemes) and real mutual-TLS HTTPS listeners. Prints one JSON ready line on stdout once it "
                     "accepts API requests; SIGTERM/SIGINT stop it and everything it started.",
         epilog="Testing hooks on the API port: GET /_emulator/calls, GET|POST|DELETE /_emulator/faults, "
-               "POST /_emulator/reset, GET|POST /_emulator/ecs. See emulator/README.md.")
+               "POST /_emulator/reset, GET|POST /_emulator/ecs, GET|POST /_emulator/cas-certificates. "
+               "See emulator/README.md.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="API port; 0 picks a free one (default 0)")
@@ -75,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ecs", action="append", default=[], type=_parse_ecs, metavar="ID=HOST:PORT",
                         help="register a running ECS instance whose service on the listener's backend port is "
                              "reachable at HOST:PORT (repeatable); its IP is HOST")
+    parser.add_argument("--cas-certificate", action="append", default=[], type=_parse_cas_certificate,
+                        metavar="ID=CERT_PEM_PATH:KEY_PEM_PATH",
+                        help="put a certificate and its key into the emulated SSL Certificates Service under ID "
+                             "(named ID, in --default-region), so UploadServerCertificate can import it by "
+                             "AliCloudCertificateId (repeatable)")
     parser.add_argument("--demo-backends", type=int, default=0, metavar="N",
                         help="start N demo backend apps (ECS01, ECS02, ...) answering with their name, health "
                              "path /health, and register them as running instances (default 0)")
@@ -105,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     state_dir = ensure_state_dir(args.state_dir)
     ecs = EcsRegistry()
     backend = SlbBackend(state_dir, ecs, default_region=args.default_region)
+    _register_cas_certificates(backend, args.cas_certificate)
     for instance_id, host, port in args.ecs:
         ecs.register(EcsInstance(instance_id, instance_id, host, port, "Running"))
     demo_ids = backend.state["demo_ecs_ids"]

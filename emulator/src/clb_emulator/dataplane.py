@@ -1,4 +1,5 @@
-"""The data plane: each running HTTPS listener is a real TLS server that proxies to its backends.
+"""The data plane: each running HTTPS listener is a real TLS server that proxies to its backends;
+a running HTTP listener is the same proxy without TLS (or a redirect to its HTTPS ForwardPort).
 
 One accept thread per listener, one thread per client connection. The TLS context is looked up
 per connection from the listener's current configuration, so a new server certificate or CA
@@ -170,6 +171,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
         owner: ListenerServer = self.server
         runtime = owner.runtime
         listener = runtime["listener"]
+        if listener.get("ListenerForward") == "on":
+            self._redirect(listener, runtime)
+            return
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             self._error(411, "Length Required")
             self.close_connection = True
@@ -186,7 +190,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             previous = self.headers.get("X-Forwarded-For")
             headers["X-Forwarded-For"] = f"{previous}, {client_ip}" if previous else client_ip
         if listener.get("XForwardedFor_proto") == "on":
-            headers["X-Forwarded-Proto"] = "https"
+            headers["X-Forwarded-Proto"] = runtime.get("protocol", "https")
         if listener.get("XForwardedFor_SLBIP") == "on":
             headers["SLB-IP"] = runtime["Address"]
         if listener.get("XForwardedFor_SLBID") == "on":
@@ -225,6 +229,17 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(payload)
 
+    def _redirect(self, listener: dict, runtime: dict) -> None:
+        # The client's Host without its port, so the redirect names the address the client used.
+        host = self.headers.get("Host") or runtime["Address"]
+        host = host.split("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+        location = f"https://{host}:{listener['ForwardPort']}{self.path}"
+        self.send_response(301, "Moved Permanently")
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.close_connection = True  # any request body is left unread
+
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_OPTIONS = _proxy  # noqa: N815
 
 
@@ -250,8 +265,9 @@ class ListenerServer:
         try:
             self.socket.bind((self.address, self.bind_port))
             self.socket.listen(128)
-            # Fail now, at start, if the certificate cannot be served.
-            self._context = build_tls_context(runtime)
+            if runtime.get("protocol", "https") == "https":
+                # Fail now, at start, if the certificate cannot be served.
+                self._context = build_tls_context(runtime)
         except BaseException:
             self.socket.close()
             raise
@@ -309,6 +325,12 @@ class ListenerServer:
             self._connections.add(client)
         try:
             client.settimeout(self.runtime["listener"].get("IdleTimeout") or 15)
+            if self.runtime.get("protocol", "https") == "http":
+                try:
+                    ProxyHandler(client, address, self)
+                except OSError:
+                    pass
+                return
             try:
                 tls = self.context().wrap_socket(client, server_side=True)
             except (ssl.SSLError, OSError):
