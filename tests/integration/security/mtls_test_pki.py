@@ -26,15 +26,17 @@ def name(common_name: str) -> x509.Name:
 
 def certificate(common_name: str, key, *, issuer: x509.Certificate | None = None, issuer_key=None,
                 ca: bool = False, days: int = 365, not_before_days: int = -1, dns_names=(),
-                client: bool = False) -> x509.Certificate:
+                client: bool = False, subject: x509.Name | None = None) -> x509.Certificate:
     """A certificate for `key`; self-signed unless `issuer`/`issuer_key` are given.
 
     `days` may be negative together with a more negative `not_before_days` for an expired one.
+    `subject` replaces the subject built from `common_name` (e.g. to copy another CA's name).
     """
     now = datetime.datetime.now(UTC)
+    subject = subject if subject is not None else name(common_name)
     builder = (x509.CertificateBuilder()
-               .subject_name(name(common_name))
-               .issuer_name(issuer.subject if issuer is not None else name(common_name))
+               .subject_name(subject)
+               .issuer_name(issuer.subject if issuer is not None else subject)
                .public_key(key.public_key())
                .serial_number(x509.random_serial_number())
                .not_valid_before(now + datetime.timedelta(days=not_before_days))
