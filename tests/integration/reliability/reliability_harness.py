@@ -72,6 +72,17 @@ class BackgroundRun:
             pass
         self.process.wait(timeout=30)
 
+    def group_is_gone(self, timeout: float = 10) -> bool:
+        """True once no process of the run's process group is left (workers, modules)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.05)
+        return False
+
     def wait(self, timeout: float = 300) -> PlaybookRun:
         try:
             self.process.wait(timeout=timeout)

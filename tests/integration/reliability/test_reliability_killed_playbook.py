@@ -40,6 +40,7 @@ def kill_after(site: SiteUnderTest, action: str, held_action: str) -> float:
     finally:
         run.kill()
         site.emulator.clear_faults()
+    assert run.group_is_gone(), "a process of the killed run is still alive"
     return seconds
 
 
