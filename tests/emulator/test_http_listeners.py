@@ -10,6 +10,7 @@ from alibabacloud_slb20140515 import models as m
 
 from tests.emulator.conftest import REGION, backend_servers_json
 from tests.emulator.test_control_plane import create_lb, create_listener, error_code, listener_attr, upload_server
+from tests.support.emulator import start_emulator
 
 
 @pytest.fixture
@@ -176,3 +177,33 @@ def test_health_status_reports_the_listener_protocol(client, fresh_emulator):
     none = client.describe_health_status(m.DescribeHealthStatusRequest(
         region_id=REGION, load_balancer_id=lb_id, listener_protocol="https")).body
     assert none.backend_servers.backend_server == []
+
+
+def _get(address, port):
+    connection = http.client.HTTPConnection(address, port, timeout=10)
+    try:
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        return response.status, response.read().decode().partition("\n")[0]
+    finally:
+        connection.close()
+
+
+def test_running_http_listener_comes_back_after_a_restart(tmp_path):
+    with start_emulator(tmp_path / "state", demo_backends=1, listener_port_offset=10000) as emulator:
+        sdk = emulator.sdk_client()
+        lb = create_lb(sdk)
+        sdk.add_backend_servers(m.AddBackendServersRequest(
+            region_id=REGION, load_balancer_id=lb.load_balancer_id, backend_servers=backend_servers_json(
+                emulator.ecs_ids)))
+        create_http_listener(sdk, lb.load_balancer_id, port=80)
+        sdk.start_load_balancer_listener(m.StartLoadBalancerListenerRequest(
+            region_id=REGION, load_balancer_id=lb.load_balancer_id, listener_port=80))
+        assert _get(lb.address, 10080) == (200, "ECS01")
+        emulator.restart()
+        sdk = emulator.sdk_client()
+        listed = sdk.describe_load_balancer_listeners(m.DescribeLoadBalancerListenersRequest(
+            region_id=REGION)).body.listeners
+        assert [(item.listener_port, item.listener_protocol, item.status) for item in listed] == [
+            (80, "http", "running")]
+        assert _get(lb.address, 10080) == (200, "ECS01")
