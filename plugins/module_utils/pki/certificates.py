@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import binascii
 import datetime
+import hashlib
 
 try:
     from cryptography import x509
@@ -77,6 +78,11 @@ def certificate_pem(cert):
 
 def fingerprint_sha256(cert):
     return colon_hex(cert.fingerprint(hashes.SHA256()))
+
+
+def sha1_fingerprint(cert):
+    """Raw SHA-1 of the DER certificate: what PKCS#12 writers put in localKeyID."""
+    return hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).digest()
 
 
 def subject_alt_names_of(cert):

@@ -32,6 +32,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
     expected_extensions,
     first_reason,
     load_certificate,
+    sha1_fingerprint,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.files import read_file_or_none
@@ -45,6 +46,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import (
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.pkcs12 import (
     Pkcs12ReadError,
+    outline_pkcs12,
     pkcs12_bytes,
     read_pkcs12,
 )
@@ -169,6 +171,18 @@ def _plan_pkcs12(plan):
     data = read_file_or_none(request.pkcs12_path)
     if data is None:
         plan.pkcs12_reason = "PKCS#12 file is missing"
+        return
+    try:
+        outline = outline_pkcs12(data, request.pkcs12_password)
+    except Pkcs12ReadError as exc:
+        plan.pkcs12_reason = ("PKCS#12 file does not open with the given pkcs12_password"
+                              if exc.wrong_password else "PKCS#12 file could not be read (%s)" % exc)
+        return
+    # Cheap checks first. The MAC verified, so the password is right and the file is as written;
+    # localKeyID, the certificate's SHA-1 set by the writer, ties its key bag to our certificate.
+    # Only when these disagree are the bags decrypted (a PBKDF2 run each) to say what differs.
+    if (outline.local_key_id == sha1_fingerprint(plan.certificate) and outline.friendly_name == request.name
+            and outline.encryption == request.pkcs12_encryption):
         return
     try:
         parsed = read_pkcs12(data, request.pkcs12_password)

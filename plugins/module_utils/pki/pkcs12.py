@@ -42,6 +42,7 @@ OID_SHROUDED_KEY_BAG = "1.2.840.113549.1.12.10.1.2"
 OID_CERT_BAG = "1.2.840.113549.1.12.10.1.3"
 OID_X509_CERT = "1.2.840.113549.1.9.22.1"
 OID_FRIENDLY_NAME = "1.2.840.113549.1.9.20"
+OID_LOCAL_KEY_ID = "1.2.840.113549.1.9.21"
 OID_PBES2 = "1.2.840.113549.1.5.13"
 OID_PBKDF2 = "1.2.840.113549.1.5.12"
 OID_PBE_SHA1_3DES = "1.2.840.113549.1.12.1.3"
@@ -61,6 +62,9 @@ class Pkcs12ReadError(Exception):
 
 
 ParsedPkcs12 = namedtuple("ParsedPkcs12", ["key", "certificate", "friendly_name", "encryption"])
+# What can be known without decrypting a bag: the key bag's attributes (friendlyName, and
+# localKeyID, which writers set to the SHA-1 of the certificate) and the algorithms used.
+Pkcs12Outline = namedtuple("Pkcs12Outline", ["friendly_name", "local_key_id", "encryption"])
 
 
 def _encryption(kind, password):
@@ -145,7 +149,8 @@ def _bmp_password(password):
 
 def pkcs12_kdf(hash_name, password, salt, purpose, iterations, length):
     """RFC 7292 appendix B.2. `purpose`: 1 key, 2 IV, 3 MAC key."""
-    block = hashlib.new(hash_name).block_size
+    new_hash = getattr(hashlib, hash_name)
+    block = new_hash().block_size
     diversifier = bytes([purpose]) * block
 
     def stretch(data):
@@ -157,9 +162,9 @@ def pkcs12_kdf(hash_name, password, salt, purpose, iterations, length):
     state = bytearray(stretch(salt) + stretch(_bmp_password(password)))
     output = b""
     while True:
-        digest = hashlib.new(hash_name, diversifier + bytes(state)).digest()
+        digest = new_hash(diversifier + bytes(state)).digest()
         for _round in range(iterations - 1):
-            digest = hashlib.new(hash_name, digest).digest()
+            digest = new_hash(digest).digest()
         output += digest
         if len(output) >= length:
             return output[:length]
@@ -231,26 +236,56 @@ def _verify_mac(mac_data, auth_safe_content, password):
     return hash_name
 
 
-def _friendly_name(attributes_value):
+def _bag_attributes(attributes_value):
+    found = {}
     for _tag, attribute in _children(attributes_value):
         parts = _children(attribute)
-        if _oid(_expect(parts[0], 0x06)) == OID_FRIENDLY_NAME:
-            values = _children(_expect(parts[1], 0x31))
-            return _expect(values[0], 0x1E).decode("utf-16-be")
+        oid = _oid(_expect(parts[0], 0x06))
+        values = _children(_expect(parts[1], 0x31))
+        if oid == OID_FRIENDLY_NAME:
+            found["friendly_name"] = _expect(values[0], 0x1E).decode("utf-16-be")
+        elif oid == OID_LOCAL_KEY_ID:
+            found["local_key_id"] = _expect(values[0], 0x04)
+    return found
+
+
+def _algorithm_kind(algorithm_der):
+    """'modern', 'legacy' or None, from an AlgorithmIdentifier, without deriving any key."""
+    fields = _children(algorithm_der)
+    oid = _oid(_expect(fields[0], 0x06))
+    if oid == OID_PBE_SHA1_3DES:
+        return "legacy"
+    if oid == OID_PBES2:
+        params = _children(_expect(fields[1], 0x30))
+        kdf = _children(_expect(params[0], 0x30))
+        scheme = _children(_expect(params[1], 0x30))
+        if _oid(_expect(kdf[0], 0x06)) == OID_PBKDF2 and _oid(_expect(scheme[0], 0x06)) == OID_AES256_CBC:
+            return "modern"
     return None
 
 
 def read_pkcs12(data, password):
-    """Parse a PFX written by pkcs12_bytes(); raises Pkcs12ReadError."""
+    """Parse a PFX written by pkcs12_bytes(), decrypting every bag; raises Pkcs12ReadError."""
+    return _guarded(_read_pkcs12, data, password, True)
+
+
+def outline_pkcs12(data, password):
+    """Pkcs12Outline of a PFX: the MAC is verified (so the password is right and nothing was
+    altered since it was written) but no bag is decrypted, which is what makes it cheap: each
+    decryption costs a PBKDF2 run. Raises Pkcs12ReadError."""
+    return _guarded(_read_pkcs12, data, password, False)
+
+
+def _guarded(function, *args):
     try:
-        return _read_pkcs12(data, password)
+        return function(*args)
     except Pkcs12ReadError:
         raise
     except Exception as exc:  # malformed input can fail in many small ways
         raise Pkcs12ReadError("malformed PKCS#12 (%s)" % type(exc).__name__)
 
 
-def _read_pkcs12(data, password):
+def _read_pkcs12(data, password, decrypt):
     _tag, pfx, _end = _tlv(data, 0)
     pfx_fields = _children(pfx)
     auth_safe = _children(_expect(pfx_fields[1], 0x30))
@@ -272,6 +307,9 @@ def _read_pkcs12(data, password):
         elif content_type == OID_ENCRYPTED_DATA:
             encrypted_data = _children(_expect(inner, 0x30))
             eci = _children(_expect(encrypted_data[1], 0x30))
+            if not decrypt:
+                kinds.add(_algorithm_kind(_expect(eci[1], 0x30)))
+                continue
             safe_contents, kind = _decrypt(_expect(eci[1], 0x30), _expect(eci[2], 0x80), password)
             kinds.add(kind)
         else:
@@ -279,12 +317,18 @@ def _read_pkcs12(data, password):
         bags.extend(_children(_expect(_tlv(safe_contents, 0)[:2], 0x30)))
 
     key = cert = friendly_name = None
+    key_attributes = {}
     for _tag, bag in bags:
         parts = _children(bag)
         bag_id = _oid(_expect(parts[0], 0x06))
         value = _explicit_0(_expect(parts[1], 0xA0))
         if bag_id == OID_SHROUDED_KEY_BAG:
             epki = _children(_expect(value, 0x30))
+            if len(parts) > 2:
+                key_attributes = _bag_attributes(_expect(parts[2], 0x31))
+            if not decrypt:
+                kinds.add(_algorithm_kind(_expect(epki[0], 0x30)))
+                continue
             key_der, kind = _decrypt(_expect(epki[0], 0x30), _expect(epki[1], 0x04), password)
             kinds.add(kind)
             key = serialization.load_der_private_key(key_der, None, unsafe_skip_rsa_key_validation=True)
@@ -299,11 +343,13 @@ def _read_pkcs12(data, password):
                 raise Pkcs12ReadError("more than one certificate")
             cert = x509.load_der_x509_certificate(cert_der)
             if len(parts) > 2:
-                friendly_name = _friendly_name(_expect(parts[2], 0x31))
-    if key is None or cert is None:
-        raise Pkcs12ReadError("key or certificate missing")
+                friendly_name = _bag_attributes(_expect(parts[2], 0x31)).get("friendly_name")
     expected_mac = "sha256" if kinds == {"modern"} else "sha1" if kinds == {"legacy"} else None
     encryption = None
     if expected_mac == mac_hash:
         encryption = "modern" if kinds == {"modern"} else "legacy"
+    if not decrypt:
+        return Pkcs12Outline(key_attributes.get("friendly_name"), key_attributes.get("local_key_id"), encryption)
+    if key is None or cert is None:
+        raise Pkcs12ReadError("key or certificate missing")
     return ParsedPkcs12(key, cert, friendly_name, encryption)

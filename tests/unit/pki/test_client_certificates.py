@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki import leaf
+from ansible_collections.mtls.clb.plugins.module_utils.pki import pkcs12 as pkcs12_reader
 from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import ClientCertificates
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import RootCA
@@ -88,6 +90,8 @@ def test_unchanged_rerun_writes_nothing_and_signs_nothing(batch_args, monkeypatc
     def no_issuing(*_a, **_k):
         raise AssertionError("an unchanged run must not issue anything")
     monkeypatch.setattr(leaf, "issue_planned", no_issuing)
+    # Nor decrypt a PKCS#12 bag: the MAC and the plaintext attributes settle an unchanged file.
+    monkeypatch.setattr(pkcs12_reader, "_decrypt", no_issuing)
     result = run(batch_args)
     assert result["changed"] is False and result["issued"] == 0
     assert all(entry["reason"] is None and entry["fingerprint_sha256"] for entry in result["clients"])
@@ -121,6 +125,8 @@ REISSUE_TABLE = [
      "does not open with the given pkcs12_password", {"p12"}),
     ("pkcs12_encryption legacy", lambda a: a.update(pkcs12_encryption="legacy"), "encryption is modern, want legacy",
      {"p12"}),
+    ("p12 swapped with bob's", lambda a: shutil.copy(Path(a["directory"], "bob.p12"), Path(a["directory"], "alice.p12")),
+     "PKCS#12 holds another private key", {"p12"}),
     ("subject default changed", lambda a: a.update(organization_name="other"), "subject differs", {"crt", "p12"}),
     ("client subject field added", _set_client("locality_name", "bj"), "subject differs", {"crt", "p12"}),
     ("common name changed", _set_client("common_name", "alice2.example.com"), "subject differs", {"crt", "p12"}),

@@ -94,3 +94,21 @@ def test_openssl_cli_modern_file_is_readable(rsa_pair, tmp_path):
                     "-name", "alice", "-out", str(tmp_path / "o.p12"), "-passout", "pass:pw"], check=True)
     parsed = read_pkcs12((tmp_path / "o.p12").read_bytes(), "pw")
     assert parsed.encryption == "modern" and parsed.friendly_name == "alice" and parsed.certificate == cert
+
+
+@pytest.mark.parametrize("encryption", ["modern", "legacy"])
+def test_outline_needs_no_decryption_and_ties_the_key_bag_to_the_certificate(rsa_pair, monkeypatch, encryption):
+    from ansible_collections.mtls.clb.plugins.module_utils.pki import pkcs12 as module
+
+    key, cert = rsa_pair
+    data = pkcs12_bytes("alice", key, cert, "pw", encryption)
+
+    def no_decrypt(*_args):
+        raise AssertionError("outline must not decrypt")
+    monkeypatch.setattr(module, "_decrypt", no_decrypt)
+    outline = module.outline_pkcs12(data, "pw")
+    assert outline.friendly_name == "alice" and outline.encryption == encryption
+    assert outline.local_key_id == cert.fingerprint(hashes.SHA1())
+    with pytest.raises(Pkcs12ReadError) as err:
+        module.outline_pkcs12(data, "other")
+    assert err.value.wrong_password is True
