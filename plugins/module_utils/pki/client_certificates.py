@@ -208,4 +208,3 @@ class ClientCertificates(object):
             "fingerprint_sha256": summary["fingerprint_sha256"] if summary else None,
             "not_after": summary["not_after"] if summary else None,
         }
-
