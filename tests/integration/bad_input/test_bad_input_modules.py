@@ -270,8 +270,6 @@ def test_cloud_module_bad_input(workspace, case):
     assert_fails_cleanly(workspace, case)
 
 
-@pytest.mark.xfail(strict=True, reason="emulator lacks CreateLoadBalancerHTTPListener: an HTTP listener "
-                                       "cannot be set up (InvalidAction.NotFound)")
 def test_listener_port_held_by_an_http_listener(workspace):
     """https_listener on a port an HTTP listener holds fails, names listener_port and changes nothing.
 
@@ -284,7 +282,7 @@ def test_listener_port_held_by_an_http_listener(workspace):
         region_id=workspace.emulator.region, load_balancer_id=workspace.load_balancer_id, listener_port=8443,
         backend_server_port=80, bandwidth=-1, sticky_session="off", health_check="off"))
     case = Case("port held by HTTP listener", "mtls.clb.https_listener",
-                lambda ws: listener_args(ws, listener_port=8443), "listener_port", "http")
+                lambda ws: listener_args(ws, listener_port=8443), "listener_port", "HTTP listener")
     assert_fails_cleanly(workspace, case)
 
 

@@ -87,9 +87,7 @@ ROLE_CASES = [
              lambda ws: {"client_install_directory": ws.path("home-ca-is-a-file"),
                          "client_install_pki_directory": ws.path("pki"),
                          "client_install_owner": str(os.getuid()), "client_install_group": str(os.getgid())},
-             "client_install_directory", "not a directory",
-             defect="client_install: the file task fails with '<path> already exists as a file', "
-                    "naming neither client_install_directory nor a fix"),
+             "client_install_directory", "not a directory"),
     RoleCase("client_install: sources missing", "mtls.clb.client_install",
              lambda ws: {"client_install_directory": ws.path("home-ca"),
                          "client_install_pki_directory": ws.path("no-pki"),
@@ -105,9 +103,7 @@ ROLE_CASES = [
              "mtls_clb_pkcs12_password", "Ansible Vault"),
     RoleCase("root_ca: unwritable output directory", "mtls.clb.root_ca",
              lambda ws: {"root_ca_directory": ws.path("locked-pki"), "root_ca_key_size": 2048},
-             "root_ca_directory", "permissions",
-             defect="root_ca: the file task fails with 'One or more items failed' / '[Errno 1] Operation not "
-                    "permitted', naming neither root_ca_directory nor a fix"),
+             "root_ca_directory", "permissions"),
     RoleCase("mtls_listener: invalid TLS policy name", "mtls.clb.mtls_listener",
              lambda ws: {**cloud(ws), "mtls_listener_tls_cipher_policy": "tls_cipher_policy_9",
                          "mtls_listener_load_balancer_name": "bad-input-roles",
