@@ -122,7 +122,7 @@ class SiteUnderTest:
                     "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.access_key_secret}
         # The emulator keeps its call log in memory only; what a restart would lose is kept here.
         self._calls_before_restarts: list[dict] = []
-        self._background_runs = 0
+        self._background_runs: list[BackgroundRun] = []
 
     # -- running site.yml ---------------------------------------------------------------------
     def run(self, **extra_vars) -> PlaybookRun:
@@ -131,15 +131,17 @@ class SiteUnderTest:
 
     def start(self, **extra_vars) -> BackgroundRun:
         """site.yml in its own session, so that one killpg reaches every process it started."""
-        self._background_runs += 1
-        stdout_path = self.work / f"background-{self._background_runs}.stdout"
-        stderr_path = self.work / f"background-{self._background_runs}.stderr"
+        number = len(self._background_runs) + 1
+        stdout_path = self.work / f"background-{number}.stdout"
+        stderr_path = self.work / f"background-{number}.stderr"
         cmd = [str(BIN / "ansible-playbook"), str(SITE), "-i", str(DEMO_INVENTORY),
                "-e", json.dumps({**self.extra_vars, **extra_vars})]
         with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
             process = subprocess.Popen(cmd, env=ansible_env(self.env), cwd=REPO_ROOT, stdout=stdout,
                                        stderr=stderr, stdin=subprocess.DEVNULL, start_new_session=True)
-        return BackgroundRun(process, stdout_path, stderr_path, time.monotonic())
+        run = BackgroundRun(process, stdout_path, stderr_path, time.monotonic())
+        self._background_runs.append(run)
+        return run
 
     def wait_for_call(self, run: BackgroundRun, action: str, status: int = 200, timeout: float = 180) -> float:
         """Poll the call log until `action` answered `status`; seconds since the run started."""
@@ -171,6 +173,10 @@ class SiteUnderTest:
         return self._calls_before_restarts + self.emulator.calls()
 
     def stop(self) -> None:
+        """Stop the emulator and any background run a failed test left behind."""
+        for run in self._background_runs:
+            if run.process.poll() is None:
+                run.kill()
         self.emulator.stop()
 
     # -- the cloud as the SDK sees it -------------------------------------------------------------
