@@ -31,9 +31,11 @@ attributes:
     support: full
 options:
   name:
-    description: Name of the CLB instance (1-80 characters). Must be unique in the region for this module to find it.
+    description:
+      - Name of the CLB instance (1-80 characters). Must be unique in the region for this module to find it.
+      - Required unless O(load_balancer_id) is given. With O(load_balancer_id), a different name renames the
+        instance; leave it unset to use the instance as it is.
     type: str
-    required: true
   load_balancer_id:
     description: ID of an existing instance; when given, it is used instead of looking the name up.
     type: str
@@ -164,7 +166,7 @@ def _wait_active(slb, load_balancer_id, timeout):
 def main():
     module = AlicloudModule(
         argument_spec=dict(
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
             load_balancer_id=dict(type="str"),
             load_balancer_spec=dict(type="str"),
             address_type=dict(type="str", choices=["internet", "intranet"]),
@@ -181,10 +183,11 @@ def main():
             wait_timeout=dict(type="int", default=300),
         ),
         supports_check_mode=True,
+        required_one_of=[("name", "load_balancer_id")],
     )
     params = module.params
     name = params["name"]
-    if not 1 <= len(name) <= 80:
+    if name is not None and not 1 <= len(name) <= 80:
         module.fail_json(msg="name must be 1-80 characters")
     if params["vswitch_id"] and params["address_type"] == "internet":
         module.fail_json(msg="vswitch_id places the instance in a VPC, which needs address_type=intranet "
@@ -219,7 +222,7 @@ def main():
                                 "(delete and re-create the instance to change it)".format(
                                     option, attributes.get(wire), wanted))
             changed = False
-            if params["load_balancer_id"] and attributes.get("LoadBalancerName") != name:
+            if params["load_balancer_id"] and name is not None and attributes.get("LoadBalancerName") != name:
                 changed = True
                 if not module.check_mode:
                     slb.call("SetLoadBalancerName", {"LoadBalancerId": existing["LoadBalancerId"],
