@@ -29,9 +29,11 @@ done
 
 # 2. Build the artifact and unpack it. ansible-test lists files with git when it finds a
 #    repository above the tree (ours ignores build/), so the tree gets a repository of its own.
-root="$PWD/build/sanity"
+# A fresh folder per run, so two runs at once never read each other's half-unpacked tree.
+mkdir -p "$PWD/build"
+root="$(mktemp -d "$PWD/build/sanity.XXXXXX")"
+trap 'rm -rf "$root"' EXIT
 tree="$root/ansible_collections/mtls/clb"
-rm -rf "$root"
 mkdir -p "$tree"
 "$BIN/ansible-galaxy" collection build --force --output-path "$root" . >/dev/null
 tar -xzf "$root"/mtls-clb-*.tar.gz -C "$tree"
@@ -40,4 +42,4 @@ git -C "$tree" add -A
 
 # 3. Run it.
 cd "$tree"
-exec "$BIN/ansible-test" sanity --local --python "$pyver" --requirements --color no "$@"
+"$BIN/ansible-test" sanity --local --python "$pyver" --requirements --color no "$@"
