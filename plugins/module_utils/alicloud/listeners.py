@@ -231,7 +231,7 @@ class HttpsListenerApi:
         others = [p for p in protocols if p != "https"]
         if others and "https" not in protocols:
             raise ListenerConflict(
-                "port {0} of load balancer {1} is already used by a {2} listener; choose another "
+                "port {0} of load balancer {1} is already held by the {2} listener there; choose another "
                 "listener_port or delete that listener first".format(
                     self.port, self.load_balancer_id, "/".join(p.upper() for p in others)))
         return "https" in protocols
