@@ -27,8 +27,8 @@ def _http_listener_state(slb, ids):
 
 
 @pytest.mark.parametrize("check_mode", [True, False], ids=["check", "apply"])
-def test_present_on_a_port_held_by_http_fails_naming_port_and_protocol(emu, args, slb, stack, http_listener,
-                                                                        check_mode):
+def test_present_on_a_port_held_by_http_fails_naming_port_and_protocol(
+        emu, args, slb, stack, http_listener, check_mode):
     before = _http_listener_state(slb, http_listener)
     start = len(emu.calls())
     result = run_module(LISTENER, {**args, "load_balancer_id": stack["load_balancer_id"], "listener_port": PORT,
