@@ -5,10 +5,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import pki_clients, report
+from bench import pki_clients, report, scale, site_e2e
 
 # Add new benchmarks here (site.yml cold/warm, scale, ...): each one gets a sub-command and a section.
-BENCHMARKS = {module.NAME: module for module in (pki_clients,)}
+BENCHMARKS = {module.NAME: module for module in (pki_clients, site_e2e, scale)}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -205,6 +206,13 @@ def _timed(function, *args):
     return time.perf_counter() - start, result
 
 
+def _cpu_seconds():
+    """CPU used by this process and every child it has waited for (the module's workers too)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def run(options) -> str:
     count = _option(options, "clients", 100, 10)
     key_sizes = _option(options, "key_sizes", [2048, 4096], [2048])
@@ -219,15 +227,20 @@ def run(options) -> str:
         ensure_bench_venv()
     samples = {}
     for key_size in key_sizes:
-        timings = {"floor": [], "module": [], "unchanged": [], "community": [], "load": []}
+        timings = {"floor": [], "module": [], "unchanged": [], "community": [], "load": [],
+                   "floor_cpu": [], "module_cpu": []}
         for repetition in range(max(runs, baseline_runs)):
             round_dir = work / ("rsa%d-run%d" % (key_size, repetition))
             if repetition < runs:
+                own_before, _ = _cpu_seconds()
                 elapsed, _ = _timed(floor_loop, count, key_size, ca_cert, ca_key, round_dir / "floor")
+                timings["floor_cpu"].append(_cpu_seconds()[0] - own_before)
                 check_output(round_dir / "floor", count, ca_cert)
                 timings["floor"].append(elapsed)
                 args = module_args(count, key_size, ca_dir, round_dir / "module")
+                _, children_before = _cpu_seconds()
                 elapsed, result = _timed(run_module, args)
+                timings["module_cpu"].append(_cpu_seconds()[1] - children_before)
                 check_output(round_dir / "module", count, ca_cert)
                 if result.get("issued") != count:
                     raise RuntimeError("module issued %s of %d" % (result.get("issued"), count))
@@ -257,7 +270,7 @@ def _store(samples, count):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     for key_size, timings in samples.items():
         row = stored.setdefault("%d/%d" % (count, key_size), {})
-        for approach in ("floor", "module", "unchanged", "community"):
+        for approach in ("floor", "module", "unchanged", "community", "floor_cpu", "module_cpu"):
             if timings[approach]:
                 row[approach] = {"samples": timings[approach], "date": now,
                                  "load": timings["load"][:len(timings[approach])]}
@@ -288,9 +301,16 @@ def render(count, rows) -> str:
              "| RSA | floor: single-process loop | pki_client_certificates | unchanged re-run | "
              "community.crypto loop | module / floor (target) | community.crypto / module (target) |",
              "|---|---|---|---|---|---|---|"]
-    verdicts, provenance = [], []
+    verdicts, provenance, cpu_notes = [], [], []
     for key_size, row in rows.items():
         med = dict((k, statistics.median(v["samples"])) for k, v in row.items())
+        if "floor_cpu" in med and "module_cpu" in med:
+            cpu_notes.append(
+                "RSA %d: the floor used %.1f CPU s (%.2f of a core over its wall time), pki_client_certificates "
+                "%.1f CPU s including Ansible and its workers (%.2f cores over its wall time); with both cores free "
+                "its wall time could drop to about %.1f s (CPU / 2, a lower bound), %.2f× the floor's CPU time" % (
+                    key_size, med["floor_cpu"], med["floor_cpu"] / med["floor"], med["module_cpu"],
+                    med["module_cpu"] / med["module"], med["module_cpu"] / 2, med["module_cpu"] / 2 / med["floor_cpu"]))
         max_ratio, min_speedup = TARGETS.get(key_size, (None, None))
         ratio = med["module"] / med["floor"] if "module" in med and "floor" in med else None
         speedup = med["community"] / med["module"] if "community" in med and "module" in med else None
@@ -314,10 +334,15 @@ def render(count, rows) -> str:
                 key_size, med["unchanged"], "meets" if med["unchanged"] < UNCHANGED_TARGET_S else "MISSES",
                 UNCHANGED_TARGET_S))
         for approach, entry in row.items():
+            if approach.endswith("_cpu"):
+                continue
             provenance.append("RSA %d, %s: %d run(s) at %s UTC, 1-minute load average after each: %s" % (
                 key_size, approach, len(entry["samples"]), entry["date"],
                 ", ".join("%.2f" % x for x in entry["load"])))
     lines += ["", "Against the targets of issue 2:", ""] + ["- " + v for v in verdicts]
+    if cpu_notes:
+        lines += ["", "CPU time, which other processes on the machine do not inflate (medians; process CPU via "
+                  "getrusage, the module's including every child process):", ""] + ["- " + n for n in cpu_notes]
     lines += ["", "When the samples were taken (2 cores: a load above 2 means other processes competed for the CPU "
               "and inflated every time in that run; the parallel module suffers most, since it needs both cores):",
               ""] + ["- " + p for p in provenance]

@@ -1,0 +1,317 @@
+"""How time grows: client certificates (1 to 500), listeners on one load balancer (1 and 10), and
+unrelated resources in the region (a warm site.yml with 0 vs N foreign certificates and load
+balancers). Sizes and approaches interleave within each repetition; medians are fitted to
+time = constant + per-item × n.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from bench import common, pki_clients, report
+from tests.integration.reliability.reliability_harness import PORT_OFFSET, SiteUnderTest, verification_passed
+from tests.support.ansible_run import run_playbook
+from tests.support.emulator import start_emulator
+
+NAME = "scale"
+TITLE = "Scaling: client certificates, listeners, unrelated resources"
+HELP = ("time against the number of client certificates (1-500), of listeners on one load balancer (1, 10) and "
+        "of unrelated certificates and load balancers in the region (0 vs 50); constant + per-item fit")
+
+LISTENERS_PLAYBOOK = common.REPO / "bench" / "baselines" / "listeners.yml"
+FIRST_LISTENER_PORT = 443
+
+
+def _int_list(text):
+    return [int(x) for x in text.split(",")]
+
+
+def add_arguments(parser):
+    parser.add_argument("--clients", type=_int_list, help="client counts (default 1,10,100,500; quick 1,10)")
+    parser.add_argument("--listeners", type=_int_list, help="listener counts (default 1,10; quick 1,3)")
+    parser.add_argument("--unrelated", type=int,
+                        help="unrelated server certificates, CA certificates and load balancers each (default 50, "
+                             "quick 5)")
+    parser.add_argument("--runs", type=int, help="repetitions (default 3, quick 1)")
+    parser.add_argument("--only", choices=("clients", "listeners", "unrelated"), action="append",
+                        help="run only this series (repeatable); the others keep their last results")
+
+
+# --- series 1: client certificates -----------------------------------------------------------------
+
+def clients_series(counts, runs, work: Path):
+    """pki_client_certificates (the module the client_certificates role runs) through `ansible`,
+    RSA 2048, issuing N clients into an empty directory, then the unchanged re-run."""
+    ca_dir = work / "ca"
+    ca_cert, _ = pki_clients.make_ca(ca_dir)
+    issue = {n: [] for n in counts}
+    unchanged = {n: [] for n in counts}
+    loads = []
+    for repetition in range(runs):
+        order = counts if repetition % 2 == 0 else list(reversed(counts))
+        for count in order:
+            out = work / ("clients-%d" % count)
+            args = pki_clients.module_args(count, 2048, ca_dir, out)
+            elapsed, result = common.timed(pki_clients.run_module, args)
+            if result.get("issued") != count:
+                raise RuntimeError("pki_client_certificates issued %s of %d" % (result.get("issued"), count))
+            pki_clients.check_output(out, count, ca_cert)
+            issue[count].append(elapsed)
+            elapsed, result = common.timed(pki_clients.run_module, args)
+            if result.get("changed") or result.get("issued"):
+                raise RuntimeError("the unchanged re-run of %d clients changed something" % count)
+            unchanged[count].append(elapsed)
+            shutil.rmtree(out)
+        loads.append(common.load1())
+        print("clients repetition %d: issue %s, unchanged %s (load %.2f)" % (
+            repetition + 1, {n: "%.1f" % v[-1] for n, v in issue.items()},
+            {n: "%.1f" % v[-1] for n, v in unchanged.items()}, loads[-1]), flush=True)
+    return {"issue": issue, "unchanged": unchanged, "loads": loads, "date": common.now_utc()}
+
+
+# --- series 2: listeners on one load balancer --------------------------------------------------------
+
+def _certificate_files(directory: Path):
+    """A client CA and a server certificate (RSA 2048) for the listeners' uploads."""
+    directory.mkdir(parents=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    paths = {}
+    for name in ("ca", "server"):
+        key = rsa.generate_private_key(65537, 2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench %s" % name)])
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now)
+                   .not_valid_after(now + datetime.timedelta(days=30)))
+        if name == "ca":
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        (directory / ("%s.crt" % name)).write_bytes(builder.sign(key, hashes.SHA256()).public_bytes(
+            serialization.Encoding.PEM))
+        key_path = directory / ("%s.key" % name)
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        key_path.chmod(0o600)
+        paths[name] = directory / ("%s.crt" % name), key_path
+    return paths
+
+
+def listeners_series(counts, runs, work: Path):
+    paths = _certificate_files(work / "certificates")
+    emulator = start_emulator(work / "emulator", demo_backends=0, listener_port_offset=PORT_OFFSET)
+    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": emulator.access_key_id,
+           "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emulator.access_key_secret}
+    cold = {n: [] for n in counts}
+    warm = {n: [] for n in counts}
+    calls = {}
+    loads = []
+    try:
+        for repetition in range(runs):
+            order = counts if repetition % 2 == 0 else list(reversed(counts))
+            for count in order:
+                extra_vars = {"bench_endpoint": emulator.api_url, "bench_region": emulator.region,
+                              "bench_ports": list(range(FIRST_LISTENER_PORT, FIRST_LISTENER_PORT + count)),
+                              "bench_server_certificate_path": str(paths["server"][0]),
+                              "bench_server_private_key_path": str(paths["server"][1]),
+                              "bench_ca_certificate_path": str(paths["ca"][0])}
+                emulator.reset()
+                for phase, samples in (("cold", cold), ("warm", warm)):
+                    before = len(emulator.calls())
+                    elapsed, run = common.timed(run_playbook, LISTENERS_PLAYBOOK, extra_vars=extra_vars, env=env)
+                    if run.rc != 0:
+                        raise RuntimeError("listeners.yml (%d listeners, %s) failed:\n%s\n%s" % (
+                            count, phase, run.stdout[-3000:], run.stderr[-2000:]))
+                    changed = run.stats.get("localhost", {}).get("changed")
+                    if (phase == "warm") != (changed == 0):
+                        raise RuntimeError("listeners.yml %s run of %d listeners reported changed=%s" % (
+                            phase, count, changed))
+                    samples[count].append(elapsed)
+                    calls["%d %s" % (count, phase)] = common.calls_by_action(emulator.calls()[before:])
+                _check_listeners(emulator, count)
+            loads.append(common.load1())
+            print("listeners repetition %d: cold %s, warm %s (load %.2f)" % (
+                repetition + 1, {n: "%.1f" % v[-1] for n, v in cold.items()},
+                {n: "%.1f" % v[-1] for n, v in warm.items()}, loads[-1]), flush=True)
+    finally:
+        emulator.stop()
+    return {"cold": cold, "warm": warm, "calls": calls, "loads": loads, "date": common.now_utc()}
+
+
+def _check_listeners(emulator, count):
+    from alibabacloud_slb20140515 import models
+
+    client = emulator.sdk_client()
+    lbs = client.describe_load_balancers(models.DescribeLoadBalancersRequest(region_id=emulator.region)).body
+    (lb,) = lbs.load_balancers.load_balancer
+    attribute = client.describe_load_balancer_attribute(models.DescribeLoadBalancerAttributeRequest(
+        region_id=emulator.region, load_balancer_id=lb.load_balancer_id)).body
+    ports = sorted(item.listener_port for item in attribute.listener_ports_and_protocol.listener_port_and_protocol)
+    if ports != list(range(FIRST_LISTENER_PORT, FIRST_LISTENER_PORT + count)):
+        raise RuntimeError("expected %d listeners, the load balancer has ports %s" % (count, ports))
+
+
+# --- series 3: unrelated resources in the region -----------------------------------------------------
+
+def _crowd(site: SiteUnderTest, count: int) -> None:
+    """`count` server certificates, CA certificates and load balancers that site.yml must ignore."""
+    key = rsa.generate_private_key(65537, 2048)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for index in range(count):
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unrelated-%d.example" % index)])
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now)
+                .not_valid_after(now + datetime.timedelta(days=30))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256())).public_bytes(serialization.Encoding.PEM).decode()
+        site.api("UploadServerCertificate", ServerCertificate=cert, PrivateKey=key_pem,
+                 ServerCertificateName="unrelated-server-%d" % index)
+        site.api("UploadCACertificate", CACertificate=cert, CACertificateName="unrelated-ca-%d" % index)
+        site.api("CreateLoadBalancer", LoadBalancerName="unrelated-lb-%d" % index, AddressType="internet",
+                 LoadBalancerSpec="slb.s1.small")
+
+
+def unrelated_series(unrelated, runs, work: Path):
+    """Warm site.yml (RSA 2048, 6 verification requests) in a region holding only its own resources
+    and in one that also holds `unrelated` of each kind; A and B alternate."""
+    sites = {0: SiteUnderTest(work / "clean"), unrelated: SiteUnderTest(work / "crowded")}
+    warm = {n: [] for n in sites}
+    calls = {}
+    loads = []
+    try:
+        _crowd(sites[unrelated], unrelated)
+        for site in sites.values():
+            verification_passed(site.run())  # the cold run that puts everything in place
+        for repetition in range(runs):
+            order = list(sites) if repetition % 2 == 0 else list(reversed(list(sites)))
+            for count in order:
+                site = sites[count]
+                before = len(site.emulator.calls())
+                elapsed, run = common.timed(site.run)
+                verification_passed(run)
+                if any(stats["changed"] for stats in run.stats.values()):
+                    raise RuntimeError("the warm run with %d unrelated resources changed something" % count)
+                warm[count].append(elapsed)
+                calls[count] = common.calls_by_action(site.emulator.calls()[before:])
+            loads.append(common.load1())
+            print("unrelated repetition %d: %s (load %.2f)" % (
+                repetition + 1, {n: "%.1f" % v[-1] for n, v in warm.items()}, loads[-1]), flush=True)
+    finally:
+        for site in sites.values():
+            site.stop()
+    return {"warm": warm, "calls": calls, "loads": loads, "date": common.now_utc(), "unrelated": unrelated}
+
+
+# --- the benchmark -------------------------------------------------------------------------------
+
+SAMPLES_STORE = common.REPO / "build" / "bench" / NAME / "samples.json"
+
+
+def run(options) -> str:
+    runs = common.option(options, "runs", 3, 1)
+    series = options.only or ["clients", "listeners", "unrelated"]
+    work = common.work_dir(NAME)
+    # Each series is stored on its own, so running one series keeps the others' last results.
+    stored = json.loads(SAMPLES_STORE.read_text()) if SAMPLES_STORE.exists() else {}
+    if "clients" in series:
+        stored["clients"] = clients_series(common.option(options, "clients", [1, 10, 100, 500], [1, 10]), runs,
+                                           work / "clients")
+    if "listeners" in series:
+        stored["listeners"] = listeners_series(common.option(options, "listeners", [1, 10], [1, 3]), runs,
+                                               work / "listeners")
+    if "unrelated" in series:
+        stored["unrelated"] = unrelated_series(common.option(options, "unrelated", 50, 5), runs, work / "unrelated")
+    shutil.rmtree(work)
+    SAMPLES_STORE.parent.mkdir(parents=True, exist_ok=True)
+    SAMPLES_STORE.write_text(json.dumps(stored, indent=1))
+    return render(json.loads(SAMPLES_STORE.read_text()))
+
+
+def _fit_line(samples_by_n) -> str:
+    points = [(int(n), common.median(v)) for n, v in samples_by_n.items() if v]
+    constant, per_item = common.linear_fit(points)
+    return "%.2f s + %.3f s × n" % (constant, per_item)
+
+
+def render(stored) -> str:
+    lines = [report.machine_summary(), ""]
+    if "clients" in stored:
+        data = stored["clients"]
+        counts = list(data["issue"])
+        lines += ["### Client certificates", "",
+                  "`mtls.clb.pki_client_certificates` (the module the `client_certificates` role runs) through "
+                  "`ansible localhost -m`, RSA 2048, PKCS#12 AES-256, signed by an RSA 4096 CA; *issue* writes N "
+                  "clients into an empty directory, *unchanged* is the re-run right after (changed=false, checked). "
+                  "No client hosts are involved: this measures the controller-side issuing of step 3 only. "
+                  "Seconds, median **bold**, samples in brackets. Taken %s UTC; 1-minute load average after each "
+                  "repetition: %s." % (data["date"], ", ".join("%.2f" % x for x in data["loads"])), "",
+                  "| clients | issue | unchanged re-run | issue per client |", "|---|---|---|---|"]
+        for count in counts:
+            lines.append("| %s | %s | %s | %.3f s |" % (count, common.cell(data["issue"][count]),
+                                                        common.cell(data["unchanged"][count]),
+                                                        common.median(data["issue"][count]) / int(count)))
+        lines += ["", "Fit over the medians: issue ≈ %s; unchanged ≈ %s." % (
+            _fit_line(data["issue"]), _fit_line(data["unchanged"])), ""]
+    if "listeners" in stored:
+        data = stored["listeners"]
+        counts = list(data["cold"])
+        lines += ["### Listeners on one load balancer", "",
+                  "`bench/baselines/listeners.yml`: upload a server and a CA certificate, create one load balancer, "
+                  "then `mtls.clb.https_listener` (mutual authentication, started) looped over N ports; *cold* on an "
+                  "empty emulator, *warm* the re-run (changed=0, checked; the ports read back with the SDK). "
+                  "Taken %s UTC; 1-minute load average after each repetition: %s." % (
+                      data["date"], ", ".join("%.2f" % x for x in data["loads"])), "",
+                  "| listeners | cold | warm | API calls cold | API calls warm |", "|---|---|---|---|---|"]
+        for count in counts:
+            cold_calls = data["calls"].get("%s cold" % count, {})
+            warm_calls = data["calls"].get("%s warm" % count, {})
+            lines.append("| %s | %s | %s | %d | %d |" % (count, common.cell(data["cold"][count]),
+                                                         common.cell(data["warm"][count]), sum(cold_calls.values()),
+                                                         sum(warm_calls.values())))
+        lines += ["", "Fit over the medians: cold ≈ %s; warm ≈ %s (n = listeners)." % (
+            _fit_line(data["cold"]), _fit_line(data["warm"])), ""]
+        lines += _calls_table({"%s %s" % (n, phase): data["calls"].get("%s %s" % (n, phase), {})
+                               for n in counts for phase in ("cold", "warm")}, "listeners")
+    if "unrelated" in stored:
+        data = stored["unrelated"]
+        counts = list(data["warm"])
+        lines += ["### Unrelated resources in the region", "",
+                  "Warm `site.yml` (everything in place; RSA 2048, 6 verification requests) on two emulators: one "
+                  "holding only what site.yml made, one that also holds %s unrelated server certificates, %s CA "
+                  "certificates and %s load balancers, created with the SDK before site.yml's first run. The two "
+                  "alternate within each repetition. Taken %s UTC; 1-minute load average after each repetition: %s."
+                  % (data["unrelated"], data["unrelated"], data["unrelated"], data["date"],
+                     ", ".join("%.2f" % x for x in data["loads"])), "",
+                  "| unrelated of each kind | warm site.yml | API calls |", "|---|---|---|"]
+        for count in counts:
+            lines.append("| %s | %s | %d |" % (count, common.cell(data["warm"][count]),
+                                               sum(data["calls"][count].values())))
+        medians = [common.median(data["warm"][c]) for c in counts]
+        same_calls = len({json.dumps(data["calls"][c], sort_keys=True) for c in counts}) == 1
+        lines += ["", "With unrelated resources the warm run takes %.2f× the time of the clean region and makes %s "
+                  "API calls (per action)." % (medians[-1] / medians[0], "the same" if same_calls else
+                                              "DIFFERENT"), ""]
+        lines += _calls_table({"%s unrelated" % c: data["calls"][c] for c in counts}, "unrelated")
+    lines += ["Rerun: `.venv/bin/python -m bench scale` (options `--clients 1,10,100,500`, `--listeners 1,10`, "
+              "`--unrelated 50`, `--runs`, `--only clients|listeners|unrelated`; `--quick` for a smoke test). Each "
+              "series keeps its last samples in `build/bench/scale/samples.json`, so `--only` re-measures one "
+              "series and the section still shows the others. On this 2-core machine a 1-minute load above 2 "
+              "means other processes competed for the CPU and stretched the times of that series."]
+    return "\n".join(lines)
+
+
+def _calls_table(columns, label):
+    actions = sorted(set().union(*(Counter(c) for c in columns.values())), key=lambda a: (a.startswith("Describe"), a))
+    lines = ["API calls by action (%s, last repetition):" % label, "",
+             "| action | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for action in actions:
+        lines.append("| %s | %s |" % (action, " | ".join(str(c.get(action, 0)) for c in columns.values())))
+    return lines + [""]
+

@@ -1,0 +1,239 @@
+"""site.yml end to end on the emulator, cold and warm, against what a user would run instead:
+(a) the floor: the guide's OpenSSL commands, bare SDK calls and curl in one plain script
+    (bench/baselines/plain_procedure.py);
+(b) site.yml with steps 1-3 written with community.crypto modules and steps 4-7 from mtls.clb
+    (bench/baselines/community_crypto_site.yml, run by build/bench-venv's ansible, which bundles
+    community.crypto).
+Each approach has its own emulator; within a repetition the approaches run one after the other in
+an order that rotates, so load from other processes spreads over all of them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+
+from bench import common, report
+from tests.integration.reliability.reliability_harness import (
+    DEMO_INVENTORY, LOAD_BALANCER_NAME, PORT_OFFSET, SiteUnderTest, parse_callback_document, verification_passed)
+from tests.support.ansible_run import PlaybookRun, ansible_env
+
+NAME = "site-e2e"
+TITLE = "site.yml end to end on the emulator (cold, warm, plain script, community.crypto variant)"
+HELP = ("site.yml cold and warm on the emulator: wall time, API calls by action, module invocations; "
+        "against the guide's commands in a plain script and a community.crypto variant")
+
+COMMUNITY_PLAYBOOK = common.REPO / "bench" / "baselines" / "community_crypto_site.yml"
+WARM_MAX_RATIO = 0.35
+PLAIN_MAX_RATIO = 2.0
+# The fewest calls of each action a cold run needs: every mutation once, and one look per resource
+# kind, since an idempotent tool must find out what exists before it creates anything.
+COLD_MINIMUM = {
+    "UploadServerCertificate": 1, "UploadCACertificate": 1, "CreateLoadBalancer": 1, "AddBackendServers": 1,
+    "CreateLoadBalancerHTTPSListener": 1, "StartLoadBalancerListener": 1,
+    "DescribeServerCertificates": 1, "DescribeCACertificates": 1, "DescribeLoadBalancers": 1,
+    "DescribeLoadBalancerAttribute": 1, "DescribeLoadBalancerHTTPSListenerAttribute": 1,
+}
+# A warm run needs to look at each resource once and change nothing.
+WARM_MINIMUM = {action: count for action, count in COLD_MINIMUM.items() if action.startswith("Describe")}
+
+
+def add_arguments(parser):
+    parser.add_argument("--runs", type=int, help="repetitions (default 3, quick 1)")
+    parser.add_argument("--key-size", type=int,
+                        help="RSA size of the root CA and client keys (default 4096, the guide's and the roles' "
+                             "default; quick 2048); the lab server certificate is 2048 in every approach")
+    parser.add_argument("--requests", type=int, help="step 7 requests with the client certificate (default 20, "
+                                                      "the role's default; quick 6)")
+    parser.add_argument("--skip-community", action="store_true", help="do not run the community.crypto variant")
+
+
+# --- the three approaches ------------------------------------------------------------------------
+
+def _site_vars(key_size, requests):
+    return {"root_ca_key_size": key_size, "client_certificates_key_size": key_size, "mtls_verify_requests": requests}
+
+
+def run_site(site: SiteUnderTest, key_size, requests) -> PlaybookRun:
+    run = site.run(**_site_vars(key_size, requests))
+    verification_passed(run)
+    return run
+
+
+def run_community(site: SiteUnderTest, key_size, requests) -> PlaybookRun:
+    """The community.crypto variant through build/bench-venv's ansible-playbook; modules run with the
+    project's interpreter (it has the SLB SDK), community.crypto comes from the bench venv."""
+    cmd = [str(common.BENCH_VENV / "bin" / "ansible-playbook"), str(COMMUNITY_PLAYBOOK), "-i", str(DEMO_INVENTORY),
+           "-e", json.dumps({**site.extra_vars, **_site_vars(key_size, requests)})]
+    proc = subprocess.run(cmd, env=ansible_env(site.env), cwd=common.REPO, capture_output=True, text=True,
+                          check=False)
+    run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr, parse_callback_document(proc.stdout))
+    verification_passed(run)
+    return run
+
+
+def run_plain(site: SiteUnderTest, key_size, requests) -> None:
+    cmd = [sys.executable, "-m", "bench.baselines.plain_procedure", "--endpoint", site.emulator.endpoint,
+           "--region", site.emulator.region, "--pki-dir", str(site.pki), "--home-ca", str(site.home_ca),
+           "--backends", *site.emulator.ecs_ids, "--load-balancer-name", LOAD_BALANCER_NAME,
+           "--port-offset", str(PORT_OFFSET), "--key-size", str(key_size), "--requests", str(requests)]
+    env = ansible_env({**site.env, "BENCH_PKCS12_PASSWORD": site.extra_vars["mtls_clb_pkcs12_password"]})
+    proc = subprocess.run(cmd, env=env, cwd=common.REPO, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError("plain script failed (rc %d):\n%s\n%s" % (proc.returncode, proc.stdout[-3000:],
+                                                                    proc.stderr[-3000:]))
+
+
+def _measure(site, function, key_size, requests, cold):
+    if cold:
+        common.make_cold(site)
+    before = len(site.emulator.calls())
+    elapsed, run = common.timed(function, site, key_size, requests)
+    calls = common.calls_by_action(site.emulator.calls()[before:])
+    modules = common.modules_by_action(run.data) if run is not None else Counter()
+    if cold and function is not run_plain:
+        # What a cold run built must be complete and single, or its time means nothing.
+        site.assert_one_of_everything(site.cloud_state())
+    if not cold and run is not None and any(stats["changed"] for stats in run.stats.values()):
+        raise RuntimeError("the warm run changed something: %s" % run.stats)
+    return elapsed, calls, modules
+
+
+# --- the benchmark -------------------------------------------------------------------------------
+
+def run(options) -> str:
+    runs = common.option(options, "runs", 3, 1)
+    key_size = common.option(options, "key_size", 4096, 2048)
+    requests = common.option(options, "requests", 20, 6)
+    with_community = not getattr(options, "skip_community", False)
+    if with_community:
+        from bench.pki_clients import ensure_bench_venv
+        ensure_bench_venv()
+    work = common.work_dir(NAME)
+    approaches = {"site": run_site, "plain": run_plain}
+    if with_community:
+        approaches["community"] = run_community
+    sites = {name: SiteUnderTest(work / name, verify_requests=requests) for name in approaches}
+    samples = {key: [] for key in ("site cold", "site warm", "plain cold", "community cold", "community warm")}
+    calls, modules, loads = {}, {}, []
+    started = common.now_utc()
+    try:
+        for repetition in range(runs):
+            order = list(approaches)
+            order = order[repetition % len(order):] + order[:repetition % len(order)]
+            for name in order:
+                function, site = approaches[name], sites[name]
+                elapsed, call_counts, module_counts = _measure(site, function, key_size, requests, cold=True)
+                samples[name + " cold"].append(elapsed)
+                calls[name + " cold"], modules[name + " cold"] = call_counts, module_counts
+                if name != "plain":
+                    elapsed, call_counts, module_counts = _measure(site, function, key_size, requests, cold=False)
+                    samples[name + " warm"].append(elapsed)
+                    calls[name + " warm"], modules[name + " warm"] = call_counts, module_counts
+            loads.append(common.load1())
+            print("repetition %d: %s (load %.2f)" % (repetition + 1, {k: "%.1f" % v[-1] for k, v in samples.items()
+                                                                      if v}, loads[-1]), flush=True)
+    finally:
+        for site in sites.values():
+            site.stop()
+    return render(samples, calls, modules, loads, started, key_size, requests, runs)
+
+
+def _ratio(samples, numerator, denominator):
+    if samples[numerator] and samples[denominator]:
+        return common.median(samples[numerator]) / common.median(samples[denominator])
+    return None
+
+
+def render(samples, calls, modules, loads, started, key_size, requests, runs) -> str:
+    extra = {"runs": "%d repetition(s), started %s UTC; 1-minute load average after each: %s" % (
+        runs, started, ", ".join("%.2f" % x for x in loads))}
+    if samples["community cold"]:
+        from bench.pki_clients import bench_venv_versions
+        extra["community.crypto variant"] = bench_venv_versions() + " (build/bench-venv)"
+    lines = [report.machine_summary(extra), "",
+             "Each approach gets its own emulator (2 demo backends) and builds the whole procedure: lab server CA "
+             "and server certificate (RSA 2048), root CA and client certificate for the one Linux client "
+             "(RSA %d), install to the client directory, both uploads, the load balancer, backends, the HTTPS "
+             "listener with mutual authentication, then step 7 (%d requests with the client certificate, one "
+             "without, one with a certificate of another CA). **Cold**: empty emulator (`/_emulator/reset`) and "
+             "empty PKI and client directories; **warm**: everything in place from the cold run just before. "
+             "Wall times in seconds, median **bold**, all samples in brackets. Every cold run of site.yml and of "
+             "the community.crypto variant was checked (step 7 green, exactly one of each resource read back "
+             "with the SDK), and every warm run had to report changed=0." % (key_size, requests), "",
+             "| | site.yml | plain script (floor) | community.crypto variant |",
+             "|---|---|---|---|",
+             "| cold | %s | %s | %s |" % (common.cell(samples["site cold"]), common.cell(samples["plain cold"]),
+                                         common.cell(samples["community cold"])),
+             "| warm | %s | (not idempotent) | %s |" % (common.cell(samples["site warm"]),
+                                                       common.cell(samples["community warm"])), ""]
+    verdicts = []
+    warm = _ratio(samples, "site warm", "site cold")
+    if warm is not None:
+        verdicts.append("warm / cold = %.0f %% — %s target ≤ %.0f %%" % (
+            warm * 100, "meets" if warm <= WARM_MAX_RATIO else "MISSES", WARM_MAX_RATIO * 100))
+    plain = _ratio(samples, "site cold", "plain cold")
+    if plain is not None:
+        verdicts.append("site.yml cold / plain script = %.2f× — %s target ≤ %.1f×" % (
+            plain, "meets" if plain <= PLAIN_MAX_RATIO else "MISSES", PLAIN_MAX_RATIO))
+    community = _ratio(samples, "community cold", "site cold")
+    if community is not None:
+        verdicts.append("community.crypto variant cold / site.yml cold = %.2f× — %s target > 1× (site.yml faster)" % (
+            community, "meets" if community > 1 else "MISSES"))
+    community_warm = _ratio(samples, "community warm", "site warm")
+    if community_warm is not None:
+        verdicts.append("community.crypto variant warm / site.yml warm = %.2f× (no target)" % community_warm)
+    warm_calls = calls.get("site warm", Counter())
+    mutating = {a: n for a, n in warm_calls.items() if not a.startswith("Describe")}
+    verdicts.append("site.yml warm makes only Describe calls — %s" % (
+        "meets" if not mutating else "MISSES: " + ", ".join("%s ×%d" % kv for kv in sorted(mutating.items()))))
+    over = _over_minimum(calls.get("site cold", Counter()), COLD_MINIMUM)
+    verdicts.append("site.yml cold calls no action more often than it needs — %s" % (
+        "meets" if not over else "MISSES (flagged below): " + ", ".join(over)))
+    over_warm = _over_minimum(warm_calls, WARM_MINIMUM)
+    if over_warm:
+        verdicts.append("site.yml warm repeats Describe calls (flagged below, no target): " + ", ".join(over_warm))
+    lines += ["Against the targets of issue 6:", ""] + ["- " + v for v in verdicts] + [""]
+
+    columns = [c for c in ("site cold", "site warm", "plain cold", "community cold", "community warm") if c in calls]
+    actions = sorted(set().union(*(calls[c] for c in columns)) | set(COLD_MINIMUM),
+                     key=lambda a: (a.startswith("Describe"), a))
+    lines += ["API calls by action in the last repetition (the emulator's `/_emulator/calls`; identical in every "
+              "repetition unless noted). *Minimum* is what a cold run of an idempotent tool needs: each mutation "
+              "once and one look per resource kind; ⚠ marks a site.yml count above it.", "",
+              "| action | " + " | ".join(columns) + " | minimum cold / warm |",
+              "|---|" + "---|" * len(columns) + "---|"]
+    for action in actions:
+        row = []
+        for column in columns:
+            count = calls[column].get(action, 0)
+            minimum = (COLD_MINIMUM if column.endswith("cold") else WARM_MINIMUM).get(action, 0)
+            flag = " ⚠" if column.startswith("site") and count > minimum else ""
+            row.append("%d%s" % (count, flag))
+        lines.append("| %s | %s | %d / %d |" % (action, " | ".join(row), COLD_MINIMUM.get(action, 0),
+                                                WARM_MINIMUM.get(action, 0)))
+    lines.append("| **total** | %s | |" % " | ".join(str(sum(calls[c].values())) for c in columns))
+    lines.append("")
+
+    module_columns = [c for c in ("site cold", "site warm", "community cold", "community warm") if c in modules]
+    names = sorted(set().union(*(modules[c] for c in module_columns)))
+    lines += ["Module invocations in the last repetition (task results by module, every host, skipped tasks "
+              "not counted, a loop counts each item), from the json_results callback of "
+              "`tests/support/callback_plugins/`:", "",
+              "| module | " + " | ".join(module_columns) + " |", "|---|" + "---|" * len(module_columns)]
+    for name in names:
+        lines.append("| `%s` | %s |" % (name, " | ".join(str(modules[c].get(name, 0)) for c in module_columns)))
+    lines.append("| **total** | %s |" % " | ".join(str(sum(modules[c].values())) for c in module_columns))
+    lines += ["", "Rerun: `.venv/bin/python -m bench site-e2e` (options `--runs`, `--key-size`, `--requests`, "
+              "`--skip-community`; `--quick` for a smoke test). Interpreting the numbers: the machine has 2 cores; "
+              "a 1-minute load above 2 means other processes competed for the CPU during the run and stretched "
+              "every time in it, which is why approaches are interleaved and only ratios from the same run are "
+              "compared."]
+    return "\n".join(lines)
+
+
+def _over_minimum(counts, minimum):
+    return ["%s %d (min %d)" % (action, count, minimum.get(action, 0))
+            for action, count in sorted(counts.items()) if count > minimum.get(action, 0)]
