@@ -101,7 +101,7 @@ def configure_clb(options, pki: Path) -> str:
     client.create_load_balancer_httpslistener(models.CreateLoadBalancerHTTPSListenerRequest(
         region_id=region, load_balancer_id=lb_id, listener_port=options.port, backend_server_port=80,
         bandwidth=-1, server_certificate_id=server.server_certificate_id, cacertificate_id=ca.cacertificate_id,
-        tlscipher_policy="tls_cipher_policy_1_2"))
+        tlscipher_policy="tls_cipher_policy_1_2", health_check="on", sticky_session="off"))
     client.start_load_balancer_listener(models.StartLoadBalancerListenerRequest(
         region_id=region, load_balancer_id=lb_id, listener_port=options.port))
     return address
