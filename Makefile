@@ -8,7 +8,8 @@ COLLECTION_LINK := build/collections/ansible_collections/mtls/clb
 unexport HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-PYTEST_ARGS ?=
+# Test files run in parallel, each file on one worker (files whose tests build on each other stay in order).
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: install test lint sanity unit integration molecule pytest bench demo build clean
 
