@@ -228,6 +228,8 @@ def run(options) -> str:
                                                work / "listeners")
     if "unrelated" in series:
         stored["unrelated"] = unrelated_series(common.option(options, "unrelated", 50, 5), runs, work / "unrelated")
+    for name in series:
+        stored[name]["quick"] = bool(options.quick)
     shutil.rmtree(work)
     SAMPLES_STORE.parent.mkdir(parents=True, exist_ok=True)
     SAMPLES_STORE.write_text(json.dumps(stored, indent=1))
@@ -245,7 +247,7 @@ def render(stored) -> str:
     if "clients" in stored:
         data = stored["clients"]
         counts = list(data["issue"])
-        lines += ["### Client certificates", "",
+        lines += ["### Client certificates" + _quick_mark(data), "",
                   "`mtls.clb.pki_client_certificates` (the module the `client_certificates` role runs) through "
                   "`ansible localhost -m`, RSA 2048, PKCS#12 AES-256, signed by an RSA 4096 CA; *issue* writes N "
                   "clients into an empty directory, *unchanged* is the re-run right after (changed=false, checked). "
@@ -262,7 +264,7 @@ def render(stored) -> str:
     if "listeners" in stored:
         data = stored["listeners"]
         counts = list(data["cold"])
-        lines += ["### Listeners on one load balancer", "",
+        lines += ["### Listeners on one load balancer" + _quick_mark(data), "",
                   "`bench/baselines/listeners.yml`: upload a server and a CA certificate, create one load balancer, "
                   "then `mtls.clb.https_listener` (mutual authentication, started) looped over N ports; *cold* on an "
                   "empty emulator, *warm* the re-run (changed=0, checked; the ports read back with the SDK). "
@@ -282,7 +284,7 @@ def render(stored) -> str:
     if "unrelated" in stored:
         data = stored["unrelated"]
         counts = list(data["warm"])
-        lines += ["### Unrelated resources in the region", "",
+        lines += ["### Unrelated resources in the region" + _quick_mark(data), "",
                   "Warm `site.yml` (everything in place; RSA 2048, 6 verification requests) on two emulators: one "
                   "holding only what site.yml made, one that also holds %s unrelated server certificates, %s CA "
                   "certificates and %s load balancers, created with the SDK before site.yml's first run. The two "
@@ -305,6 +307,10 @@ def render(stored) -> str:
               "series and the section still shows the others. On this 2-core machine a 1-minute load above 2 "
               "means other processes competed for the CPU and stretched the times of that series."]
     return "\n".join(lines)
+
+
+def _quick_mark(data):
+    return " (quick smoke test, not a measurement)" if data.get("quick") else ""
 
 
 def _calls_table(columns, label):

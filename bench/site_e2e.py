@@ -66,7 +66,10 @@ def run_community(site: SiteUnderTest, key_size, requests) -> PlaybookRun:
     """The community.crypto variant through build/bench-venv's ansible-playbook; modules run with the
     project's interpreter (it has the SLB SDK), community.crypto comes from the bench venv."""
     cmd = [str(common.BENCH_VENV / "bin" / "ansible-playbook"), str(COMMUNITY_PLAYBOOK), "-i", str(DEMO_INVENTORY),
-           "-e", json.dumps({**site.extra_vars, **_site_vars(key_size, requests)})]
+           "-e", json.dumps({**site.extra_vars, **_site_vars(key_size, requests),
+                             # the implicit localhost would run modules with the bench venv's Python,
+                             # which lacks the SLB SDK; site.yml's modules run with this one too
+                             "ansible_python_interpreter": sys.executable})]
     proc = subprocess.run(cmd, env=ansible_env(site.env), cwd=common.REPO, capture_output=True, text=True,
                           check=False)
     run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr, parse_callback_document(proc.stdout))
