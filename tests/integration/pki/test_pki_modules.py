@@ -54,7 +54,7 @@ def root_ca(workdir):
 
 @pytest.fixture(scope="module")
 def clients(workdir, root_ca):
-    ca_args, _ = root_ca
+    ca_args, _ca_paths = root_ca
     args = {"ca_certificate_path": ca_args["certificate_path"], "ca_private_key_path": ca_args["private_key_path"],
             "ca_private_key_passphrase": CA_PASSPHRASE, "directory": str(workdir / "clients"),
             "key_size": 2048, "organization_name": "alibaba", "pkcs12_password": P12_PASSWORD,
@@ -66,7 +66,7 @@ def clients(workdir, root_ca):
 
 def test_root_ca_four_steps_and_openssl_sees_a_ca(root_ca):
     args, results = root_ca
-    check, applied, _, last = results
+    check, applied, _second_check, last = results
     assert check["reason"] == "private key is missing" and check["fingerprint_sha256"] is None
     assert applied["reason"] == "private key is missing" and applied["public_key"] == "RSA 2048"
     assert last["fingerprint_sha256"] == applied["fingerprint_sha256"]
@@ -85,7 +85,7 @@ def test_root_ca_four_steps_and_openssl_sees_a_ca(root_ca):
 
 
 def test_client_certificates_four_steps_verify_with_openssl(root_ca, clients):
-    ca_args, _ = root_ca
+    ca_args, _ca_paths = root_ca
     args, results = clients
     assert [c["reason"] for c in results[1]["clients"]] == ["private key is missing"] * 2
     assert all(c["changed"] is False for c in results[3]["clients"])
@@ -113,7 +113,7 @@ def test_pkcs12_modern_read_by_openssl(clients):
 
 @pytest.fixture(scope="module")
 def legacy_clients(workdir, root_ca):
-    ca_args, _ = root_ca
+    ca_args, _ca_paths = root_ca
     args = {"ca_certificate_path": ca_args["certificate_path"], "ca_private_key_path": ca_args["private_key_path"],
             "ca_private_key_passphrase": CA_PASSPHRASE, "directory": str(workdir / "legacy"), "key_type": "ecdsa",
             "pkcs12_password": P12_PASSWORD, "pkcs12_encryption": "legacy",
@@ -124,7 +124,7 @@ def legacy_clients(workdir, root_ca):
 
 
 def test_pkcs12_legacy_needs_openssl_legacy_and_reads_3des(legacy_clients):
-    _, result = legacy_clients
+    _legacy_args, result = legacy_clients
     path = result["clients"][0]["pkcs12_path"]
     info = openssl("pkcs12", "-legacy", "-info", "-nokeys", "-in", path, "-passin", "pass:" + P12_PASSWORD)
     assert "pbeWithSHA1And3-KeyTripleDES-CBC" in info.stderr
@@ -137,7 +137,7 @@ def test_keytool_reads_both_encryptions(clients, legacy_clients, which):
         pytest.skip("Java keytool is not installed (CI installs default-jre-headless)")
     path = (clients[1][3]["clients"][0] if which == "modern" else legacy_clients[1]["clients"][0])["pkcs12_path"]
     out = subprocess.run(["keytool", "-list", "-storetype", "PKCS12", "-keystore", path, "-storepass", P12_PASSWORD],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "PrivateKeyEntry" in out.stdout
 
@@ -176,10 +176,10 @@ def _garbage_ca_key(workdir, ca_args):
 
 
 BAD_INPUT = [
-    ("unreadable CA key", lambda w, ca: _garbage_ca_key(w, ca), "is not a PEM private key"),
+    ("unreadable CA key", _garbage_ca_key, "is not a PEM private key"),
     ("wrong CA passphrase", lambda w, ca: {"ca_private_key_passphrase": "not-the-passphrase"}, "ca_private_key_passphrase is wrong"),
     ("client CN equals the CA's", lambda w, ca: {"clients": [{"name": "good", "common_name": "good.example.com"},
-                                                              {"name": "bad", "common_name": "root"}]},
+                                                             {"name": "bad", "common_name": "root"}]},
      "clients[1] (bad).common_name: 'root' is the CA's common name"),
     ("unknown key type", lambda w, ca: {"key_type": "dsa"}, "key_type"),
     ("directory below a file", lambda w, ca: {"directory": str(w / "root.crt" / "clients")}, "is not a directory"),
@@ -188,7 +188,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("label, overrides, message", BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
 def test_bad_input_fails_clearly_and_writes_nothing(workdir, root_ca, label, overrides, message):
-    ca_args, _ = root_ca
+    ca_args, _ca_paths = root_ca
     target = workdir / ("bad-" + label.replace(" ", "-").replace("'", ""))
     overrides = overrides(workdir, ca_args)
     if "directory" in overrides:
@@ -208,7 +208,7 @@ def test_unwritable_directory_fails_before_writing(workdir, root_ca):
     read_only = Path("/proc/sys/mtls-clb-test")
     if os.access(read_only.parent, os.W_OK):
         pytest.skip("no read-only filesystem at /proc/sys on this machine")
-    ca_args, _ = root_ca
+    ca_args, _ca_paths = root_ca
     before = snapshot(workdir)
     result = run_module("mtls.clb.pki_client_certificates", _client_batch(ca_args, read_only))
     assert result.get("failed") is True and "is not writable by this user" in result["msg"]
@@ -226,7 +226,7 @@ def test_unknown_key_type_for_the_root_ca_writes_nothing(workdir):
 
 
 def test_changed_p12_password_rewrites_only_that_file(workdir, root_ca):
-    ca_args, _ = root_ca
+    ca_args, _ca_paths = root_ca
     args = _client_batch(ca_args, workdir / "pw-change")
     assert run_module("mtls.clb.pki_client_certificates", args)["changed"]
     before = snapshot(workdir / "pw-change")

@@ -48,7 +48,7 @@ def test_new_ca_has_the_extensions_a_ca_needs_and_private_key_mode(root_ca):
 
 def test_second_run_changes_nothing(root_ca):
     before = snapshot(Path(root_ca["certificate_path"]).parent)
-    result, _ = run(root_ca)
+    result, _backend = run(root_ca)
     assert result["changed"] is False and result["reason"] is None
     assert snapshot(Path(root_ca["certificate_path"]).parent) == before
     assert result["fingerprint_sha256"] == load_cert(root_ca).fingerprint(
@@ -59,7 +59,7 @@ def test_second_run_changes_nothing(root_ca):
 def test_defaults_follow_the_guide_rsa_4096_3650_days_sha256(tmp_path):
     args = {"certificate_path": str(tmp_path / "r.crt"), "private_key_path": str(tmp_path / "r.key"),
             "common_name": "root"}
-    result, _ = run(args)
+    result, _backend = run(args)
     cert = load_cert(args)
     assert isinstance(cert.public_key(), rsa.RSAPublicKey) and cert.public_key().key_size == 4096
     assert cert.signature_hash_algorithm.name == "sha256"
@@ -103,7 +103,7 @@ def test_certificate_reissue_table(root_ca, label, damage, options, reason):
     if damage:
         damage(root_ca)
     args = dict(root_ca, **options)
-    result, _ = run(args)
+    result, _backend = run(args)
     if reason is None:
         assert result["changed"] is False, result["reason"]
     else:
@@ -118,7 +118,7 @@ def test_certificate_reissue_table(root_ca, label, damage, options, reason):
 def test_check_mode_decides_the_same_and_writes_nothing(root_ca):
     directory = Path(root_ca["certificate_path"]).parent
     before = snapshot(directory)
-    result, _ = run(dict(root_ca, organization_name="changed"), check_mode=True)
+    result, _backend = run(dict(root_ca, organization_name="changed"), check_mode=True)
     assert result["changed"] is True and "subject differs" in result["reason"]
     assert result["fingerprint_sha256"] is None and result["subject"] == "CN=root,O=changed"
     assert snapshot(directory) == before
@@ -126,7 +126,7 @@ def test_check_mode_decides_the_same_and_writes_nothing(root_ca):
 
 def test_check_mode_on_empty_directory_writes_nothing(tmp_path, root_ca_args):
     (tmp_path / "ca").mkdir()
-    result, _ = run(root_ca_args, check_mode=True)
+    result, _backend = run(root_ca_args, check_mode=True)
     assert result["changed"] is True and result["reason"] == "private key is missing"
     assert list((tmp_path / "ca").iterdir()) == []
 
@@ -190,14 +190,14 @@ def test_regenerate_never_warns_when_it_keeps_a_mismatching_key(root_ca, monkeyp
 
 def test_force_replaces_key_and_certificate(root_ca):
     key_before = public_der(root_ca)
-    result, _ = run(dict(root_ca, force=True))
+    result, _backend = run(dict(root_ca, force=True))
     assert result["private_key_reason"] == "force=true: new private key"
     assert public_der(root_ca) != key_before
 
 
 def test_passphrase_protects_an_existing_plain_key_without_replacing_it(root_ca):
     key_before = public_der(root_ca)
-    result, _ = run(dict(root_ca, private_key_passphrase="Tr0ub4dor&3"))
+    result, _backend = run(dict(root_ca, private_key_passphrase="Tr0ub4dor&3"))
     assert "re-writing the same key encrypted" in result["private_key_reason"]
     assert result["certificate_reason"] is None
     assert b"ENCRYPTED PRIVATE KEY" in Path(root_ca["private_key_path"]).read_bytes()
@@ -208,14 +208,14 @@ def test_passphrase_protects_an_existing_plain_key_without_replacing_it(root_ca)
 
 
 def test_diff_and_result_hold_metadata_never_key_material(root_ca):
-    result, _ = run(dict(root_ca, private_key_passphrase="Tr0ub4dor&3", organization_name="x"))
+    result, _backend = run(dict(root_ca, private_key_passphrase="Tr0ub4dor&3", organization_name="x"))
     assert_no_secrets(result, "Tr0ub4dor&3")
     assert result["diff"]["before"]["certificate"]["subject"] == "CN=root,O=alibaba"
     assert result["diff"]["after"]["certificate"]["subject"] == "CN=root,O=x"
 
 
 def test_mode_option_applies_to_the_key_file(root_ca):
-    result, _ = run(dict(root_ca, mode="0640", certificate_mode="0600"))
+    result, _backend = run(dict(root_ca, mode="0640", certificate_mode="0600"))
     assert result["changed"] is True and result["reason"] == "file attributes changed"
     assert os.stat(root_ca["private_key_path"]).st_mode & 0o777 == 0o640
     assert os.stat(root_ca["certificate_path"]).st_mode & 0o777 == 0o600
@@ -223,7 +223,7 @@ def test_mode_option_applies_to_the_key_file(root_ca):
 
 def test_backup_keeps_the_old_certificate(root_ca):
     old = Path(root_ca["certificate_path"]).read_bytes()
-    result, _ = run(dict(root_ca, backup=True, organization_name="new"))
+    result, _backend = run(dict(root_ca, backup=True, organization_name="new"))
     assert Path(result["backup_certificate"]).read_bytes() == old
     assert "backup_private_key" not in result
 
