@@ -299,13 +299,12 @@ directory:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import ClientCertificates
-from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
-
-SUBJECT_OPTIONS = ("country_name", "state_or_province_name", "locality_name", "organization_name",
-                   "organizational_unit_name", "email_address")
+from ansible_collections.mtls.clb.plugins.module_utils.pki.module_runner import (
+    key_and_file_argument_spec,
+    run_pki_module,
+    subject_argument_spec,
+)
 
 
 def argument_spec():
@@ -316,41 +315,24 @@ def argument_spec():
         valid_days=dict(type="int"),
         pkcs12_password=dict(type="str", no_log=True),
     )
-    client_options.update((name, dict(type="str")) for name in SUBJECT_OPTIONS)
+    client_options.update(subject_argument_spec())
     spec = dict(
         ca_certificate_path=dict(type="path", required=True),
         ca_private_key_path=dict(type="path", required=True),
         ca_private_key_passphrase=dict(type="str", no_log=True),
         directory=dict(type="path", required=True),
         clients=dict(type="list", elements="dict", required=True, options=client_options),
-        key_type=dict(type="str", choices=["rsa", "ecdsa"], default="rsa"),
-        key_size=dict(type="int", choices=[2048, 3072, 4096], default=4096),
-        curve=dict(type="str", choices=["secp256r1", "secp384r1"], default="secp256r1"),
-        digest=dict(type="str", choices=["sha256", "sha384", "sha512"], default="sha256"),
-        valid_days=dict(type="int", default=3650),
-        renew_before_days=dict(type="int", default=30),
         pkcs12_password=dict(type="str", no_log=True),
         pkcs12_encryption=dict(type="str", choices=["modern", "legacy"], default="modern"),
-        force=dict(type="bool", default=False),
-        backup=dict(type="bool", default=False),
         workers=dict(type="int"),
-        certificate_mode=dict(type="raw"),
     )
-    spec.update((name, dict(type="str")) for name in SUBJECT_OPTIONS)
+    spec.update(subject_argument_spec())
+    spec.update(key_and_file_argument_spec())
     return spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    try:
-        result = ClientCertificates(module).run()
-    except PkiError as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_pki_module(ClientCertificates, argument_spec())
 
 
 if __name__ == "__main__":

@@ -230,51 +230,32 @@ backup_certificate:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
+from ansible_collections.mtls.clb.plugins.module_utils.pki.module_runner import (
+    key_and_file_argument_spec,
+    run_pki_module,
+    subject_argument_spec,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.pki.server_certificate import ServerCertificate
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         certificate_path=dict(type="path", required=True),
         private_key_path=dict(type="path", required=True),
         private_key_passphrase=dict(type="str", no_log=True),
         common_name=dict(type="str", required=True),
         subject_alt_names=dict(type="list", elements="str"),
-        country_name=dict(type="str"),
-        state_or_province_name=dict(type="str"),
-        locality_name=dict(type="str"),
-        organization_name=dict(type="str"),
-        organizational_unit_name=dict(type="str"),
-        email_address=dict(type="str"),
         ca_certificate_path=dict(type="path", required=True),
         ca_private_key_path=dict(type="path", required=True),
         ca_private_key_passphrase=dict(type="str", no_log=True),
-        key_type=dict(type="str", choices=["rsa", "ecdsa"], default="rsa"),
-        key_size=dict(type="int", choices=[2048, 3072, 4096], default=4096),
-        curve=dict(type="str", choices=["secp256r1", "secp384r1"], default="secp256r1"),
-        digest=dict(type="str", choices=["sha256", "sha384", "sha512"], default="sha256"),
-        valid_days=dict(type="int", default=3650),
-        renew_before_days=dict(type="int", default=30),
-        force=dict(type="bool", default=False),
-        backup=dict(type="bool", default=False),
-        certificate_mode=dict(type="raw"),
     )
+    spec.update(subject_argument_spec())
+    spec.update(key_and_file_argument_spec())
+    return spec
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, add_file_common_args=True)
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-    try:
-        result = ServerCertificate(module).run()
-    except PkiError as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_pki_module(ServerCertificate, argument_spec())
 
 
 if __name__ == "__main__":
