@@ -216,7 +216,7 @@ SAMPLES_STORE = common.REPO / "build" / "bench" / NAME / "samples.json"
 
 def run(options) -> str:
     runs = common.option(options, "runs", 3, 1)
-    series = options.only or ["clients", "listeners", "unrelated"]
+    series = getattr(options, "only", None) or ["clients", "listeners", "unrelated"]
     work = common.work_dir(NAME)
     # Each series is stored on its own, so running one series keeps the others' last results.
     stored = json.loads(SAMPLES_STORE.read_text()) if SAMPLES_STORE.exists() else {}

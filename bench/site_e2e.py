@@ -10,7 +10,7 @@ an order that rotates, so load from other processes spreads over all of them.
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -141,6 +141,7 @@ def run(options) -> str:
     finally:
         for site in sites.values():
             site.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return render(samples, calls, modules, loads, started, key_size, requests, runs)
 
 
