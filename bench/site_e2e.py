@@ -10,6 +10,7 @@ an order that rotates, so load from other processes spreads over all of them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -104,6 +105,24 @@ def _measure(site, function, key_size, requests, cold):
     return elapsed, calls, modules
 
 
+def profile_warm(site: SiteUnderTest, key_size, requests, top=12):
+    """One more warm site.yml, through build/bench-venv's ansible-playbook with ansible.posix's
+    profile_tasks callback (the ansible package bundles it): where a warm run spends its time."""
+    cmd = [str(common.BENCH_VENV / "bin" / "ansible-playbook"), str(common.REPO / "site.yml"), "-i",
+           str(DEMO_INVENTORY), "-e", json.dumps({**site.extra_vars, **_site_vars(key_size, requests),
+                                                  "ansible_python_interpreter": sys.executable})]
+    env = ansible_env({**site.env, "ANSIBLE_STDOUT_CALLBACK": "default",
+                       "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                       "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"})
+    proc = subprocess.run(cmd, env=env, cwd=common.REPO, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError("profiled warm run failed:\n" + proc.stdout[-3000:])
+    recap = proc.stdout[proc.stdout.find("TASKS RECAP"):]
+    tasks = [(m.group(1).strip(), float(m.group(2)))
+             for m in re.finditer(r"^(\S.*?) -+ ([0-9.]+)s$", recap, re.M)]
+    return {"tasks": tasks[:top], "count": len(tasks), "total": sum(t for _, t in tasks)}
+
+
 # --- the benchmark -------------------------------------------------------------------------------
 
 def run(options) -> str:
@@ -138,11 +157,12 @@ def run(options) -> str:
             loads.append(common.load1())
             print("repetition %d: %s (load %.2f)" % (repetition + 1, {k: "%.1f" % v[-1] for k, v in samples.items()
                                                                       if v}, loads[-1]), flush=True)
+        profile = profile_warm(sites["site"], key_size, requests) if with_community else None
     finally:
         for site in sites.values():
             site.stop()
         shutil.rmtree(work, ignore_errors=True)
-    return render(samples, calls, modules, loads, started, key_size, requests, runs)
+    return render(samples, calls, modules, loads, started, key_size, requests, runs, profile)
 
 
 def _ratio(samples, numerator, denominator):
@@ -151,7 +171,7 @@ def _ratio(samples, numerator, denominator):
     return None
 
 
-def render(samples, calls, modules, loads, started, key_size, requests, runs) -> str:
+def render(samples, calls, modules, loads, started, key_size, requests, runs, profile=None) -> str:
     extra = {"runs": "%d repetition(s), started %s UTC; 1-minute load average after each: %s" % (
         runs, started, ", ".join("%.2f" % x for x in loads))}
     if samples["community cold"]:
@@ -230,6 +250,13 @@ def render(samples, calls, modules, loads, started, key_size, requests, runs) ->
     for name in names:
         lines.append("| `%s` | %s |" % (name, " | ".join(str(modules[c].get(name, 0)) for c in module_columns)))
     lines.append("| **total** | %s |" % " | ".join(str(sum(modules[c].values())) for c in module_columns))
+    if profile:
+        lines += ["", "Where a warm site.yml spends its time: one more warm run after the repetitions, with "
+                  "ansible.posix's `profile_tasks` callback (build/bench-venv's ansible-playbook, same modules and "
+                  "interpreter). %d task results add up to %.1f s; the %d longest:" % (
+                      profile["count"], profile["total"], len(profile["tasks"])), "",
+                  "| task | seconds |", "|---|---|"]
+        lines += ["| %s | %.2f |" % (name.replace("|", "\\|"), seconds) for name, seconds in profile["tasks"]]
     lines += ["", "Rerun: `.venv/bin/python -m bench site-e2e` (options `--runs`, `--key-size`, `--requests`, "
               "`--skip-community`; `--quick` for a smoke test). Interpreting the numbers: the machine has 2 cores; "
               "a 1-minute load above 2 means other processes competed for the CPU during the run and stretched "
