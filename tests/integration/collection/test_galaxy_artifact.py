@@ -38,16 +38,17 @@ def test_artifact_ships_the_collection_and_no_dev_only_files(artifact):
 
 def test_installed_artifact_runs_its_modules(artifact, tmp_path):
     install_root = tmp_path / "collections"
-    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(install_root),
-                    str(artifact)], check=True, capture_output=True, text=True, cwd=tmp_path)
-    installed = install_root / "ansible_collections" / "mtls" / "clb"
-    assert (installed / "MANIFEST.json").is_file()
-
-    # A neutral config and working directory: only the installed copy can satisfy `mtls.clb`.
+    # A neutral config and working directory: the checkout's link (build/collections) is invisible,
+    # so ansible-galaxy cannot answer "already installed" and only the installed copy satisfies
+    # `mtls.clb` afterwards.
     cfg = tmp_path / "ansible.cfg"
     cfg.write_text(f"[defaults]\ncollections_path = {install_root}\n")
     env = ansible_env({"ANSIBLE_CONFIG": str(cfg)})
     env.pop("ANSIBLE_COLLECTIONS_PATH", None)
+    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--offline", "-p", str(install_root),
+                    str(artifact)], check=True, capture_output=True, text=True, cwd=tmp_path, env=env)
+    installed = install_root / "ansible_collections" / "mtls" / "clb"
+    assert (installed / "MANIFEST.json").is_file()
     args = {"certificate_path": str(tmp_path / "pki" / "root.crt"),
             "private_key_path": str(tmp_path / "pki" / "root.key"),
             "common_name": "Artifact Test Root", "key_type": "ecdsa", "curve": "secp256r1"}
