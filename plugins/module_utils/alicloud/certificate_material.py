@@ -173,12 +173,11 @@ def certificate_summary(cert):
     }
 
 
-class ServerCertificateMaterial:
-    """A validated server certificate chain and its key, ready for UploadServerCertificate."""
+class CertificateMaterial:
+    """A validated certificate chain, leaf first; the leaf is what CLB fingerprints and reports."""
 
-    def __init__(self, chain, key):
+    def __init__(self, chain):
         self.chain = chain
-        self.key = key
 
     @property
     def leaf(self):
@@ -188,11 +187,19 @@ class ServerCertificateMaterial:
     def fingerprint(self):
         return sha1_fingerprint(self.leaf)
 
-    def upload_params(self):
-        return {"ServerCertificate": certificate_pem(self.chain), "PrivateKey": traditional_pem(self.key)}
-
     def summary(self):
         return certificate_summary(self.leaf)
+
+
+class ServerCertificateMaterial(CertificateMaterial):
+    """A validated server certificate chain and its key, ready for UploadServerCertificate."""
+
+    def __init__(self, chain, key):
+        super(ServerCertificateMaterial, self).__init__(chain)
+        self.key = key
+
+    def upload_params(self):
+        return {"ServerCertificate": certificate_pem(self.chain), "PrivateKey": traditional_pem(self.key)}
 
 
 def validate_server_certificate(certificate_pem_text, private_key_pem_text, passphrase,
@@ -205,23 +212,11 @@ def validate_server_certificate(certificate_pem_text, private_key_pem_text, pass
     return ServerCertificateMaterial(chain, key)
 
 
-class CaCertificateMaterial:
-    def __init__(self, chain):
-        self.chain = chain
-
-    @property
-    def leaf(self):
-        return self.chain[0]
-
-    @property
-    def fingerprint(self):
-        return sha1_fingerprint(self.leaf)
+class CaCertificateMaterial(CertificateMaterial):
+    """A validated client CA certificate, ready for UploadCACertificate."""
 
     def upload_params(self):
         return {"CACertificate": certificate_pem(self.chain)}
-
-    def summary(self):
-        return certificate_summary(self.leaf)
 
 
 def validate_ca_certificate(certificate_pem_text, certificate_option="certificate", now=None):
