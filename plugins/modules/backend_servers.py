@@ -83,7 +83,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backend_servers:
-  description: The default server group after the change, re-read from the API (planned members in check mode).
+  description:
+    - The default server group after the change (planned members in check mode), without reading it again - the
+      group read before the change with the changes applied, each member as the last Add/Set/RemoveBackendServers
+      reply that listed it reports it.
+    - C(server_ip) is as it was read before the change; for an ECS instance just added it is not known yet.
   returned: always
   type: list
   elements: dict
@@ -109,7 +113,9 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers 
     AlicloudApiError,
     BackendServerGroup,
     LoadBalancerNotFound,
+    members_after_apply,
     plan_membership,
+    planned_members,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
 
@@ -147,18 +153,10 @@ def main():
     try:
         live = group.members()
         to_add, to_update, to_remove = plan_membership(servers, live, module.params["purge"], module.params["state"])
-        planned = dict(live)
-        for server in to_remove:
-            planned.pop(server["server_id"], None)
-        for server in to_add + to_update:
-            merged = dict(planned.get(server["server_id"], {}))
-            merged.update(dict((k, v) for k, v in server.items() if v is not None))
-            merged.setdefault("description", "")
-            planned[server["server_id"]] = merged
+        planned = planned_members(live, to_add, to_update, to_remove)
         changed = bool(to_add or to_update or to_remove)
         if changed and not module.check_mode:
-            group.apply(to_add, to_update, to_remove)
-            final = group.members()
+            final = members_after_apply(planned, group.apply(to_add, to_update, to_remove))
         else:
             final = planned
     except LoadBalancerNotFound as error:

@@ -95,7 +95,7 @@ expire_time:
   returned: when state is present
   type: str
 certificate_info:
-  description: The CA certificate as SLB describes it, snake_cased.
+  description: The CA certificate as SLB reports it (its listing, or the upload reply right after an upload), snake_cased.
   returned: when state is present
   type: dict
 deleted:

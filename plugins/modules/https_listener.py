@@ -21,7 +21,11 @@ description:
     CA certificate (O(ca_certificate_id) set to the ID returned by M(mtls.clb.ca_certificate)) and off when
     the CA certificate ID is empty. Set O(ca_certificate_id=) (empty string) to turn it off.
   - A port that already has a listener of another protocol (HTTP, TCP, UDP) is an error; the module never
-    replaces it.
+    replaces it. The service refuses the creation (C(ListenerAlreadyExists)) and only then is the load balancer
+    read to name the protocol; in check mode it is read before deciding, since nothing is created.
+  - API calls on the usual paths - one C(DescribeLoadBalancerHTTPSListenerAttribute) when nothing needs doing; create,
+    start and one more read that sees it C(running) for a new listener (the start is retried with backoff while
+    a listener just created is still being set up).
 author:
   - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -196,7 +200,9 @@ EXAMPLES = r"""
 RETURN = r"""
 listener:
   description:
-    - The listener re-read from the API after the change, snake_cased, with every managed option under its option name.
+    - The listener as C(DescribeLoadBalancerHTTPSListenerAttribute) last reported it, snake_cased, with every managed
+      option under its option name. After a create, start or stop that is the read which saw the wanted status (no
+      extra read); after an update alone, the live listener with the values that were set.
     - In check mode, the planned settings. Empty when O(state=absent).
   returned: always
   type: dict

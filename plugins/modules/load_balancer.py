@@ -81,8 +81,15 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  wait:
+    description:
+      - After creating the instance, poll C(DescribeLoadBalancerAttribute) until it reports C(active), as the
+        Terraform provider does. Pay-as-you-go instances (the only kind this module creates) are set up by the
+        time C(CreateLoadBalancer) answers in the emulator, so by default the module returns at once.
+    type: bool
+    default: false
   wait_timeout:
-    description: Seconds to wait for a new instance to become C(active).
+    description: Seconds to wait for a new instance to become C(active) with O(wait=true).
     type: int
     default: 300
 """
@@ -113,9 +120,60 @@ address:
   type: str
   sample: 192.0.2.10
 load_balancer:
-  description: The instance as DescribeLoadBalancerAttribute reports it, snake_cased.
+  description:
+    - The instance, snake_cased, without extra reads. An instance that was found is its C(DescribeLoadBalancers) record;
+      a new one is the C(CreateLoadBalancer) reply plus the creation options that were given and C(region_id) (with
+      O(wait=true), the C(DescribeLoadBalancerAttribute) read that saw it C(active)). In check mode, the instance
+      found, or empty.
+    - Listener ports and backend servers are not part of it; M(mtls.clb.listener_info) lists the listeners and
+      M(mtls.clb.backend_servers) returns the default server group.
   returned: when state is present
   type: dict
+  contains:
+    load_balancer_id:
+      description: ID of the instance.
+      type: str
+    load_balancer_name:
+      description: Name of the instance.
+      type: str
+    address:
+      description: Service address.
+      type: str
+    load_balancer_status:
+      description: V(active), V(inactive) or V(locked). Not in the reply of a creation without O(wait).
+      type: str
+    load_balancer_spec:
+      description: Specification, for example V(slb.s1.small); for a new instance only when O(load_balancer_spec) was given.
+      type: str
+    address_type:
+      description: V(internet) or V(intranet); for a new instance only when O(address_type) was given.
+      type: str
+    network_type:
+      description: V(vpc) or V(classic).
+      type: str
+    vpc_id:
+      description: VPC of the instance (empty for classic network).
+      type: str
+    region_id:
+      description: Region of the instance.
+      type: str
+  sample:
+    load_balancer_id: lb-bp1b6c719dfa08exfuca5
+    load_balancer_name: mtls-demo
+    load_balancer_status: active
+    address: 192.0.2.10
+    address_type: internet
+    address_ip_version: ipv4
+    network_type: classic
+    load_balancer_spec: slb.s1.small
+    internet_charge_type: paybytraffic
+    instance_charge_type: PayBySpec
+    pay_type: PayOnDemand
+    master_zone_id: cn-hangzhou-b
+    slave_zone_id: cn-hangzhou-d
+    region_id: cn-hangzhou
+    resource_group_id: rg-acfmxazb4ph6aiy
+    create_time: "2026-11-28T17:00:00Z"
 """
 
 import time
@@ -152,15 +210,32 @@ def _view(item):
             "address": item.get("Address"), "status": item.get("LoadBalancerStatus")}
 
 
+class LoadBalancerWaitTimeout(Exception):
+    pass
+
+
 def _wait_active(slb, load_balancer_id, timeout):
     deadline = time.monotonic() + timeout
     while True:
         attributes = describe_load_balancer(slb, load_balancer_id)
-        if attributes.get("LoadBalancerStatus") in (None, "", "active"):
+        status = attributes.get("LoadBalancerStatus")
+        if status in (None, "", "active"):
             return attributes
         if time.monotonic() > deadline:
-            return attributes
+            raise LoadBalancerWaitTimeout(
+                "load balancer {0} is still {1!r} after {2}s, not 'active'; raise wait_timeout or check the "
+                "instance in the console (it was created: the next run finds it by name)".format(
+                    load_balancer_id, status, timeout))
         time.sleep(1)
+
+
+def _created_record(reply, request, region):
+    """The new instance as far as it is known without reading it again: the CreateLoadBalancer reply
+    (ID, name, address, network) plus the creation options that were sent."""
+    record = dict((key, value) for key, value in request.items() if key != "ClientToken")
+    record["RegionId"] = region
+    record.update((key, value) for key, value in reply.items() if key != "RequestId")
+    return record
 
 
 def main():
@@ -180,6 +255,7 @@ def main():
             slave_zone_id=dict(type="str"),
             resource_group_id=dict(type="str"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
+            wait=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=300),
         ),
         supports_check_mode=True,
@@ -214,7 +290,9 @@ def main():
                              diff={"before": before, "after": {}})
 
         if existing is not None:
-            attributes = describe_load_balancer(slb, existing["LoadBalancerId"])
+            # The DescribeLoadBalancers record has every instance-level field; listeners and backend
+            # servers are what DescribeLoadBalancerAttribute would add, and other modules read those.
+            attributes = existing
             for option, wire in CREATE_OPTIONS:
                 wanted = params.get(option)
                 if wanted is not None and option != "bandwidth" and str(attributes.get(wire) or "") != str(wanted):
@@ -227,9 +305,7 @@ def main():
                 if not module.check_mode:
                     slb.call("SetLoadBalancerName", {"LoadBalancerId": existing["LoadBalancerId"],
                                                      "LoadBalancerName": name})
-                    attributes = describe_load_balancer(slb, existing["LoadBalancerId"])
-                else:
-                    attributes = dict(attributes, LoadBalancerName=name)
+                attributes = dict(attributes, LoadBalancerName=name)
             module.exit_json(changed=changed, load_balancer_id=attributes.get("LoadBalancerId"),
                              address=attributes.get("Address"), load_balancer=snake_dict(attributes),
                              diff={"before": before, "after": _view(attributes)})
@@ -245,11 +321,14 @@ def main():
             if params.get(option) is not None:
                 request[wire] = params[option]
         created = slb.call("CreateLoadBalancer", request)
-        attributes = _wait_active(slb, created["LoadBalancerId"], params["wait_timeout"])
+        if params["wait"]:
+            attributes = _wait_active(slb, created["LoadBalancerId"], params["wait_timeout"])
+        else:
+            attributes = _created_record(created, request, slb.region)
         module.exit_json(changed=True, load_balancer_id=attributes.get("LoadBalancerId"),
                          address=attributes.get("Address"), load_balancer=snake_dict(attributes),
                          diff={"before": {}, "after": _view(attributes)})
-    except LoadBalancerNotFound as error:
+    except (LoadBalancerNotFound, LoadBalancerWaitTimeout) as error:
         module.fail_json(msg=str(error))
     except AlicloudApiError as error:
         module.fail_api_error(error)

@@ -138,7 +138,7 @@ expire_time:
   type: str
   sample: "2027-11-28T10:00:00Z"
 certificate_info:
-  description: The certificate as SLB describes it, snake_cased (no key material).
+  description: The certificate as SLB reports it (its listing, or the upload reply right after an upload), snake_cased (no key material).
   returned: when state is present
   type: dict
 deleted:

@@ -24,10 +24,11 @@ def batches(items, size=MAX_SERVERS_PER_CALL):
         yield items[start:start + size]
 
 
-def live_members(attributes):
-    """{server_id: {server_id, weight, type, description}} of the default server group."""
+def live_members(body):
+    """{server_id: {server_id, weight, type, description, server_ip}} from the BackendServers list of
+    DescribeLoadBalancerAttribute or of an Add/Set/RemoveBackendServers reply."""
     members = {}
-    for server in (attributes.get("BackendServers") or {}).get("BackendServer") or []:
+    for server in (body.get("BackendServers") or {}).get("BackendServer") or []:
         members[server.get("ServerId")] = {
             "server_id": server.get("ServerId"),
             "weight": int(server.get("Weight") if server.get("Weight") not in (None, "") else 100),
@@ -36,6 +37,35 @@ def live_members(attributes):
             "server_ip": server.get("ServerIp") or None,
         }
     return members
+
+
+def planned_members(live, to_add, to_update, to_remove):
+    """The group as it will be once the plan is applied."""
+    planned = dict(live)
+    for server in to_remove:
+        planned.pop(server["server_id"], None)
+    for server in to_add + to_update:
+        merged = dict(planned.get(server["server_id"], {}))
+        merged.update(dict((k, v) for k, v in server.items() if v is not None))
+        merged.setdefault("description", "")
+        planned[server["server_id"]] = merged
+    return planned
+
+
+def members_after_apply(planned, replies):
+    """The group after apply(), without reading it again: the plan, with each member as the last
+    Add/Set/Remove reply that listed it reported it (weight, type, description).
+
+    Whether a reply lists the whole group or only the servers of that call is not documented, so a
+    reply adds or drops nobody; it only says how the service stored the members it names. The
+    server IP is not in the replies and stays as it was read before the change.
+    """
+    final = dict((server_id, dict(member)) for server_id, member in planned.items())
+    for reply in replies:
+        for server_id, reported in live_members(reply or {}).items():
+            if server_id in final:
+                final[server_id].update((k, v) for k, v in reported.items() if k != "server_ip")
+    return final
 
 
 def plan_membership(desired, live, purge, state="present"):
@@ -83,12 +113,15 @@ class BackendServerGroup:
         return live_members(describe_load_balancer(self.slb, self.load_balancer_id))
 
     def apply(self, to_add, to_update, to_remove):
+        """Remove, add, re-weight in batches; returns the replies in call order (for members_after_apply)."""
+        replies = []
         for batch in batches(list(to_remove)):
-            self._call("RemoveBackendServers", batch)
+            replies.append(self._call("RemoveBackendServers", batch))
         for batch in batches(list(to_add)):
-            self._add(batch)
+            replies.append(self._add(batch))
         for batch in batches(list(to_update)):
-            self._call("SetBackendServers", batch)
+            replies.append(self._call("SetBackendServers", batch))
+        return replies
 
     def _call(self, action, servers, retry=True):
         return self.slb.call(action, {"LoadBalancerId": self.load_balancer_id,
@@ -113,4 +146,5 @@ class BackendServerGroup:
         return self.slb.retry_policy.run(attempt)
 
 
-__all__ = ["AlicloudApiError", "BackendServerGroup", "LoadBalancerNotFound", "plan_membership", "batches"]
+__all__ = ["AlicloudApiError", "BackendServerGroup", "LoadBalancerNotFound", "plan_membership", "batches",
+           "planned_members", "members_after_apply"]

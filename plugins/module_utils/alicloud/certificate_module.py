@@ -4,8 +4,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What server_certificate and ca_certificate do: validate locally, look up, decide, apply.
 
-normalize (read + validate material) -> look up by fingerprint -> decide (upload / rename /
-delete / nothing) -> stop here in check mode -> apply -> re-read -> return.
+normalize (read + validate material) -> look up by fingerprint (one Describe) -> decide (upload /
+rename / delete / nothing) -> stop here in check mode -> apply -> return what the API answered
+(the upload reply is the stored record; no second listing).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -71,6 +72,18 @@ def _diff_view(kind, item):
     return {"id": item.get(kind.id_field), "name": item.get(kind.name_field),
             "fingerprint": (item.get("Fingerprint") or "").lower(),
             "expire_time": item.get("ExpireTime")}
+
+
+def uploaded_record(kind, reply, name, material):
+    """The certificate as a listing would show it, from the upload reply: Upload* answers with the
+    record it stored (ID, name, fingerprint, common name, expiry), so listing again would only
+    repeat it. Whatever the reply leaves out comes from what was sent or parsed locally."""
+    record = dict((key, value) for key, value in reply.items() if key != "RequestId")
+    if name is not None and not record.get(kind.name_field):
+        record[kind.name_field] = name
+    if material is not None and not record.get("Fingerprint"):
+        record["Fingerprint"] = material.fingerprint
+    return record
 
 
 class CertificateModuleRunner:
@@ -158,11 +171,8 @@ class CertificateModuleRunner:
                 return self._result(False, existing, before, summary)
             if not self.module.check_mode:
                 store.rename(certificate_id, name)
-                refreshed = store.find(certificate_id=certificate_id)
-                existing = refreshed[0] if refreshed else dict(existing, **{self.kind.name_field: name})
-            else:
-                existing = dict(existing, **{self.kind.name_field: name})
-            return self._result(True, existing, before, summary)
+            # The rename answers with a RequestId only; the listed record with the new name is the result.
+            return self._result(True, dict(existing, **{self.kind.name_field: name}), before, summary)
 
         if self.module.check_mode:
             planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None,
@@ -175,10 +185,7 @@ class CertificateModuleRunner:
                      "AliCloudCertificateName": self.params.get("ali_cloud_certificate_name"),
                      "AliCloudCertificateRegionId": self.params.get("ali_cloud_certificate_region_id")}
             uploaded = store.upload(name, {}, extra)
-        certificate_id = uploaded.get(self.kind.id_field)
-        refreshed = store.find(certificate_id=certificate_id) if certificate_id else []
-        item = refreshed[0] if refreshed else uploaded
-        return self._result(True, item, before, summary)
+        return self._result(True, uploaded_record(self.kind, uploaded, name, material), before, summary)
 
     def ensure_absent(self):
         certificate_id = self.params.get(self.id_result_key)

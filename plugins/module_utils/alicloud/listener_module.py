@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, mtls.clb contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What https_listener does: normalize -> compare -> decide -> (check mode: stop) -> apply -> re-read."""
+"""What https_listener does: normalize -> compare -> decide -> (check mode: stop) -> apply -> return."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -74,52 +74,25 @@ class HttpsListenerRunner:
         self.module.exit_json(**result)
 
     def converge(self, desired):
+        """One DescribeLoadBalancerHTTPSListenerAttribute decides; after a change, the last status
+        wait's read (or the live listener with the values set) is the result, never a fresh read."""
         state = self.params["state"]
-        try:
-            exists = self.api.check_port()
-        except ListenerConflict:
-            if state == "absent":
-                # No HTTPS listener holds the port, which is all that state=absent asks for.
-                return self._result(False, None, [], {}, {}, {})
-            raise
-        live = self.api.describe() if exists else None
-        if live is not None and live.get("Status") not in SETTLED_STATUSES:
+        live = self.api.describe()
+        if live is None:
+            return self._converge_missing(desired, state)
+        if live.get("Status") not in SETTLED_STATUSES:
             # Start/Stop are refused while a listener is starting or stopping; decide on where it lands.
             live = self.api.wait_for_status(SETTLED_STATUSES, self.params["wait_timeout"])
-        before = _diff_view(live_settings(live), live.get("Status")) if live else {}
+        before = _diff_view(live_settings(live), live.get("Status"))
         actions = []
-        changes = {}
 
         if state == "absent":
-            if live is None:
-                return self._result(False, None, actions, changes, before, {})
             actions.append("delete")
             if not self.module.check_mode:
                 self.api.delete()
-            return self._result(True, None, actions, changes, before, {})
+            return self._result(True, None, actions, {}, before, {})
 
         target = TARGET_STATUS[state]
-        if live is None:
-            missing = [o for o in ("backend_server_port", "server_certificate_id") if o not in desired]
-            if missing:
-                self.module.fail_json(msg="creating HTTPS listener {0}:{1} needs {2}".format(
-                    self.params["load_balancer_id"], self.params["listener_port"], " and ".join(missing)))
-            actions.append("create")
-            planned = dict(CREATE_DEFAULTS)
-            planned.update(desired)
-            changes = dict((option, (None, FIELDS_BY_OPTION[option].from_wire(FIELDS_BY_OPTION[option].to_wire(value))))
-                           for option, value in planned.items())
-            if target == "running":
-                actions.append("start")
-            after = _diff_view(planned, target)
-            if self.module.check_mode:
-                return self._result(True, None, actions, changes, before, after, planned=after)
-            self.api.create(create_params(desired))
-            self.api.wait_for_status("stopped", self.params["wait_timeout"])
-            if target == "running":
-                self._start_and_wait()
-            return self._result(True, self.api.describe(), actions, changes, before, None)
-
         changes = differing_fields(desired, live)
         live_view = live_settings(live)
         frozen = sorted(set(changes) & set(IMMUTABLE_OPTIONS))
@@ -140,20 +113,56 @@ class HttpsListenerRunner:
         after = _diff_view(after_settings, target)
         if self.module.check_mode:
             return self._result(True, None, actions, changes, before, after, planned=after)
+        listener = live
         if changes:
-            self.api.update(update_params(changes, desired, live_view))
+            sent = update_params(changes, desired, live_view)
+            self.api.update(sent)
+            # SetLoadBalancerHTTPSListenerAttribute answers with a RequestId only; what it stored is
+            # what was sent, so the live listener plus those values is the result.
+            listener = dict(live, **sent)
         if status != target:
             if target == "running":
-                self._start_and_wait()
+                listener = self._start_and_wait()
             else:
                 self.api.stop()
-                self.api.wait_for_status("stopped", self.params["wait_timeout"])
-        return self._result(True, self.api.describe(), actions, changes, before, None)
+                listener = self.api.wait_for_status("stopped", self.params["wait_timeout"])
+        return self._result(True, listener, actions, changes, before, None)
+
+    def _converge_missing(self, desired, state):
+        """No HTTPS listener on the port: nothing to do for absent, else create (and start)."""
+        if state == "absent":
+            # Another protocol may hold the port; no HTTPS listener is all that state=absent asks for.
+            return self._result(False, None, [], {}, {}, {})
+        missing = [o for o in ("backend_server_port", "server_certificate_id") if o not in desired]
+        if missing:
+            self.module.fail_json(msg="creating HTTPS listener {0}:{1} needs {2}".format(
+                self.params["load_balancer_id"], self.params["listener_port"], " and ".join(missing)))
+        target = TARGET_STATUS[state]
+        actions = ["create", "start"] if target == "running" else ["create"]
+        planned = dict(CREATE_DEFAULTS)
+        planned.update(desired)
+        changes = dict((option, (None, FIELDS_BY_OPTION[option].from_wire(FIELDS_BY_OPTION[option].to_wire(value))))
+                       for option, value in planned.items())
+        after = _diff_view(planned, target)
+        if self.module.check_mode:
+            # Nothing is created here, so the service cannot refuse a port another protocol holds;
+            # reading the load balancer tells (and also whether it exists) without a mutating call.
+            self.api.check_port()
+            return self._result(True, None, actions, changes, {}, after, planned=after)
+        self.api.create(create_params(desired))
+        if target == "running":
+            listener = self._start_and_wait()
+        else:
+            # Created listeners start out stopped; this read is the result.
+            listener = self.api.wait_for_status("stopped", self.params["wait_timeout"])
+        return self._result(True, listener, actions, changes, {}, None)
 
     def _start_and_wait(self):
+        """Start; the listener as the wait for `running` last read it (or one read without waiting)."""
         self.api.start()
         if self.params["wait"]:
-            self.api.wait_for_status("running", self.params["wait_timeout"])
+            return self.api.wait_for_status("running", self.params["wait_timeout"])
+        return self.api.describe()
 
     def _result(self, changed, listener, actions, changes, before, after, planned=None):
         listener_facts = listener_result(listener) if listener else (planned or {})

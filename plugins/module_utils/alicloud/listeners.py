@@ -17,9 +17,14 @@ import time
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
+    LoadBalancerNotFound,
     describe_load_balancer,
     listener_protocols_by_port,
+    names_missing_load_balancer,
 )
+
+# Start/Stop refuse a listener that is not in the opposite settled status ("try again later").
+STATUS_REFUSED_CODE = "OperationFailed.ListenerStatusNotSupport"
 
 
 def _on_off(value):
@@ -115,6 +120,21 @@ CREATE_DEFAULTS = {"health_check": True, "sticky_session": False}
 
 class ListenerConflict(Exception):
     pass
+
+
+class ListenerStillSettling(AlicloudApiError):
+    """Start/Stop refused while the listener is between statuses (for example still being set up
+    right after CreateLoadBalancerHTTPSListener): worth retrying with backoff, unlike the same
+    code for a listener that is already where we want it."""
+
+    retryable = True
+
+    @classmethod
+    def from_error(cls, error):
+        settling = cls(error.action, error.code, error.message, request_id=error.request_id,
+                       status_code=error.status_code, retry_after_ms=error.retry_after_ms)
+        settling.region = error.region
+        return settling
 
 
 class ListenerWaitTimeout(Exception):
@@ -237,10 +257,17 @@ class HttpsListenerApi:
         return "https" in protocols
 
     def describe(self):
-        """The live listener (wire dict) or None."""
+        """The live HTTPS listener (wire dict), None when the port has none, or LoadBalancerNotFound.
+
+        The API names an unknown load balancer (InvalidLoadBalancerId.NotFound) apart from an
+        unknown port on a known one (InvalidParameter "The specified resource does not exist" or
+        ListenerNotFound); a port held by another protocol reads as an unknown port here.
+        """
         try:
             body = self.slb.call("DescribeLoadBalancerHTTPSListenerAttribute", self._ids())
         except AlicloudApiError as error:
+            if names_missing_load_balancer(error):
+                raise LoadBalancerNotFound(self.load_balancer_id, self.slb.region)
             if error.not_found:
                 return None
             raise
@@ -249,15 +276,23 @@ class HttpsListenerApi:
         return body
 
     def create(self, params):
+        """Create without asking first who holds the port: that costs a load balancer read on every
+        creation, while the service refuses a taken port anyway (ListenerAlreadyExists). Only
+        then is the load balancer read, to name the protocol that holds it."""
         request = self._ids()
         request.update(params)
         try:
             self.slb.call("CreateLoadBalancerHTTPSListener", request)
         except AlicloudApiError as error:
-            # A retried create whose first attempt went through; anything else on the port was
-            # ruled out by check_port.
-            if error.code != "ListenerAlreadyExists" or self.describe() is None:
+            if names_missing_load_balancer(error):
+                raise LoadBalancerNotFound(self.load_balancer_id, self.slb.region)
+            if error.code != "ListenerAlreadyExists":
                 raise
+            if self.describe() is not None:
+                # A retried create whose first attempt went through (its reply was lost).
+                return
+            self.check_port()
+            raise
 
     def update(self, params):
         request = self._ids()
@@ -272,7 +307,11 @@ class HttpsListenerApi:
 
     def _switch(self, action, done_statuses):
         """Start/Stop work only from the opposite status, so a blind retry after a reply that was
-        lost (but applied) would fail; after a transient error the status decides whether to retry."""
+        lost (but applied) would fail; after a transient error the status decides whether to retry.
+
+        A listener that is still being set up (right after its creation, which nothing waits for)
+        answers ServiceIsConfiguring or ListenerStatusNotSupport; both are retried with backoff
+        until it has settled, as long as it is not already where the call would take it."""
         request = self._ids()
         request["ListenerProtocol"] = "https"
 
@@ -280,8 +319,12 @@ class HttpsListenerApi:
             try:
                 self.slb.call(action, request, retry=False)
             except AlicloudApiError as error:
-                if error.retryable and (self.describe() or {}).get("Status") in done_statuses:
+                if not (error.retryable or error.code == STATUS_REFUSED_CODE):
+                    raise
+                if (self.describe() or {}).get("Status") in done_statuses:
                     return
+                if error.code == STATUS_REFUSED_CODE:
+                    raise ListenerStillSettling.from_error(error)
                 raise
 
         self.slb.retry_policy.run(attempt)

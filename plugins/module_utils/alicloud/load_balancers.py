@@ -19,12 +19,17 @@ class LoadBalancerNotFound(Exception):
             "load balancer is only visible in its own region)".format(load_balancer_id, region))
 
 
+def names_missing_load_balancer(error):
+    """True when the error says the load balancer itself is unknown (not a listener or a port on it)."""
+    return error.code.startswith("InvalidLoadBalancerId")
+
+
 def describe_load_balancer(slb, load_balancer_id):
     """DescribeLoadBalancerAttribute, or LoadBalancerNotFound."""
     try:
         body = slb.call("DescribeLoadBalancerAttribute", {"LoadBalancerId": load_balancer_id})
     except AlicloudApiError as error:
-        if error.not_found or error.code.startswith("InvalidLoadBalancerId"):
+        if error.not_found or names_missing_load_balancer(error):
             raise LoadBalancerNotFound(load_balancer_id, slb.region)
         raise
     if not body.get("LoadBalancerId"):

@@ -15,7 +15,7 @@ def test_load_balancer_four_steps_then_absent_four_steps(emu, args):
     unchanged_from = len(emu.calls())
     results.append(run_module(LB, params))
     assert [r["changed"] for r in results] == [True, True, False, False]
-    assert actions(emu, unchanged_from) == ["DescribeLoadBalancers", "DescribeLoadBalancerAttribute"]
+    assert actions(emu, unchanged_from) == ["DescribeLoadBalancers"]
     created = results[1]
     assert created["load_balancer_id"].startswith("lb-") and created["address"]
     assert results[3]["load_balancer_id"] == created["load_balancer_id"]

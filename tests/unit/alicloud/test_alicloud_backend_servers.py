@@ -6,7 +6,9 @@ import json
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers import (
     BackendServerGroup,
     live_members,
+    members_after_apply,
     plan_membership,
+    planned_members,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 
@@ -93,3 +95,44 @@ def test_add_after_a_lost_reply_sends_only_the_servers_still_missing():
     BackendServerGroup(slb, "lb-1").apply([server("i-1"), server("i-2")], [], [])
     assert [call[0] for call in slb.calls] == ["AddBackendServers", "DescribeLoadBalancerAttribute", "AddBackendServers"]
     assert slb.attached == ["i-1", "i-2"]
+
+
+def test_apply_returns_the_replies_in_call_order():
+    class ReplyingSlb(RecordingSlb):
+        def call(self, action, params=None, retry=True):
+            super().call(action, params, retry)
+            return {"action": action, "size": len(json.loads(params["BackendServers"]))}
+
+    replies = BackendServerGroup(ReplyingSlb(), "lb-1").apply([server("i-d")], [server("i-b", 70)], [server("i-c")])
+    assert replies == [{"action": "RemoveBackendServers", "size": 1}, {"action": "AddBackendServers", "size": 1},
+                       {"action": "SetBackendServers", "size": 1}]
+
+
+def _reply(*entries):
+    return {"LoadBalancerId": "lb-1", "BackendServers": {"BackendServer": [
+        dict(ServerId=server_id, Weight=weight, Type="ecs", Description=description)
+        for server_id, weight, description in entries]}}
+
+
+def test_result_after_apply_is_the_plan_with_what_the_replies_report():
+    live = dict(LIVE)
+    live["i-a"] = dict(live["i-a"], server_ip="10.0.0.1")
+    to_add, to_update, to_remove = [server("i-d")], [server("i-b", 70)], [server("i-c")]
+    planned = planned_members(live, to_add, to_update, to_remove)
+    assert sorted(planned) == ["i-a", "i-b", "i-d"] and planned["i-b"]["weight"] == 70
+    replies = [
+        _reply(("i-a", 100, ""), ("i-b", 50, "")),                  # remove: lists only who is left
+        _reply(("i-d", "100", "stored-by-slb")),                    # add: lists only the added server
+        _reply(("i-b", "70", ""), ("i-stranger", "100", "")),       # set: mentions someone not planned
+    ]
+    final = members_after_apply(planned, replies)
+    assert sorted(final) == ["i-a", "i-b", "i-d"], "a reply neither adds nor drops members"
+    assert final["i-b"]["weight"] == 70, "the last reply naming a member wins"
+    assert final["i-d"]["description"] == "stored-by-slb"
+    assert final["i-a"]["server_ip"] == "10.0.0.1", "the IP read before the change stays"
+    assert planned["i-d"].get("description") == "", "the plan itself is not modified"
+
+
+def test_result_after_an_add_whose_reply_was_lost_is_the_plan():
+    planned = planned_members({}, [server("i-1")], [], [])
+    assert members_after_apply(planned, [None]) == planned

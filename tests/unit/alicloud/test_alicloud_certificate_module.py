@@ -112,3 +112,61 @@ def test_check_mode_plans_the_upload_without_calling_it():
 def test_absent_needs_something_to_identify_the_certificate():
     result = run(FakeModule(CertificateSlb(), state="absent"))
     assert result["failed"] and "server_certificate_id, name, fingerprint" in result["msg"]
+
+
+class ReplyingSlb(CertificateSlb):
+    """Answers uploads with the stored record as SLB does (ID, name, fingerprint, expiry) and renames."""
+
+    def __init__(self, reply_extra=None, reply_without=()):
+        super().__init__()
+        self.reply_extra = reply_extra or {}
+        self.reply_without = reply_without
+
+    def call(self, action, params=None, retry=True):
+        if action == "SetServerCertificateName":
+            self.calls.append((action, dict(params)))
+            for item in self.certificates:
+                if item["ServerCertificateId"] == params["ServerCertificateId"]:
+                    item["ServerCertificateName"] = params["ServerCertificateName"]
+            return {"RequestId": "req-rename"}
+        reply = super().call(action, params, retry)
+        if action == "UploadServerCertificate":
+            reply = dict(reply, RequestId="req-upload", **self.reply_extra)
+            for key in self.reply_without:
+                reply.pop(key, None)
+        return reply
+
+
+def test_upload_result_comes_from_the_reply_without_listing_again():
+    pki = make_pki()
+    slb = ReplyingSlb(reply_extra={"Fingerprint": fingerprint(pki.server_cert).upper(),
+                                   "ExpireTime": "2031-01-02T03:04:05Z", "CommonName": "from-the-reply"})
+    result = run(FakeModule(slb, name="srv", certificate=pki.server_pem, private_key=key_pem(pki.server_key)))
+    assert [call[0] for call in slb.calls] == ["DescribeServerCertificates", "UploadServerCertificate"]
+    assert result["changed"] and result["server_certificate_id"] == "sc-1" and result["name"] == "srv"
+    assert result["fingerprint"] == fingerprint(pki.server_cert)
+    # Values only the reply has show that the reply, not the local parse, is the result.
+    assert result["expire_time"] == "2031-01-02T03:04:05Z" and result["common_name"] == "from-the-reply"
+    assert "request_id" not in result["certificate_info"]
+    assert result["diff"]["after"]["id"] == "sc-1"
+
+
+def test_upload_reply_without_fingerprint_or_name_is_completed_from_what_was_sent():
+    pki = make_pki()
+    slb = ReplyingSlb(reply_without=("Fingerprint", "ServerCertificateName"))
+    result = run(FakeModule(slb, name="srv", certificate=pki.server_pem, private_key=key_pem(pki.server_key)))
+    assert result["server_certificate_id"] == "sc-1" and result["name"] == "srv"
+    assert result["fingerprint"] == fingerprint(pki.server_cert)
+    assert result["common_name"] == "www.example.test"
+
+
+def test_rename_is_one_listing_and_the_rename_call():
+    pki = make_pki()
+    slb = ReplyingSlb()
+    slb.certificates.append({"ServerCertificateId": "sc-9", "ServerCertificateName": "old",
+                             "Fingerprint": fingerprint(pki.server_cert), "ExpireTime": "2031-01-02T03:04:05Z"})
+    result = run(FakeModule(slb, name="new", certificate=pki.server_pem, private_key=key_pem(pki.server_key)))
+    assert [call[0] for call in slb.calls] == ["DescribeServerCertificates", "SetServerCertificateName"]
+    assert result["changed"] and result["server_certificate_id"] == "sc-9" and result["name"] == "new"
+    assert result["diff"]["before"]["name"] == "old" and result["diff"]["after"]["name"] == "new"
+    assert slb.certificates[0]["ServerCertificateName"] == "new"

@@ -143,10 +143,15 @@ def test_absent_is_satisfied_when_another_protocol_holds_the_port():
         check_mode = False
         params = {"state": "absent", "load_balancer_id": "lb-1", "listener_port": 443}
 
+    # What the emulator answers for an HTTPS read of a port a TCP/HTTP listener holds.
+    slb = ScriptedSlb({"DescribeLoadBalancerHTTPSListenerAttribute": AlicloudApiError(
+        "DescribeLoadBalancerHTTPSListenerAttribute", "InvalidParameter", "The specified resource does not exist.",
+        status_code=400)})
     runner = HttpsListenerRunner(Module())
-    runner.api = HttpsListenerApi(ScriptedSlb({"DescribeLoadBalancerAttribute": _attributes((443, "tcp"))}), "lb-1", 443)
+    runner.api = HttpsListenerApi(slb, "lb-1", 443)
     result = runner.converge({})
     assert result["changed"] is False and result["actions"] == []
+    assert [call[0] for call in slb.calls] == ["DescribeLoadBalancerHTTPSListenerAttribute"]
 
 
 def test_a_starting_listener_is_waited_for_before_deciding():
@@ -166,12 +171,12 @@ def test_a_starting_listener_is_waited_for_before_deciding():
         params = {"state": "present", "load_balancer_id": "lb-1", "listener_port": 443, "wait": True,
                   "wait_timeout": 30}
 
-    slb = SettlingSlb({"DescribeLoadBalancerAttribute": _attributes((443, "https"))})
+    slb = SettlingSlb({})
     runner = HttpsListenerRunner(Module())
     runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
     result = runner.converge({"scheduler": "wrr"})
     assert result["changed"] is False and result["actions"] == []
-    assert "StartLoadBalancerListener" not in [call[0] for call in slb.calls]
+    assert [call[0] for call in slb.calls] == ["DescribeLoadBalancerHTTPSListenerAttribute"] * 3
 
 
 def test_start_whose_reply_was_lost_is_accepted_once_the_listener_runs():

@@ -1,0 +1,226 @@
+"""https_listener's API calls, path by path, with a scripted SLB: one listener read decides, the
+load balancer is read only when a creation is refused (or in check mode), and the read that saw
+the wanted status is the result."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listener_module import HttpsListenerRunner
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import (
+    HttpsListenerApi,
+    ListenerConflict,
+    ListenerStillSettling,
+)
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import LoadBalancerNotFound
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+
+DESCRIBE = "DescribeLoadBalancerHTTPSListenerAttribute"
+LB_READ = "DescribeLoadBalancerAttribute"
+CREATE = "CreateLoadBalancerHTTPSListener"
+START = "StartLoadBalancerListener"
+STOP = "StopLoadBalancerListener"
+SET = "SetLoadBalancerHTTPSListenerAttribute"
+
+LIVE = {"LoadBalancerId": "lb-1", "ListenerPort": 443, "BackendServerPort": 80, "Bandwidth": -1, "Status": "running",
+        "ServerCertificateId": "sc-1", "CACertificateId": "ca-1", "TLSCipherPolicy": "tls_cipher_policy_1_0",
+        "Scheduler": "wrr", "StickySession": "off", "HealthCheck": "on", "RequestId": "req-1"}
+PORT_UNKNOWN = AlicloudApiError(DESCRIBE, "InvalidParameter", "The specified resource does not exist.", status_code=400)
+LB_UNKNOWN = AlicloudApiError(DESCRIBE, "InvalidLoadBalancerId.NotFound",
+                              "The specified LoadBalancerId does not exist: lb-1", status_code=404)
+TAKEN = AlicloudApiError(CREATE, "ListenerAlreadyExists", "A listener with the specified port already exists",
+                         status_code=400)
+CREATE_PARAMS = {"backend_server_port": 80, "server_certificate_id": "sc-1", "ca_certificate_id": "ca-1",
+                 "bandwidth": -1}
+
+
+class SequencedSlb:
+    """Answers each action from its own queue (the last answer repeats); exceptions are raised."""
+
+    region = "cn-hangzhou"
+
+    def __init__(self, answers):
+        self.answers = dict((action, list(a) if isinstance(a, list) else [a]) for action, a in answers.items())
+        self.calls = []
+        self.retry_policy = RetryPolicy(sleep=lambda seconds: None)
+
+    def call(self, action, params=None, retry=True):
+        self.calls.append(action)
+        queue = self.answers[action]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return dict(answer)
+
+
+class Failed(Exception):
+    pass
+
+
+class Module:
+    def __init__(self, state="present", check_mode=False, wait=True):
+        self.check_mode = check_mode
+        self.params = {"state": state, "load_balancer_id": "lb-1", "listener_port": 443, "wait": wait,
+                       "wait_timeout": 30}
+
+    def fail_json(self, msg, **kwargs):
+        raise Failed(msg)
+
+
+def converge(slb, desired, **module_options):
+    runner = HttpsListenerRunner(Module(**module_options))
+    runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
+    return runner.converge(desired)
+
+
+def lb_with(*ports_and_protocols):
+    return {"LoadBalancerId": "lb-1", "ListenerPortsAndProtocol": {"ListenerPortAndProtocol": [
+        {"ListenerPort": port, "ListenerProtocol": protocol} for port, protocol in ports_and_protocols]}}
+
+
+def test_cold_create_is_read_create_start_read_and_the_last_read_is_the_result():
+    slb = SequencedSlb({DESCRIBE: [PORT_UNKNOWN, dict(LIVE, Scheduler="rr")], CREATE: {}, START: {}})
+    result = converge(slb, dict(CREATE_PARAMS))
+    assert slb.calls == [DESCRIBE, CREATE, START, DESCRIBE]
+    assert result["actions"] == ["create", "start"] and result["changed"] is True
+    # "rr" only exists in the second read: the result is that read, not the plan.
+    assert result["listener"]["scheduler"] == "rr" and result["listener"]["status"] == "running"
+    assert "request_id" not in result["listener"]
+
+
+def test_cold_create_without_wait_reads_once_after_the_start():
+    slb = SequencedSlb({DESCRIBE: [PORT_UNKNOWN, dict(LIVE, Status="starting")], CREATE: {}, START: {}})
+    result = converge(slb, dict(CREATE_PARAMS), wait=False)
+    assert slb.calls == [DESCRIBE, CREATE, START, DESCRIBE]
+    assert result["listener"]["status"] == "starting"
+
+
+def test_create_stopped_reads_once_for_the_result():
+    slb = SequencedSlb({DESCRIBE: [PORT_UNKNOWN, dict(LIVE, Status="stopped")], CREATE: {}})
+    result = converge(slb, dict(CREATE_PARAMS), state="stopped")
+    assert slb.calls == [DESCRIBE, CREATE, DESCRIBE]
+    assert result["actions"] == ["create"] and result["listener"]["status"] == "stopped"
+
+
+def test_warm_run_reads_the_listener_once_and_nothing_else():
+    slb = SequencedSlb({DESCRIBE: LIVE})
+    result = converge(slb, dict(CREATE_PARAMS))
+    assert slb.calls == [DESCRIBE]
+    assert result["changed"] is False and result["listener"]["status"] == "running"
+
+
+def test_update_alone_returns_the_live_listener_with_the_values_set():
+    slb = SequencedSlb({DESCRIBE: LIVE, SET: {}})
+    result = converge(slb, {"tls_cipher_policy": "tls_cipher_policy_1_2", "ca_certificate_id": ""})
+    assert slb.calls == [DESCRIBE, SET]
+    assert result["actions"] == ["update"]
+    assert result["listener"]["tls_cipher_policy"] == "tls_cipher_policy_1_2"
+    assert result["listener"]["mutual_authentication"] is False
+    assert result["listener"]["server_certificate_id"] == "sc-1"
+
+
+def test_update_and_start_use_the_wait_read_as_the_result():
+    stopped = dict(LIVE, Status="stopped")
+    slb = SequencedSlb({DESCRIBE: [stopped, dict(LIVE, TLSCipherPolicy="tls_cipher_policy_1_2")], SET: {}, START: {}})
+    result = converge(slb, {"tls_cipher_policy": "tls_cipher_policy_1_2"})
+    assert slb.calls == [DESCRIBE, SET, START, DESCRIBE]
+    assert result["actions"] == ["update", "start"] and result["listener"]["status"] == "running"
+
+
+def test_stop_uses_the_wait_read_as_the_result():
+    slb = SequencedSlb({DESCRIBE: [LIVE, dict(LIVE, Status="stopped")], STOP: {}})
+    result = converge(slb, {}, state="stopped")
+    assert slb.calls == [DESCRIBE, STOP, DESCRIBE]
+    assert result["listener"]["status"] == "stopped"
+
+
+@pytest.mark.parametrize("state", ["present", "stopped", "absent"])
+def test_unknown_load_balancer_is_load_balancer_not_found_from_the_listener_read(state):
+    slb = SequencedSlb({DESCRIBE: LB_UNKNOWN})
+    with pytest.raises(LoadBalancerNotFound) as err:
+        converge(slb, dict(CREATE_PARAMS), state=state)
+    assert "lb-1 does not exist in region cn-hangzhou" in str(err.value)
+    assert slb.calls == [DESCRIBE]
+
+
+def test_unknown_load_balancer_reported_only_by_the_create_is_load_balancer_not_found():
+    """Should the listener read say "does not exist" for the load balancer too, the create names it."""
+    slb = SequencedSlb({DESCRIBE: PORT_UNKNOWN, CREATE: AlicloudApiError(
+        CREATE, "InvalidLoadBalancerId.NotFound", "The specified LoadBalancerId does not exist", status_code=404)})
+    with pytest.raises(LoadBalancerNotFound):
+        converge(slb, dict(CREATE_PARAMS))
+    assert slb.calls == [DESCRIBE, CREATE]
+
+
+def test_port_held_by_http_is_learned_from_the_refused_create_and_named():
+    slb = SequencedSlb({DESCRIBE: PORT_UNKNOWN, CREATE: TAKEN, LB_READ: lb_with((443, "http"))})
+    with pytest.raises(ListenerConflict) as err:
+        converge(slb, dict(CREATE_PARAMS))
+    assert "port 443" in str(err.value) and "HTTP listener" in str(err.value) and "listener_port" in str(err.value)
+    assert slb.calls == [DESCRIBE, CREATE, DESCRIBE, LB_READ]
+
+
+def test_create_whose_reply_was_lost_is_accepted_and_started():
+    """The retried create meets the listener its first attempt made."""
+    stopped = dict(LIVE, Status="stopped")
+    slb = SequencedSlb({DESCRIBE: [PORT_UNKNOWN, stopped, LIVE], CREATE: TAKEN, START: {}})
+    result = converge(slb, dict(CREATE_PARAMS))
+    assert slb.calls == [DESCRIBE, CREATE, DESCRIBE, START, DESCRIBE]
+    assert result["listener"]["status"] == "running"
+
+
+def test_check_mode_reads_the_load_balancer_instead_of_creating():
+    slb = SequencedSlb({DESCRIBE: PORT_UNKNOWN, LB_READ: lb_with()})
+    result = converge(slb, dict(CREATE_PARAMS), check_mode=True)
+    assert slb.calls == [DESCRIBE, LB_READ]
+    assert result["changed"] is True and result["actions"] == ["create", "start"]
+
+
+def test_check_mode_names_the_protocol_holding_the_port():
+    slb = SequencedSlb({DESCRIBE: PORT_UNKNOWN, LB_READ: lb_with((443, "tcp"))})
+    with pytest.raises(ListenerConflict) as err:
+        converge(slb, dict(CREATE_PARAMS), check_mode=True)
+    assert "TCP listener" in str(err.value)
+
+
+def test_missing_create_options_fail_before_any_mutating_call():
+    slb = SequencedSlb({DESCRIBE: PORT_UNKNOWN})
+    with pytest.raises(Failed) as err:
+        converge(slb, {"backend_server_port": 80})
+    assert "server_certificate_id" in str(err.value)
+    assert slb.calls == [DESCRIBE]
+
+
+STATUS_REFUSED = AlicloudApiError(START, "OperationFailed.ListenerStatusNotSupport",
+                                  "The status of the listener does not support this operation. Please try again later.",
+                                  status_code=400)
+
+
+def test_start_refused_while_the_new_listener_is_still_being_set_up_is_retried():
+    slb = SequencedSlb({START: [STATUS_REFUSED, {}], DESCRIBE: dict(LIVE, Status="configuring")})
+    HttpsListenerApi(slb, "lb-1", 443).start()
+    assert slb.calls == [START, DESCRIBE, START]
+
+
+def test_start_refused_because_the_listener_already_runs_is_done():
+    slb = SequencedSlb({START: STATUS_REFUSED, DESCRIBE: LIVE})
+    HttpsListenerApi(slb, "lb-1", 443).start()
+    assert slb.calls == [START, DESCRIBE]
+
+
+def test_start_refused_until_the_retries_run_out_reports_the_service_error():
+    slb = SequencedSlb({START: STATUS_REFUSED, DESCRIBE: dict(LIVE, Status="configuring")})
+    slb.retry_policy = RetryPolicy(max_attempts=3, sleep=lambda seconds: None)
+    with pytest.raises(ListenerStillSettling) as err:
+        HttpsListenerApi(slb, "lb-1", 443).start()
+    assert err.value.code == "OperationFailed.ListenerStatusNotSupport" and err.value.action == START
+    assert "retry_max_attempts" in err.value.describe()
+    assert slb.calls == [START, DESCRIBE] * 3
+
+
+def test_start_refused_for_another_reason_is_not_retried():
+    refused = AlicloudApiError(START, "Forbidden", "User not authorized", status_code=403)
+    slb = SequencedSlb({START: refused, DESCRIBE: dict(LIVE, Status="stopped")})
+    with pytest.raises(AlicloudApiError) as err:
+        HttpsListenerApi(slb, "lb-1", 443).start()
+    assert err.value.code == "Forbidden" and slb.calls == [START]
