@@ -1,0 +1,72 @@
+"""mtls_probe's pure parts: reading curl's output, building its command line, checking probes."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.mtls.clb.plugins.modules.mtls_probe import (
+    STATUS_MARKER,
+    curl_argv,
+    parse_output,
+    validate_probes,
+)
+
+PARAMS = {"connect_timeout": 5, "max_time": 10, "ca_certificate_path": "/home/ca/ca.crt",
+          "resolve": None, "url": "https://www.example.test/"}
+
+
+def probe(name, **overrides):
+    item = {"name": name, "count": 1, "certificate_path": None, "private_key_path": None,
+            "certificate": None, "private_key": None}
+    item.update(overrides)
+    return item
+
+
+@pytest.mark.parametrize("stdout, expected", [
+    ("Hello from ECS01" + STATUS_MARKER + "200", (200, "Hello from ECS01")),
+    ("" + STATUS_MARKER + "000", (None, "")),                      # no HTTP answer (handshake refused)
+    ("not found" + STATUS_MARKER + "404\n", (404, "not found")),
+    ("no marker at all", (None, "no marker at all")),               # a curl that ignores --write-out
+    # a body that itself contains the marker: the last one is curl's
+    ("a" + STATUS_MARKER + "999 b" + STATUS_MARKER + "201", (201, "a" + STATUS_MARKER + "999 b")),
+])
+def test_parse_output(stdout, expected):
+    assert parse_output(stdout, 2048) == expected
+
+
+def test_parse_output_cuts_the_body():
+    assert parse_output("x" * 5000 + STATUS_MARKER + "200", 10) == (200, "x" * 10)
+
+
+def test_curl_argv_is_the_procedures_command():
+    argv = curl_argv("/usr/bin/curl", dict(PARAMS, resolve="www.example.test:443:127.0.0.9"),
+                     "/home/ca/client.crt", "/home/ca/client.key")
+    assert argv[0] == "/usr/bin/curl"
+    assert argv[-1] == "https://www.example.test/"
+    pairs = dict(zip(argv, argv[1:]))
+    assert pairs["--cacert"] == "/home/ca/ca.crt"
+    assert pairs["--cert"] == "/home/ca/client.crt"
+    assert pairs["--key"] == "/home/ca/client.key"
+    assert pairs["--resolve"] == "www.example.test:443:127.0.0.9"
+    assert pairs["--write-out"] == STATUS_MARKER + "%{http_code}"
+
+
+def test_curl_argv_without_certificate_or_resolve():
+    argv = curl_argv("curl", PARAMS)
+    assert "--cert" not in argv and "--key" not in argv and "--resolve" not in argv
+
+
+@pytest.mark.parametrize("probes, message", [
+    ([probe("a"), probe("a")], "probes[1] (a): the name is used twice"),
+    ([probe("a", count=0)], "probes[0] (a): count must be at least 1"),
+    ([probe("a", certificate="PEM", certificate_path="/x", private_key="K")], "give certificate or certificate_path"),
+    ([probe("a", private_key="K", private_key_path="/k", certificate="C")], "give private_key or private_key_path"),
+    ([probe("a", certificate_path="/c")], "needs its private key"),
+    ([probe("a", private_key="K")], "needs its private key"),
+])
+def test_validate_probes_names_the_probe_and_the_fix(probes, message):
+    assert message in validate_probes(probes)
+
+
+def test_validate_probes_accepts_paths_text_and_none():
+    assert validate_probes([probe("client", count=20, certificate_path="/c", private_key_path="/k"),
+                            probe("without"), probe("foreign", certificate="C", private_key="K")]) is None
