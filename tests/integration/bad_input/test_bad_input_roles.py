@@ -48,6 +48,12 @@ def workspace(tmp_path_factory):
         (work / name).parent.mkdir(parents=True, exist_ok=True)
         (work / name).write_text("placeholder\n")
     (work / "home-ca-is-a-file").write_text("not a directory\n")
+    # Step 5's inputs: a server directory as step 1 leaves it (0700), once without the purchased files
+    # and once with them; their content does not matter, the role stops before reading them.
+    for directory in ("server-without-files", "server-with-files"):
+        (work / directory).mkdir(mode=0o700)
+    for name in ("server.crt", "server.key"):
+        (work / "server-with-files" / name).write_text("placeholder\n")
     locked = work / "locked-pki"
     locked.mkdir()
     if os.geteuid() == 0:  # root ignores mode bits
@@ -93,6 +99,15 @@ ROLE_CASES = [
                          "client_install_pki_directory": ws.path("no-pki"),
                          "client_install_owner": str(os.getuid()), "client_install_group": str(os.getgid())},
              "client_install_*_path", "Run steps 1-3 first"),
+    RoleCase("certificate_upload: purchased server certificate missing", "mtls.clb.certificate_upload",
+             lambda ws: {**cloud(ws), "certificate_upload_directory": ws.path("server-without-files"),
+                         "certificate_upload_client_ca_certificate_path": ws.path("pki/root.crt")},
+             "certificate_upload_server_certificate_path", "certificate_upload_issue_lab_certificate: true"),
+    # The server certificate is there and would upload fine: nothing is uploaded while the CA is missing.
+    RoleCase("certificate_upload: client CA certificate missing", "mtls.clb.certificate_upload",
+             lambda ws: {**cloud(ws), "certificate_upload_directory": ws.path("server-with-files"),
+                         "certificate_upload_client_ca_certificate_path": ws.path("no-pki/root.crt")},
+             "certificate_upload_client_ca_certificate_path", "mtls.clb.root_ca"),
     RoleCase("client_certificates: empty client list", "mtls.clb.client_certificates",
              lambda ws: {"client_certificates_clients": [], "client_certificates_directory": ws.path("clients"),
                          "client_certificates_pkcs12_password": "p12-roles-Hw31"},
