@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ansible_run import run_module
-from clb_helpers import actions, mutating, running_listener
+from clb_helpers import mutating, running_listener
 
 LISTENER = "mtls.clb.https_listener"
 PORT = 8443
