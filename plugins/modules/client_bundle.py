@@ -1,0 +1,539 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: client_bundle
+short_description: Install a client private key and certificates into one directory
+version_added: 0.1.0
+description:
+  - Step 4 of the CLB mutual TLS procedure for Linux clients as one task - puts C(client.key), C(client.crt),
+    C(root.crt) and C(ca.crt) into a directory such as C(/home/ca) and makes the directory C(0700), like the
+    guide's C(sudo chmod 700 /home/ca).
+  - One module run for the directory and every file, where an M(ansible.builtin.file) task and one
+    M(ansible.builtin.copy) per file start two module runs per file.
+  - Creates O(directory) when it is missing (missing parent directories are created like C(mkdir -p), with the
+    default mode), and puts O(directory_mode), O(owner) and O(group) on it when it exists.
+  - B(Idempotent.) Each file is compared by content (bytes) and by mode, owner and group. Changed content is
+    written atomically - a temporary file in O(directory), created with the file's final mode from the start
+    (so the key is never readable by others, not even for a moment), then renamed over the file. Only
+    attributes are fixed when only they differ.
+  - PEM text without a final newline (what C(lookup('ansible.builtin.file')) returns unless C(rstrip=false))
+    gets one, so the same input always gives the same file.
+  - B(Bad input changes nothing.) Names, modes, owner, group and the O(directory) path are checked before
+    anything is written; a O(directory) that exists as something other than a directory is refused.
+  - B(Check mode) makes the same decision and writes nothing. B(Diff mode) shows the certificate files before
+    and after (public PEM); for the private key it only says that it changed, never its bytes.
+  - Runs on the client host and needs only Python's standard library there.
+author:
+  - mtls.clb contributors (!UNKNOWN)
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying the target.
+    support: full
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details: The private key's content is never shown; its diff entry only says that it changed.
+options:
+  directory:
+    description: Absolute path of the directory on the host, C(/home/ca) in the procedure.
+    type: path
+    required: true
+  directory_mode:
+    description: Mode of O(directory), a quoted octal string.
+    type: raw
+    default: "0700"
+  owner:
+    description:
+      - Owner (user name or numeric uid) of O(directory) and of every file.
+      - When not set, new files and a new directory belong to the user the module runs as, and existing ones
+        keep their owner.
+    type: str
+  group:
+    description:
+      - Group (group name or numeric gid) of O(directory) and of every file.
+      - When not set, new files and a new directory get the user's group, and existing ones keep their group.
+    type: str
+  private_key:
+    description:
+      - The client private key as PEM text. Never shown in output, diff or logs.
+      - Not installed when not set.
+      - At least one of O(private_key) and O(certificates) must be set.
+    type: str
+  private_key_name:
+    description: File name of the key in O(directory). A plain name, not a path.
+    type: str
+    default: client.key
+  private_key_mode:
+    description: Mode of the key file, a quoted octal string.
+    type: raw
+    default: "0600"
+  certificates:
+    description:
+      - Certificate files to install, such as C(client.crt), C(root.crt) and C(ca.crt).
+      - An empty list installs no certificate (only O(directory) and O(private_key) are managed).
+      - Files in O(directory) that are not listed are left alone.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: File name in O(directory). A plain name (no C(/), not C(.) or C(..)), unique, and not O(private_key_name).
+        type: str
+        required: true
+      content:
+        description: The certificate (or chain) as PEM text.
+        type: str
+        required: true
+  certificate_mode:
+    description: Mode of every certificate file, a quoted octal string.
+    type: raw
+    default: "0644"
+notes:
+  - Modes are octal strings such as C("0600"). An unquoted YAML number is refused, because C(0600) and C(600) would
+    mean different modes.
+  - A symbolic link in place of one of the files is replaced by a regular file; a directory or other special file
+    in its place is refused.
+seealso:
+  - module: mtls.clb.pki_client_certificates
+  - module: mtls.clb.mtls_probe
+"""
+
+EXAMPLES = r"""
+- name: Install client.key, client.crt, root.crt and ca.crt into /home/ca (procedure step 4)
+  mtls.clb.client_bundle:
+    directory: /home/ca
+    owner: root
+    group: root
+    private_key: "{{ lookup('ansible.builtin.file', 'pki/clients/client01.key', rstrip=false) }}"
+    certificates:
+      - name: client.crt
+        content: "{{ lookup('ansible.builtin.file', 'pki/clients/client01.crt', rstrip=false) }}"
+      - name: root.crt
+        content: "{{ lookup('ansible.builtin.file', 'pki/root.crt', rstrip=false) }}"
+      - name: ca.crt
+        content: "{{ lookup('ansible.builtin.file', 'pki/server/ca.crt', rstrip=false) }}"
+  become: true
+
+- name: Only the CA certificate curl needs, into a directory other users may read
+  mtls.clb.client_bundle:
+    directory: /etc/mtls-demo
+    directory_mode: "0755"
+    certificates:
+      - name: ca.crt
+        content: "{{ lookup('ansible.builtin.file', 'pki/server/ca.crt') }}"
+  register: bundle
+
+- name: Say what happened to each file
+  ansible.builtin.debug:
+    var: bundle.files
+"""
+
+RETURN = r"""
+directory:
+  description: The directory the files are in.
+  returned: always
+  type: str
+  sample: /home/ca
+directory_status:
+  description:
+    - What was done (or, in check mode, would be done) to O(directory) - V(created), V(attributes) (mode, owner or
+      group fixed) or V(unchanged).
+  returned: always
+  type: str
+  sample: unchanged
+files:
+  description:
+    - For each file name, what was done (or would be done in check mode) - V(created), V(updated) (content
+      replaced), V(attributes) (only mode, owner or group fixed) or V(unchanged).
+  returned: always
+  type: dict
+  sample:
+    client.key: unchanged
+    client.crt: updated
+    root.crt: unchanged
+    ca.crt: attributes
+"""
+
+import binascii
+import errno
+import grp
+import os
+import pwd
+import re
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native, to_text
+
+CREATED = "created"
+UPDATED = "updated"
+ATTRIBUTES = "attributes"
+UNCHANGED = "unchanged"
+
+OCTAL_MODE = re.compile(r"^0?[0-7]{3}$")
+
+
+class BundleError(Exception):
+    """Bad input or a state of the host the module refuses; the message names the option and the fix."""
+
+
+class PlannedFile(object):
+    """One file the module is asked to install."""
+
+    def __init__(self, option, name, content, mode, secret):
+        self.option = option      # how error messages refer to it, e.g. "certificates[1] (root.crt)"
+        self.name = name
+        self.content = content    # bytes, with the trailing newline normalised
+        self.mode = mode          # int
+        self.secret = secret
+
+
+def argument_spec():
+    return dict(
+        directory=dict(type="path", required=True),
+        directory_mode=dict(type="raw", default="0700"),
+        owner=dict(type="str"),
+        group=dict(type="str"),
+        private_key=dict(type="str", no_log=True),
+        private_key_name=dict(type="str", default="client.key", no_log=False),
+        private_key_mode=dict(type="raw", default="0600", no_log=False),
+        certificates=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            content=dict(type="str", required=True),
+        )),
+        certificate_mode=dict(type="raw", default="0644"),
+    )
+
+
+# -- validation: everything here runs before the first write -------------------------------------
+def parse_mode(option, value):
+    """The mode as an int; only quoted octal strings, since YAML reads 0600 and 600 as different numbers."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise BundleError("%s: %r is not a mode; give a quoted octal string such as \"0600\"" % (option, value))
+    if isinstance(value, int):
+        raise BundleError("%s: got the number %d; quote the mode as an octal string such as \"0600\" (an "
+                          "unquoted YAML number is ambiguous: 0600 and 600 are different modes)" % (option, value))
+    if not OCTAL_MODE.match(value):
+        raise BundleError("%s: %r is not an octal mode; give a quoted octal string such as \"0600\"" % (option, value))
+    return int(value, 8)
+
+
+def check_file_name(option, name):
+    if not name or "/" in name or "\0" in name or name in (".", ".."):
+        raise BundleError("%s: %r is not a plain file name; give a name such as client.crt (no '/', not '.' or "
+                          "'..'), the file goes into directory" % (option, name))
+
+
+def pem_bytes(option, text):
+    """The file content as bytes, ending in exactly the newline that lookup('file') strips."""
+    if not text or not text.strip():
+        raise BundleError("%s: the content is empty; pass the PEM text, for example with "
+                          "lookup('ansible.builtin.file', path, rstrip=false)" % option)
+    if not text.endswith("\n"):
+        text += "\n"
+    return text.encode("utf-8")
+
+
+def resolve_owner(owner):
+    """uid for `owner` (a name or a number), or None when not set."""
+    if owner is None:
+        return None
+    if owner.isdigit():
+        return int(owner)
+    try:
+        return pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        raise BundleError("owner: there is no user %r on this host; create the user first or set owner to an "
+                          "existing user name or a numeric uid" % owner)
+
+
+def resolve_group(group):
+    """gid for `group` (a name or a number), or None when not set."""
+    if group is None:
+        return None
+    if group.isdigit():
+        return int(group)
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise BundleError("group: there is no group %r on this host; create the group first or set group to an "
+                          "existing group name or a numeric gid" % group)
+
+
+def plan_files(params):
+    """The files to install, in order (key first); raises BundleError on any bad name, mode or content."""
+    if params["private_key"] is None and params["certificates"] is None:
+        raise BundleError("private_key, certificates: set at least one of them (the key's PEM text, or a list "
+                          "of certificate files with name and content)")
+    planned = []
+    seen = {}
+    if params["private_key"] is not None:
+        check_file_name("private_key_name", params["private_key_name"])
+        key_mode = parse_mode("private_key_mode", params["private_key_mode"])
+        planned.append(PlannedFile("private_key", params["private_key_name"],
+                                   pem_bytes("private_key", params["private_key"]), key_mode, secret=True))
+        seen[params["private_key_name"]] = "private_key_name"
+    certificate_mode = parse_mode("certificate_mode", params["certificate_mode"])
+    for index, certificate in enumerate(params["certificates"] or []):
+        option = "certificates[%d]" % index
+        check_file_name(option + ".name", certificate["name"])
+        option = "%s (%s)" % (option, certificate["name"])
+        if certificate["name"] in seen:
+            raise BundleError("%s: the name is already used by %s; give every file its own name"
+                              % (option, seen[certificate["name"]]))
+        seen[certificate["name"]] = option
+        planned.append(PlannedFile(option, certificate["name"], pem_bytes(option, certificate["content"]),
+                                   certificate_mode, secret=False))
+    return planned
+
+
+def check_directory_path(path):
+    """Refuse a directory path that exists as something else, or below something else."""
+    if not os.path.isabs(path):
+        raise BundleError("directory: %r is not an absolute path; give the full path, such as /home/ca" % path)
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise BundleError("directory: %s exists but is not a directory; move it away or set directory to "
+                          "another path" % path)
+    ancestor = os.path.dirname(path)
+    while not os.path.lexists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        raise BundleError("directory: %s cannot be created because %s is not a directory; set directory to "
+                          "another path" % (path, ancestor))
+
+
+# -- the decision -------------------------------------------------------------------------------
+def attributes_differ(path_stat, mode, uid, gid):
+    """Attribute name -> (current, wanted) for every attribute that differs."""
+    differences = {}
+    if stat.S_IMODE(path_stat.st_mode) != mode:
+        differences["mode"] = ("%04o" % stat.S_IMODE(path_stat.st_mode), "%04o" % mode)
+    if uid is not None and path_stat.st_uid != uid:
+        differences["owner"] = (path_stat.st_uid, uid)
+    if gid is not None and path_stat.st_gid != gid:
+        differences["group"] = (path_stat.st_gid, gid)
+    return differences
+
+
+def directory_status(path, mode, uid, gid):
+    """(status, attribute differences) of the directory."""
+    if not os.path.exists(path):
+        return CREATED, {}
+    differences = attributes_differ(os.stat(path), mode, uid, gid)
+    return (ATTRIBUTES if differences else UNCHANGED), differences
+
+
+def current_content(path, size):
+    with open(path, "rb") as handle:
+        return handle.read(size + 1)
+
+
+def file_status(path, planned, uid, gid):
+    """(status, current content or None, attribute differences) of one file; refuses special files."""
+    try:
+        path_stat = os.lstat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return CREATED, None, {}
+        raise
+    if stat.S_ISLNK(path_stat.st_mode):
+        # The link is replaced by a regular file; what it pointed to is neither read nor shown.
+        return UPDATED, None, {}
+    if not stat.S_ISREG(path_stat.st_mode):
+        raise BundleError("%s: %s exists but is not a regular file; remove it or choose another name"
+                          % (planned.option, path))
+    content = None
+    if path_stat.st_size == len(planned.content):
+        content = current_content(path, path_stat.st_size)
+    if content != planned.content:
+        old = None if planned.secret or path_stat.st_size > 1024 * 1024 else current_content(path, path_stat.st_size)
+        return UPDATED, old, {}
+    differences = attributes_differ(path_stat, planned.mode, uid, gid)
+    return (ATTRIBUTES if differences else UNCHANGED), content, differences
+
+
+# -- writing --------------------------------------------------------------------------------------
+class RestrictiveUmask(object):
+    """While atomic_move runs: it chmods a new file to 0666 & ~umask, which must not be wider than `mode`."""
+
+    def __init__(self, mode):
+        self.umask = 0o777 & ~mode
+        self.previous = None
+
+    def __enter__(self):
+        self.previous = os.umask(self.umask)
+
+    def __exit__(self, *exc_info):
+        os.umask(self.previous)
+
+
+def create_temporary_file(directory, name, content, mode):
+    """A new file beside the target holding `content`, created with `mode` (never wider) from the start."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        path = os.path.join(directory, ".%s.%s.tmp" % (name, to_native(binascii.hexlify(os.urandom(6)))))
+        try:
+            descriptor = os.open(path, flags, mode)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue
+            raise
+        try:
+            # os.open applied the umask; set exactly `mode`, which can only add bits the umask took away.
+            os.fchmod(descriptor, mode)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(descriptor, view):]
+            os.fsync(descriptor)
+        except Exception:
+            os.close(descriptor)
+            os.unlink(path)
+            raise
+        os.close(descriptor)
+        return path
+    raise OSError(errno.EEXIST, "no free temporary file name in %s" % directory)
+
+
+def attribute_arguments(module, path, mode, params):
+    return module.load_file_common_arguments(dict(mode=mode, owner=params["owner"], group=params["group"]), path=path)
+
+
+class ClientBundle(object):
+    """Touches these parts of `module`: params, check_mode, _diff, atomic_move, set_fs_attributes_if_different,
+    load_file_common_arguments."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.directory = module.params["directory"]
+        self.diff = []
+
+    def run(self):
+        """(changed, directory status, {name: status}); raises BundleError before any write on bad input."""
+        params = self.params
+        planned = plan_files(params)
+        directory_mode = parse_mode("directory_mode", params["directory_mode"])
+        uid = resolve_owner(params["owner"])
+        gid = resolve_group(params["group"])
+        check_directory_path(self.directory)
+
+        dir_status, dir_differences = directory_status(self.directory, directory_mode, uid, gid)
+        decisions = []
+        for item in planned:
+            path = os.path.join(self.directory, item.name)
+            if dir_status == CREATED:
+                decisions.append((item, path, CREATED, None, {}))
+            else:
+                decisions.append((item, path) + file_status(path, item, uid, gid))
+
+        self.record_directory_diff(dir_status, directory_mode, dir_differences)
+        for item, path, status, old, differences in decisions:
+            self.record_file_diff(item, path, status, old, differences)
+
+        statuses = dict((item.name, status) for item, _path, status, _old, _differences in decisions)
+        if not self.module.check_mode:
+            dir_status = self.apply_directory(dir_status, directory_mode)
+            for item, path, status, _old, _differences in decisions:
+                statuses[item.name] = self.apply_file(item, path, status)
+        changed = dir_status != UNCHANGED or any(status != UNCHANGED for status in statuses.values())
+        return changed, dir_status, statuses
+
+    def apply_directory(self, status, mode):
+        if status == CREATED:
+            parent = os.path.dirname(self.directory)
+            try:
+                if not os.path.isdir(parent):
+                    os.makedirs(parent)
+                # Created owner-only; the final mode is set below, so it is never wider than asked for.
+                os.mkdir(self.directory, 0o700)
+            except OSError as exc:
+                raise BundleError("directory: cannot create %s: %s; check the path and the permissions, or run "
+                                  "with become" % (self.directory, to_native(exc.strerror or exc)))
+        attributes_fixed = self.module.set_fs_attributes_if_different(
+            attribute_arguments(self.module, self.directory, mode, self.params), False)
+        if status == UNCHANGED and attributes_fixed:
+            return ATTRIBUTES
+        return status
+
+    def apply_file(self, item, path, status):
+        if status in (CREATED, UPDATED):
+            try:
+                temporary = create_temporary_file(self.directory, item.name, item.content, item.mode)
+            except OSError as exc:
+                raise BundleError("%s: cannot write into %s: %s; check the directory's permissions or run with become"
+                                  % (item.option, self.directory, to_native(exc.strerror or exc)))
+            try:
+                with RestrictiveUmask(item.mode):
+                    # keep_dest_attrs=False: copying the old file's mode could make the new content wider.
+                    self.module.atomic_move(temporary, path, keep_dest_attrs=False)
+            except Exception as exc:
+                if os.path.lexists(temporary):
+                    os.unlink(temporary)
+                raise BundleError("%s: cannot replace %s: %s" % (item.option, path, to_native(exc)))
+        attributes_fixed = self.module.set_fs_attributes_if_different(
+            attribute_arguments(self.module, path, item.mode, self.params), False)
+        if status == UNCHANGED and attributes_fixed:
+            return ATTRIBUTES
+        return status
+
+    # -- diff ----------------------------------------------------------------------------------
+    def record_directory_diff(self, status, mode, differences):
+        if not self.module._diff or status == UNCHANGED:
+            return
+        if status == CREATED:
+            after = {"path": self.directory, "state": "directory", "mode": "%04o" % mode}
+            for name in ("owner", "group"):
+                if self.params[name] is not None:
+                    after[name] = self.params[name]
+            self.diff.append({"before": {"path": self.directory, "state": "absent"}, "after": after})
+            return
+        self.diff.append(attribute_diff(self.directory, differences))
+
+    def record_file_diff(self, item, path, status, old, differences):
+        if not self.module._diff or status == UNCHANGED:
+            return
+        if item.secret:
+            # Not even the size or the mode: one line that says the key file is touched.
+            self.diff.append({"prepared": "%s: changed\n" % item.name})
+        elif status == ATTRIBUTES:
+            self.diff.append(attribute_diff(path, differences))
+        else:
+            self.diff.append({
+                "before_header": path if status != CREATED else "%s (absent)" % path,
+                "after_header": path,
+                "before": "" if old is None else to_text(old, errors="surrogate_or_replace"),
+                "after": to_text(item.content),
+            })
+
+
+def attribute_diff(path, differences):
+    before = {"path": path}
+    after = {"path": path}
+    for name, (current, wanted) in sorted(differences.items()):
+        before[name] = current
+        after[name] = wanted
+    return {"before": before, "after": after}
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    bundle = ClientBundle(module)
+    try:
+        changed, dir_status, statuses = bundle.run()
+    except BundleError as exc:
+        module.fail_json(msg=to_native(exc), directory=module.params["directory"])
+    result = dict(changed=changed, directory=bundle.directory, directory_status=dir_status, files=statuses)
+    if module._diff:
+        result["diff"] = bundle.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
