@@ -1,0 +1,87 @@
+"""Role mtls.clb.client_install on top of mtls.clb.client_bundle: step 4 is one module run per client, the files
+are byte for byte the controller's, and the key is in no output at -vvvv with --diff (default callback)."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from bench.common import modules_by_action
+from tests.support.ansible_run import run_playbook
+
+ROLE_PLAYBOOK = """---
+- name: Install the client certificate files
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Include mtls.clb.client_install
+      ansible.builtin.include_role:
+        name: mtls.clb.client_install
+"""
+# Action plugins that run on the controller only, without starting a module on the client.
+CONTROLLER_ONLY = {"ansible.builtin.include_role", "ansible.builtin.validate_argument_spec", "ansible.builtin.fail",
+                   "ansible.builtin.debug"}
+SOURCES = {"client.key": "clients/localhost.key", "client.crt": "clients/localhost.crt", "root.crt": "root.crt",
+           "ca.crt": "server/ca.crt"}
+
+
+def client_module_runs(run) -> dict:
+    return {action: count for action, count in modules_by_action(run.data).items() if action not in CONTROLLER_ONLY}
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    pki = tmp_path / "pki"
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    for name, source in SOURCES.items():
+        (pki / source).parent.mkdir(parents=True, exist_ok=True)
+        content = key if name == "client.key" else \
+            b"-----BEGIN CERTIFICATE-----\nMIIB%s\n-----END CERTIFICATE-----\n" % name.encode()
+        (pki / source).write_bytes(content)
+    (tmp_path / "role.yml").write_text(ROLE_PLAYBOOK)
+    variables = {"client_install_pki_directory": str(pki), "client_install_directory": str(tmp_path / "home-ca"),
+                 "client_install_owner": str(os.getuid()), "client_install_group": str(os.getgid())}
+    return tmp_path, variables
+
+
+def test_step_4_is_one_module_run_and_the_second_run_changes_nothing(workspace):
+    work, variables = workspace
+
+    first = run_playbook(work / "role.yml", extra_vars=variables)
+    second = run_playbook(work / "role.yml", extra_vars=variables)
+
+    assert first.rc == 0, first.stdout[-3000:]
+    assert first.stats["localhost"]["changed"] == 1
+    assert client_module_runs(first) == {"mtls.clb.client_bundle": 1}
+    assert second.rc == 0 and second.stats["localhost"]["changed"] == 0, second.stdout[-3000:]
+    assert client_module_runs(second) == {"mtls.clb.client_bundle": 1}
+    home_ca = work / "home-ca"
+    assert stat.S_IMODE(home_ca.stat().st_mode) == 0o700
+    for name, source in SOURCES.items():
+        assert (home_ca / name).read_bytes() == (work / "pki" / source).read_bytes(), name
+        assert stat.S_IMODE((home_ca / name).stat().st_mode) == (0o600 if name == "client.key" else 0o644), name
+
+
+def test_the_key_is_in_no_output_at_vvvv_with_diff(workspace):
+    work, variables = workspace
+    key_lines = [line for line in (work / "pki" / SOURCES["client.key"]).read_text().splitlines()
+                 if not line.startswith("-----")]
+
+    created = run_playbook(work / "role.yml", extra_vars=variables, diff=True, verbosity=4, json_output=False)
+    (work / "home-ca" / "client.key").write_text("-----BEGIN PRIVATE KEY-----\nstale\n-----END PRIVATE KEY-----\n")
+    replaced = run_playbook(work / "role.yml", extra_vars=variables, diff=True, verbosity=4, json_output=False)
+
+    for run in (created, replaced):
+        assert run.rc == 0, run.stdout[-3000:]
+        output = run.stdout + run.stderr
+        assert "client.key: changed" in output
+        assert "PRIVATE KEY" not in output
+        for line in key_lines:
+            assert line not in output
+    assert Path(work / "home-ca" / "client.key").read_bytes() == (work / "pki" / SOURCES["client.key"]).read_bytes()
