@@ -178,6 +178,8 @@ ATTRIBUTES = "attributes"
 UNCHANGED = "unchanged"
 
 OCTAL_MODE = re.compile(r"^0?[0-7]{3}$")
+# A certificate file bigger than this is replaced without showing its old content in the diff.
+MAX_DIFF_BYTES = 1024 * 1024
 
 
 class BundleError(Exception):
@@ -350,11 +352,11 @@ def file_status(path, planned, uid, gid):
         raise BundleError("%s: %s exists but is not a regular file; remove it or choose another name"
                           % (planned.option, path))
     content = None
-    if path_stat.st_size == len(planned.content):
+    if path_stat.st_size == len(planned.content) or (not planned.secret and path_stat.st_size <= MAX_DIFF_BYTES):
         content = current_content(path, path_stat.st_size)
     if content != planned.content:
-        old = None if planned.secret or path_stat.st_size > 1024 * 1024 else current_content(path, path_stat.st_size)
-        return UPDATED, old, {}
+        # The old content goes into the diff: never the key's, never what only the size check ruled out.
+        return UPDATED, (None if planned.secret else content), {}
     differences = attributes_differ(path_stat, planned.mode, uid, gid)
     return (ATTRIBUTES if differences else UNCHANGED), content, differences
 
