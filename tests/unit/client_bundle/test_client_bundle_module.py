@@ -301,6 +301,6 @@ def test_diff_shows_certificates_and_only_names_the_key(tmp_path, capsys):
     assert key_entries == [{"prepared": "client.key: changed\n"}]
     certificate_entry = next(entry for entry in updated["diff"] if entry.get("after_header", "").endswith("client.crt"))
     assert certificate_entry["before"] == "stale\n" and certificate_entry["after"] == CLIENT_CRT
-    assert [entry for entry in attributes["diff"]] == [{"prepared": "client.key: changed\n"}]
+    assert attributes["diff"] == [{"prepared": "client.key: changed\n"}]
     assert created["diff"][0]["after"]["state"] == "directory" and created["diff"][0]["before"]["state"] == "absent"
     assert unchanged["diff"] == []
