@@ -85,3 +85,27 @@ def test_the_key_is_in_no_output_at_vvvv_with_diff(workspace):
         for line in key_lines:
             assert line not in output
     assert Path(work / "home-ca" / "client.key").read_bytes() == (work / "pki" / SOURCES["client.key"]).read_bytes()
+
+
+def test_an_unknown_owner_names_the_variable_and_writes_nothing(workspace):
+    work, variables = workspace
+
+    run = run_playbook(work / "role.yml", extra_vars={**variables, "client_install_owner": "no-such-user-mtls"})
+
+    assert run.rc != 0
+    message = run.task_results("mtls.clb.client_install : Refuse an owner or group that does not exist on the client")["msg"]
+    assert message.startswith("client_install_owner / client_install_group (no-such-user-mtls:")
+    assert "Set client_install_owner and client_install_group" in message
+    assert not (work / "home-ca").exists()
+
+
+def test_check_mode_without_sources_reports_them_and_writes_nothing(workspace):
+    work, variables = workspace
+
+    run = run_playbook(work / "role.yml", check=True,
+                       extra_vars={**variables, "client_install_pki_directory": str(work / "no-pki")})
+
+    assert run.rc == 0, run.stdout[-3000:]
+    report = run.task_results("mtls.clb.client_install : Report the files a real run would install")["msg"]
+    assert report.startswith("Check mode: localhost.key, localhost.crt, root.crt, ca.crt do not exist yet")
+    assert not (work / "home-ca").exists()
