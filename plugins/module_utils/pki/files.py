@@ -12,6 +12,7 @@ set_fs_attributes_if_different, load_file_common_arguments, backup_local.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
 import os
 import tempfile
 
@@ -50,6 +51,15 @@ def file_arguments(module, path, mode):
     return args
 
 
+def _take_owner(tmp_name, old_stat):
+    try:
+        os.chown(tmp_name, old_stat.st_uid, old_stat.st_gid)
+    except OSError as exc:
+        # Only root may give a file away; as another user the new file is simply ours.
+        if exc.errno != errno.EPERM:
+            raise
+
+
 def write_file(module, path, content, mode, backup=False):
     """Atomically replace `path` with `content`; returns the backup file name or None.
 
@@ -67,7 +77,11 @@ def write_file(module, path, content, mode, backup=False):
         finally:
             os.close(fd)
         if os.path.exists(path):
-            module.atomic_move(tmp_name, os.path.abspath(path))
+            # The old file's owner and group carry over, its mode does not: copying it onto the new
+            # bytes (atomic_move's keep_dest_attrs) would make a key someone loosened to 0644 readable
+            # for a moment; the temp file's 0600 is what gets renamed.
+            _take_owner(tmp_name, os.stat(path))
+            module.atomic_move(tmp_name, os.path.abspath(path), keep_dest_attrs=False)
         else:
             # atomic_move would chmod a new file to 0666 & ~umask before we can set its mode; a
             # rename keeps the temp file's 0600, so a new key is never readable by others.
