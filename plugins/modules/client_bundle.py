@@ -161,7 +161,6 @@ files:
     ca.crt: attributes
 """
 
-import binascii
 import errno
 import grp
 import os
@@ -171,6 +170,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
+
+from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import make_directory, replace_file
 
 CREATED = "created"
 UPDATED = "updated"
@@ -362,47 +363,6 @@ def file_status(path, planned, uid, gid):
 
 
 # -- writing --------------------------------------------------------------------------------------
-class RestrictiveUmask(object):
-    """While atomic_move runs: it chmods a new file to 0666 & ~umask, which must not be wider than `mode`."""
-
-    def __init__(self, mode):
-        self.umask = 0o777 & ~mode
-        self.previous = None
-
-    def __enter__(self):
-        self.previous = os.umask(self.umask)
-
-    def __exit__(self, *exc_info):
-        os.umask(self.previous)
-
-
-def create_temporary_file(directory, name, content, mode):
-    """A new file beside the target holding `content`, created with `mode` (never wider) from the start."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    for _attempt in range(100):
-        path = os.path.join(directory, ".%s.%s.tmp" % (name, to_native(binascii.hexlify(os.urandom(6)))))
-        try:
-            descriptor = os.open(path, flags, mode)
-        except OSError as exc:
-            if exc.errno == errno.EEXIST:
-                continue
-            raise
-        try:
-            # os.open applied the umask; set exactly `mode`, which can only add bits the umask took away.
-            os.fchmod(descriptor, mode)
-            view = memoryview(content)
-            while view:
-                view = view[os.write(descriptor, view):]
-            os.fsync(descriptor)
-        except Exception:
-            os.close(descriptor)
-            os.unlink(path)
-            raise
-        os.close(descriptor)
-        return path
-    raise OSError(errno.EEXIST, "no free temporary file name in %s" % directory)
-
-
 def attribute_arguments(module, path, mode, params):
     return module.load_file_common_arguments(dict(mode=mode, owner=params["owner"], group=params["group"]), path=path)
 
@@ -449,12 +409,9 @@ class ClientBundle(object):
 
     def apply_directory(self, status, mode):
         if status == CREATED:
-            parent = os.path.dirname(self.directory)
             try:
-                if not os.path.isdir(parent):
-                    os.makedirs(parent)
                 # Created owner-only; the final mode is set below, so it is never wider than asked for.
-                os.mkdir(self.directory, 0o700)
+                make_directory(self.directory)
             except OSError as exc:
                 raise BundleError("directory: cannot create %s: %s; check the path and the permissions, or run "
                                   "with become" % (self.directory, to_native(exc.strerror or exc)))
@@ -467,18 +424,10 @@ class ClientBundle(object):
     def apply_file(self, item, path, status):
         if status in (CREATED, UPDATED):
             try:
-                temporary = create_temporary_file(self.directory, item.name, item.content, item.mode)
-            except OSError as exc:
-                raise BundleError("%s: cannot write into %s: %s; check the directory's permissions or run with become"
-                                  % (item.option, self.directory, to_native(exc.strerror or exc)))
-            try:
-                with RestrictiveUmask(item.mode):
-                    # keep_dest_attrs=False: copying the old file's mode could make the new content wider.
-                    self.module.atomic_move(temporary, path, keep_dest_attrs=False)
+                replace_file(self.module, path, item.content)
             except Exception as exc:
-                if os.path.lexists(temporary):
-                    os.unlink(temporary)
-                raise BundleError("%s: cannot replace %s: %s" % (item.option, path, to_native(exc)))
+                raise BundleError("%s: cannot write %s: %s; check the directory's permissions or run with become"
+                                  % (item.option, path, to_native(getattr(exc, "strerror", None) or exc)))
         attributes_fixed = self.module.set_fs_attributes_if_different(
             attribute_arguments(self.module, path, item.mode, self.params), False)
         if status == UNCHANGED and attributes_fixed:

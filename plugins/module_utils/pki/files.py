@@ -12,10 +12,9 @@ set_fs_attributes_if_different, load_file_common_arguments, backup_local.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 import os
-import tempfile
 
+from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import replace_file
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 
 PRIVATE_MODE = 0o600
@@ -51,45 +50,16 @@ def file_arguments(module, path, mode):
     return args
 
 
-def _take_owner(tmp_name, old_stat):
-    try:
-        os.chown(tmp_name, old_stat.st_uid, old_stat.st_gid)
-    except OSError as exc:
-        # Only root may give a file away; as another user the new file is simply ours.
-        if exc.errno != errno.EPERM:
-            raise
-
-
 def write_file(module, path, content, mode, backup=False):
-    """Atomically replace `path` with `content`; returns the backup file name or None.
+    """Atomically replace `path` with `content` and give it `mode`; returns the backup file name or None.
 
-    The temporary file is created 0600 in the target directory, so secret bytes are never
-    world-readable and the final rename stays on one filesystem.
+    atomic_file.replace_file keeps the bytes owner-only (0600) until the mode is set here, so a secret
+    is never readable by others, not even for a moment.
     """
     backup_file = None
     if backup and os.path.exists(path):
         backup_file = module.backup_local(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp_name = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        try:
-            os.write(fd, content)
-        finally:
-            os.close(fd)
-        if os.path.exists(path):
-            # The old file's owner and group carry over, its mode does not: copying it onto the new
-            # bytes (atomic_move's keep_dest_attrs) would make a key someone loosened to 0644 readable
-            # for a moment; the temp file's 0600 is what gets renamed.
-            _take_owner(tmp_name, os.stat(path))
-            module.atomic_move(tmp_name, os.path.abspath(path), keep_dest_attrs=False)
-        else:
-            # atomic_move would chmod a new file to 0666 & ~umask before we can set its mode; a
-            # rename keeps the temp file's 0600, so a new key is never readable by others.
-            os.rename(tmp_name, path)
-    except Exception:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
-        raise
+    replace_file(module, path, content)
     module.set_fs_attributes_if_different(file_arguments(module, path, mode), False)
     return backup_file
 

@@ -198,6 +198,19 @@ def test_a_symlink_in_place_of_a_file_is_replaced_not_followed(tmp_path, capsys)
     assert (directory / "client.crt").read_text() == CLIENT_CRT and elsewhere.read_text() == CLIENT_CRT
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_without_owner_and_group_a_replaced_file_keeps_its_owner_and_group(tmp_path, capsys):
+    """What the docs of owner and group promise: existing files keep theirs when the options are not set."""
+    directory = tmp_path / "ca"
+    run(bundle_args(directory), capsys)
+    stale = directory / "client.crt"
+    stale.write_text("stale\n")
+    os.chown(stale, 4321, 4322)
+    result = run(bundle_args(directory, owner=None, group=None), capsys)
+    assert result["files"]["client.crt"] == "updated"
+    assert stale.read_text() == CLIENT_CRT and (stale.stat().st_uid, stale.stat().st_gid) == (4321, 4322)
+
+
 def test_certificates_only_leaves_an_existing_key_alone(tmp_path, capsys):
     directory = tmp_path / "ca"
     run(bundle_args(directory), capsys)

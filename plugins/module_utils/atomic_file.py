@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, mtls.clb contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The one way the collection's modules put a file or a directory on disk.
+
+Standard library only: the PKI modules use it on the controller and client_bundle on Linux clients, which
+need not have cryptography.
+
+The rule it keeps: new bytes are never readable by anyone but their owner until the caller has set the
+file's final mode. The temporary file is created 0600 (exclusively, in the target's directory, so the
+rename stays on one filesystem) and keeps 0600 through the rename; the caller then applies the mode,
+owner and group it was asked for (AnsibleModule.set_fs_attributes_if_different). A replaced file's owner
+and group carry over to the new bytes; its mode does not, since a key someone loosened to 0644 must not
+pass that on to a new key.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import binascii
+import errno
+import os
+
+OWNER_ONLY = 0o600
+
+
+class _Umask(object):
+    """While atomic_move runs: for a new file it chmods to 0666 & ~umask, which must stay owner-only."""
+
+    def __init__(self, umask):
+        self.umask = umask
+        self.previous = None
+
+    def __enter__(self):
+        self.previous = os.umask(self.umask)
+
+    def __exit__(self, *exc_info):
+        os.umask(self.previous)
+
+
+def create_temporary_file(directory, name, content):
+    """A new 0600 file in `directory` holding `content`; returns its path."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _attempt in range(100):
+        suffix = binascii.hexlify(os.urandom(6)).decode("ascii")
+        path = os.path.join(directory, ".%s.%s.tmp" % (name, suffix))
+        try:
+            descriptor = os.open(path, flags, OWNER_ONLY)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                continue
+            raise
+        try:
+            # os.open applied the umask, which can only have narrowed 0600; set it exactly.
+            os.fchmod(descriptor, OWNER_ONLY)
+            view = memoryview(content)
+            while view:
+                view = view[os.write(descriptor, view):]
+            os.fsync(descriptor)
+        except BaseException:
+            os.close(descriptor)
+            os.unlink(path)
+            raise
+        os.close(descriptor)
+        return path
+    raise OSError(errno.EEXIST, "no free temporary file name in %s" % directory)
+
+
+def _take_owner(temporary, replaced):
+    try:
+        os.chown(temporary, replaced.st_uid, replaced.st_gid)
+    except OSError as exc:
+        # Only root may give a file away; as another user the new file is simply ours.
+        if exc.errno != errno.EPERM:
+            raise
+
+
+def replace_file(module, path, content):
+    """Atomically make `path` hold `content` (bytes), owner-only (0600) until the caller sets its mode.
+
+    A symbolic link at `path` is replaced by the file, not followed. Raises OSError (or the Exception
+    atomic_move raises) with nothing left behind.
+    """
+    path = os.path.abspath(path)
+    temporary = create_temporary_file(os.path.dirname(path), os.path.basename(path), content)
+    try:
+        try:
+            _take_owner(temporary, os.lstat(path))
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+        with _Umask(0o777 & ~OWNER_ONLY):
+            module.atomic_move(temporary, path, keep_dest_attrs=False)
+    except BaseException:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def make_directory(path):
+    """Create `path` owner-only (0700), and its missing parents like `mkdir -p` with the default mode.
+
+    The caller then sets the directory's final mode, owner and group; until then nobody else can enter it.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+    os.mkdir(path, 0o700)

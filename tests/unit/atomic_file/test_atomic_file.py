@@ -1,0 +1,82 @@
+"""plugins/module_utils/atomic_file.py, the writer every module uses: new bytes owner-only until the caller
+sets the mode, a replaced file's owner kept and its mode not, links replaced rather than followed, and
+nothing left behind when the move fails."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.mtls.clb.plugins.module_utils import atomic_file
+
+
+@pytest.fixture
+def module():
+    with patch_module_args({}):
+        return AnsibleModule(argument_spec={})
+
+
+@pytest.fixture
+def open_umask():
+    """The worst case: a umask that narrows nothing."""
+    previous = os.umask(0)
+    yield
+    assert os.umask(previous) == 0, "the writer left its umask behind"
+
+
+def mode_of(path) -> int:
+    return stat.S_IMODE(os.lstat(path).st_mode)
+
+
+@pytest.mark.parametrize("old_mode", [None, 0o600, 0o644, 0o666], ids=["new", "0600", "0644", "0666"])
+def test_new_bytes_are_owner_only_whatever_was_there(tmp_path, module, open_umask, old_mode):
+    path = tmp_path / "client.key"
+    if old_mode is not None:
+        path.write_bytes(b"old")
+        path.chmod(old_mode)
+    atomic_file.replace_file(module, str(path), b"new secret")
+    assert path.read_bytes() == b"new secret" and mode_of(path) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["client.key"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_replaced_file_keeps_its_owner_and_group(tmp_path, module):
+    path = tmp_path / "root.crt"
+    path.write_bytes(b"v1")
+    os.chown(path, 4321, 4322)
+    atomic_file.replace_file(module, str(path), b"v2")
+    assert (path.stat().st_uid, path.stat().st_gid) == (4321, 4322) and path.read_bytes() == b"v2"
+
+
+def test_a_symbolic_link_is_replaced_not_followed(tmp_path, module):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"not ours")
+    path = tmp_path / "client.crt"
+    path.symlink_to(elsewhere)
+    atomic_file.replace_file(module, str(path), b"cert")
+    assert not path.is_symlink() and path.read_bytes() == b"cert"
+    assert elsewhere.read_bytes() == b"not ours"
+
+
+def test_a_failed_move_leaves_the_old_file_and_no_temporary(tmp_path, module, monkeypatch):
+    path = tmp_path / "client.key"
+    path.write_bytes(b"old")
+
+    def failing_move(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(module, "atomic_move", failing_move)
+    with pytest.raises(OSError):
+        atomic_file.replace_file(module, str(path), b"new")
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["client.key"]
+
+
+def test_make_directory_is_owner_only_and_creates_parents(tmp_path, open_umask):
+    target = tmp_path / "a" / "b" / "ca"
+    atomic_file.make_directory(str(target))
+    assert target.is_dir() and mode_of(target) == 0o700
+    with pytest.raises(FileExistsError):
+        atomic_file.make_directory(str(target))
