@@ -15,7 +15,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cryptography import x509
@@ -24,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from bench import report
+from bench import common, report
 
 NAME = "pki-clients"
 TITLE = "Issuing client certificates (pki_client_certificates)"
@@ -53,13 +52,6 @@ def add_arguments(parser):
     parser.add_argument("--baseline-runs", type=int,
                         help="repetitions of the community.crypto loop (default 2, quick 1): it takes minutes")
     parser.add_argument("--skip-baseline", action="store_true", help="do not run the community.crypto loop")
-
-
-def _option(options, name, full, quick):
-    value = getattr(options, name, None)
-    if value is not None:
-        return value
-    return quick if options.quick else full
 
 
 # --- the CA and the three approaches -------------------------------------------------------------
@@ -200,12 +192,6 @@ def check_output(out: Path, count: int, ca_cert) -> None:
 
 # --- the benchmark -------------------------------------------------------------------------------
 
-def _timed(function, *args):
-    start = time.perf_counter()
-    result = function(*args)
-    return time.perf_counter() - start, result
-
-
 def _cpu_seconds():
     """CPU used by this process and every child it has waited for (the module's workers too)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
@@ -214,13 +200,11 @@ def _cpu_seconds():
 
 
 def run(options) -> str:
-    count = _option(options, "clients", 100, 10)
-    key_sizes = _option(options, "key_sizes", [2048, 4096], [2048])
-    runs = _option(options, "runs", 3, 1)
-    baseline_runs = 0 if getattr(options, "skip_baseline", False) else _option(options, "baseline_runs", 2, 1)
-    work = WORK / str(os.getpid())  # concurrent bench runs must not delete each other's files
-    if work.exists():
-        shutil.rmtree(work)
+    count = common.option(options, "clients", 100, 10)
+    key_sizes = common.option(options, "key_sizes", [2048, 4096], [2048])
+    runs = common.option(options, "runs", 3, 1)
+    baseline_runs = 0 if getattr(options, "skip_baseline", False) else common.option(options, "baseline_runs", 2, 1)
+    work = common.work_dir(NAME)
     ca_dir = work / "ca"
     ca_cert, ca_key = make_ca(ca_dir)
     if baseline_runs:
@@ -233,30 +217,30 @@ def run(options) -> str:
             round_dir = work / ("rsa%d-run%d" % (key_size, repetition))
             if repetition < runs:
                 own_before, _ = _cpu_seconds()
-                elapsed, _ = _timed(floor_loop, count, key_size, ca_cert, ca_key, round_dir / "floor")
+                elapsed, _ = common.timed(floor_loop, count, key_size, ca_cert, ca_key, round_dir / "floor")
                 timings["floor_cpu"].append(_cpu_seconds()[0] - own_before)
                 check_output(round_dir / "floor", count, ca_cert)
                 timings["floor"].append(elapsed)
                 args = module_args(count, key_size, ca_dir, round_dir / "module")
                 _, children_before = _cpu_seconds()
-                elapsed, result = _timed(run_module, args)
+                elapsed, result = common.timed(run_module, args)
                 timings["module_cpu"].append(_cpu_seconds()[1] - children_before)
                 check_output(round_dir / "module", count, ca_cert)
                 if result.get("issued") != count:
                     raise RuntimeError("module issued %s of %d" % (result.get("issued"), count))
                 timings["module"].append(elapsed)
-                elapsed, result = _timed(run_module, args)
+                elapsed, result = common.timed(run_module, args)
                 if result.get("changed") or result.get("issued"):
                     raise RuntimeError("the unchanged re-run changed something")
                 timings["unchanged"].append(elapsed)
             if repetition < baseline_runs:
-                elapsed, _ = _timed(run_community_loop, count, key_size, ca_dir, round_dir / "community",
+                elapsed, _ = common.timed(run_community_loop, count, key_size, ca_dir, round_dir / "community",
                                     round_dir)
                 check_output(round_dir / "community", count, ca_cert)
                 timings["community"].append(elapsed)
             shutil.rmtree(round_dir)
             # Other processes on the machine slow every approach; the 1-minute load says how much.
-            timings["load"].append(os.getloadavg()[0])
+            timings["load"].append(common.load1())
             print("RSA %d repetition %d: %s" % (key_size, repetition + 1, {
                 k: "%.1f" % v[-1] for k, v in timings.items() if len(v) > repetition}), flush=True)
         samples[key_size] = timings
@@ -267,7 +251,7 @@ def run(options) -> str:
 def _store(samples, count):
     """Merge this run's samples into the store; return {key_size: {approach: entry}} for `count`."""
     stored = json.loads(SAMPLES_STORE.read_text()) if SAMPLES_STORE.exists() else {}
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    now = common.now_utc()
     for key_size, timings in samples.items():
         row = stored.setdefault("%d/%d" % (count, key_size), {})
         for approach in ("floor", "module", "unchanged", "community", "floor_cpu", "module_cpu"):

@@ -45,6 +45,27 @@ def add_arguments(parser):
                         help="run only this series (repeatable); the others keep their last results")
 
 
+# --- what every series does: sizes in alternating order, samples per phase and size ----------------
+
+def measure_series(series: str, sizes, runs, measure_one):
+    """Calls `measure_one(size)`, which returns {phase: seconds}, for every size in each of `runs`
+    repetitions. Odd repetitions take the sizes in reverse, so a drift in machine load spreads over
+    all sizes instead of landing on the largest. Returns {phase: {size: [seconds, ...]}, "loads":
+    [1-minute load after each repetition], "date": ...}, the form render() reads."""
+    samples = {}
+    loads = []
+    for repetition in range(runs):
+        order = sizes if repetition % 2 == 0 else list(reversed(sizes))
+        for size in order:
+            for phase, seconds in measure_one(size).items():
+                samples.setdefault(phase, {n: [] for n in sizes})[size].append(seconds)
+        loads.append(common.load1())
+        print("%s repetition %d: %s (load %.2f)" % (series, repetition + 1, ", ".join(
+            "%s %s" % (phase, {n: "%.1f" % v[-1] for n, v in by_size.items()})
+            for phase, by_size in samples.items()), loads[-1]), flush=True)
+    return {**samples, "loads": loads, "date": common.now_utc()}
+
+
 # --- series 1: client certificates -----------------------------------------------------------------
 
 def clients_series(counts, runs, work: Path):
@@ -52,48 +73,45 @@ def clients_series(counts, runs, work: Path):
     RSA 2048, issuing N clients into an empty directory, then the unchanged re-run."""
     ca_dir = work / "ca"
     ca_cert, _ = pki_clients.make_ca(ca_dir)
-    issue = {n: [] for n in counts}
-    unchanged = {n: [] for n in counts}
-    loads = []
-    for repetition in range(runs):
-        order = counts if repetition % 2 == 0 else list(reversed(counts))
-        for count in order:
-            out = work / ("clients-%d" % count)
-            args = pki_clients.module_args(count, 2048, ca_dir, out)
-            elapsed, result = common.timed(pki_clients.run_module, args)
-            if result.get("issued") != count:
-                raise RuntimeError("pki_client_certificates issued %s of %d" % (result.get("issued"), count))
-            pki_clients.check_output(out, count, ca_cert)
-            issue[count].append(elapsed)
-            elapsed, result = common.timed(pki_clients.run_module, args)
-            if result.get("changed") or result.get("issued"):
-                raise RuntimeError("the unchanged re-run of %d clients changed something" % count)
-            unchanged[count].append(elapsed)
-            shutil.rmtree(out)
-        loads.append(common.load1())
-        print("clients repetition %d: issue %s, unchanged %s (load %.2f)" % (
-            repetition + 1, {n: "%.1f" % v[-1] for n, v in issue.items()},
-            {n: "%.1f" % v[-1] for n, v in unchanged.items()}, loads[-1]), flush=True)
-    return {"issue": issue, "unchanged": unchanged, "loads": loads, "date": common.now_utc()}
+
+    def issue_then_rerun(count):
+        out = work / ("clients-%d" % count)
+        args = pki_clients.module_args(count, 2048, ca_dir, out)
+        issue_seconds, result = common.timed(pki_clients.run_module, args)
+        if result.get("issued") != count:
+            raise RuntimeError("pki_client_certificates issued %s of %d" % (result.get("issued"), count))
+        pki_clients.check_output(out, count, ca_cert)
+        unchanged_seconds, result = common.timed(pki_clients.run_module, args)
+        if result.get("changed") or result.get("issued"):
+            raise RuntimeError("the unchanged re-run of %d clients changed something" % count)
+        shutil.rmtree(out)
+        return {"issue": issue_seconds, "unchanged": unchanged_seconds}
+
+    return measure_series("clients", counts, runs, issue_then_rerun)
 
 
 # --- series 2: listeners on one load balancer --------------------------------------------------------
 
+def _self_signed_certificate(key, common_name: str, is_ca: bool) -> bytes:
+    """PEM of a 30-day certificate that `key` signs itself: enough for an upload, trusted by nobody."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now)
+               .not_valid_after(now + datetime.timedelta(days=30)))
+    if is_ca:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
 def _certificate_files(directory: Path):
     """A client CA and a server certificate (RSA 2048) for the listeners' uploads."""
     directory.mkdir(parents=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
     paths = {}
     for name in ("ca", "server"):
         key = rsa.generate_private_key(65537, 2048)
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench %s" % name)])
-        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now)
-                   .not_valid_after(now + datetime.timedelta(days=30)))
-        if name == "ca":
-            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        (directory / ("%s.crt" % name)).write_bytes(builder.sign(key, hashes.SHA256()).public_bytes(
-            serialization.Encoding.PEM))
+        (directory / ("%s.crt" % name)).write_bytes(_self_signed_certificate(key, "bench %s" % name,
+                                                                             is_ca=(name == "ca")))
         key_path = directory / ("%s.key" % name)
         key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
@@ -107,40 +125,34 @@ def listeners_series(counts, runs, work: Path):
     emulator = start_emulator(work / "emulator", demo_backends=0, listener_port_offset=PORT_OFFSET)
     env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": emulator.access_key_id,
            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emulator.access_key_secret}
-    cold = {n: [] for n in counts}
-    warm = {n: [] for n in counts}
     calls = {}
-    loads = []
+
+    def cold_then_warm(count):
+        extra_vars = {"bench_endpoint": emulator.api_url, "bench_region": emulator.region,
+                      "bench_ports": list(range(FIRST_LISTENER_PORT, FIRST_LISTENER_PORT + count)),
+                      "bench_server_certificate_path": str(paths["server"][0]),
+                      "bench_server_private_key_path": str(paths["server"][1]),
+                      "bench_ca_certificate_path": str(paths["ca"][0])}
+        emulator.reset()
+        seconds = {}
+        for phase in ("cold", "warm"):
+            before = len(emulator.calls())
+            seconds[phase], run = common.timed(run_playbook, LISTENERS_PLAYBOOK, extra_vars=extra_vars, env=env)
+            if run.rc != 0:
+                raise RuntimeError("listeners.yml (%d listeners, %s) failed:\n%s\n%s" % (
+                    count, phase, run.stdout[-3000:], run.stderr[-2000:]))
+            changed = run.stats.get("localhost", {}).get("changed")
+            if (phase == "warm") != (changed == 0):
+                raise RuntimeError("listeners.yml %s run of %d listeners reported changed=%s" % (
+                    phase, count, changed))
+            calls["%d %s" % (count, phase)] = common.calls_by_action(emulator.calls()[before:])
+        _check_listeners(emulator, count)
+        return seconds
+
     try:
-        for repetition in range(runs):
-            order = counts if repetition % 2 == 0 else list(reversed(counts))
-            for count in order:
-                extra_vars = {"bench_endpoint": emulator.api_url, "bench_region": emulator.region,
-                              "bench_ports": list(range(FIRST_LISTENER_PORT, FIRST_LISTENER_PORT + count)),
-                              "bench_server_certificate_path": str(paths["server"][0]),
-                              "bench_server_private_key_path": str(paths["server"][1]),
-                              "bench_ca_certificate_path": str(paths["ca"][0])}
-                emulator.reset()
-                for phase, samples in (("cold", cold), ("warm", warm)):
-                    before = len(emulator.calls())
-                    elapsed, run = common.timed(run_playbook, LISTENERS_PLAYBOOK, extra_vars=extra_vars, env=env)
-                    if run.rc != 0:
-                        raise RuntimeError("listeners.yml (%d listeners, %s) failed:\n%s\n%s" % (
-                            count, phase, run.stdout[-3000:], run.stderr[-2000:]))
-                    changed = run.stats.get("localhost", {}).get("changed")
-                    if (phase == "warm") != (changed == 0):
-                        raise RuntimeError("listeners.yml %s run of %d listeners reported changed=%s" % (
-                            phase, count, changed))
-                    samples[count].append(elapsed)
-                    calls["%d %s" % (count, phase)] = common.calls_by_action(emulator.calls()[before:])
-                _check_listeners(emulator, count)
-            loads.append(common.load1())
-            print("listeners repetition %d: cold %s, warm %s (load %.2f)" % (
-                repetition + 1, {n: "%.1f" % v[-1] for n, v in cold.items()},
-                {n: "%.1f" % v[-1] for n, v in warm.items()}, loads[-1]), flush=True)
+        return {**measure_series("listeners", counts, runs, cold_then_warm), "calls": calls}
     finally:
         emulator.stop()
-    return {"cold": cold, "warm": warm, "calls": calls, "loads": loads, "date": common.now_utc()}
 
 
 def _check_listeners(emulator, count):
@@ -163,14 +175,8 @@ def _crowd(site: SiteUnderTest, count: int) -> None:
     key = rsa.generate_private_key(65537, 2048)
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
                                 serialization.NoEncryption()).decode()
-    now = datetime.datetime.now(datetime.timezone.utc)
     for index in range(count):
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "unrelated-%d.example" % index)])
-        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now)
-                .not_valid_after(now + datetime.timedelta(days=30))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .sign(key, hashes.SHA256())).public_bytes(serialization.Encoding.PEM).decode()
+        cert = _self_signed_certificate(key, "unrelated-%d.example" % index, is_ca=True).decode()
         site.api("UploadServerCertificate", ServerCertificate=cert, PrivateKey=key_pem,
                  ServerCertificateName="unrelated-server-%d" % index)
         site.api("UploadCACertificate", CACertificate=cert, CACertificateName="unrelated-ca-%d" % index)
@@ -182,31 +188,26 @@ def unrelated_series(unrelated, runs, work: Path):
     """Warm site.yml (RSA 2048, 6 verification requests) in a region holding only its own resources
     and in one that also holds `unrelated` of each kind; A and B alternate."""
     sites = {0: SiteUnderTest(work / "clean"), unrelated: SiteUnderTest(work / "crowded")}
-    warm = {n: [] for n in sites}
     calls = {}
-    loads = []
+
+    def warm_run(count):
+        site = sites[count]
+        before = len(site.emulator.calls())
+        seconds, run = common.timed(site.run)
+        verification_passed(run)
+        if any(stats["changed"] for stats in run.stats.values()):
+            raise RuntimeError("the warm run with %d unrelated resources changed something" % count)
+        calls[count] = common.calls_by_action(site.emulator.calls()[before:])
+        return {"warm": seconds}
+
     try:
         _crowd(sites[unrelated], unrelated)
         for site in sites.values():
             verification_passed(site.run())  # the cold run that puts everything in place
-        for repetition in range(runs):
-            order = list(sites) if repetition % 2 == 0 else list(reversed(list(sites)))
-            for count in order:
-                site = sites[count]
-                before = len(site.emulator.calls())
-                elapsed, run = common.timed(site.run)
-                verification_passed(run)
-                if any(stats["changed"] for stats in run.stats.values()):
-                    raise RuntimeError("the warm run with %d unrelated resources changed something" % count)
-                warm[count].append(elapsed)
-                calls[count] = common.calls_by_action(site.emulator.calls()[before:])
-            loads.append(common.load1())
-            print("unrelated repetition %d: %s (load %.2f)" % (
-                repetition + 1, {n: "%.1f" % v[-1] for n, v in warm.items()}, loads[-1]), flush=True)
+        return {**measure_series("unrelated", list(sites), runs, warm_run), "calls": calls, "unrelated": unrelated}
     finally:
         for site in sites.values():
             site.stop()
-    return {"warm": warm, "calls": calls, "loads": loads, "date": common.now_utc(), "unrelated": unrelated}
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -242,59 +243,64 @@ def _fit_line(samples_by_n) -> str:
     return "%.2f s + %.3f s × n" % (constant, per_item)
 
 
+def _fit_sentence(data, phases, note="") -> list[str]:
+    fits = "; ".join("%s ≈ %s" % (phase, _fit_line(data[phase])) for phase in phases)
+    return ["", "Fit over the medians: %s%s." % (fits, note), ""]
+
+
+def _section_opening(heading, data, what_was_measured) -> list[str]:
+    """Heading, method, and when it ran on how busy a machine: the part every series shares."""
+    return ["### " + heading + _quick_mark(data), "",
+            "%s Taken %s UTC; 1-minute load average after each repetition: %s." % (
+                what_was_measured, data["date"], ", ".join("%.2f" % x for x in data["loads"])), ""]
+
+
+def _table(columns, rows) -> list[str]:
+    return (["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+            + ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows])
+
+
 def render(stored) -> str:
     lines = [report.machine_summary(), ""]
     if "clients" in stored:
         data = stored["clients"]
-        counts = list(data["issue"])
-        lines += ["### Client certificates" + _quick_mark(data), "",
-                  "`mtls.clb.pki_client_certificates` (the module the `client_certificates` role runs) through "
-                  "`ansible localhost -m`, RSA 2048, PKCS#12 AES-256, signed by an RSA 4096 CA; *issue* writes N "
-                  "clients into an empty directory, *unchanged* is the re-run right after (changed=false, checked). "
-                  "No client hosts are involved: this measures the controller-side issuing of step 3 only. "
-                  "Seconds, median **bold**, samples in brackets. Taken %s UTC; 1-minute load average after each "
-                  "repetition: %s." % (data["date"], ", ".join("%.2f" % x for x in data["loads"])), "",
-                  "| clients | issue | unchanged re-run | issue per client |", "|---|---|---|---|"]
-        for count in counts:
-            lines.append("| %s | %s | %s | %.3f s |" % (count, common.cell(data["issue"][count]),
-                                                        common.cell(data["unchanged"][count]),
-                                                        common.median(data["issue"][count]) / int(count)))
-        lines += ["", "Fit over the medians: issue ≈ %s; unchanged ≈ %s." % (
-            _fit_line(data["issue"]), _fit_line(data["unchanged"])), ""]
+        lines += _section_opening(
+            "Client certificates", data,
+            "`mtls.clb.pki_client_certificates` (the module the `client_certificates` role runs) through "
+            "`ansible localhost -m`, RSA 2048, PKCS#12 AES-256, signed by an RSA 4096 CA; *issue* writes N "
+            "clients into an empty directory, *unchanged* is the re-run right after (changed=false, checked). "
+            "No client hosts are involved: this measures the controller-side issuing of step 3 only. "
+            "Seconds, median **bold**, samples in brackets.")
+        lines += _table(["clients", "issue", "unchanged re-run", "issue per client"], [
+            (count, common.cell(data["issue"][count]), common.cell(data["unchanged"][count]),
+             "%.3f s" % (common.median(data["issue"][count]) / int(count))) for count in data["issue"]])
+        lines += _fit_sentence(data, ("issue", "unchanged"))
     if "listeners" in stored:
         data = stored["listeners"]
         counts = list(data["cold"])
-        lines += ["### Listeners on one load balancer" + _quick_mark(data), "",
-                  "`bench/baselines/listeners.yml`: upload a server and a CA certificate, create one load balancer, "
-                  "then `mtls.clb.https_listener` (mutual authentication, started) looped over N ports; *cold* on an "
-                  "empty emulator, *warm* the re-run (changed=0, checked; the ports read back with the SDK). "
-                  "Taken %s UTC; 1-minute load average after each repetition: %s." % (
-                      data["date"], ", ".join("%.2f" % x for x in data["loads"])), "",
-                  "| listeners | cold | warm | API calls cold | API calls warm |", "|---|---|---|---|---|"]
-        for count in counts:
-            cold_calls = data["calls"].get("%s cold" % count, {})
-            warm_calls = data["calls"].get("%s warm" % count, {})
-            lines.append("| %s | %s | %s | %d | %d |" % (count, common.cell(data["cold"][count]),
-                                                         common.cell(data["warm"][count]), sum(cold_calls.values()),
-                                                         sum(warm_calls.values())))
-        lines += ["", "Fit over the medians: cold ≈ %s; warm ≈ %s (n = listeners)." % (
-            _fit_line(data["cold"]), _fit_line(data["warm"])), ""]
-        lines += _calls_table({"%s %s" % (n, phase): data["calls"].get("%s %s" % (n, phase), {})
-                               for n in counts for phase in ("cold", "warm")}, "listeners")
+        lines += _section_opening(
+            "Listeners on one load balancer", data,
+            "`bench/baselines/listeners.yml`: upload a server and a CA certificate, create one load balancer, "
+            "then `mtls.clb.https_listener` (mutual authentication, started) looped over N ports; *cold* on an "
+            "empty emulator, *warm* the re-run (changed=0, checked; the ports read back with the SDK).")
+        calls = {"%s %s" % (n, phase): data["calls"].get("%s %s" % (n, phase), {})
+                 for n in counts for phase in ("cold", "warm")}
+        lines += _table(["listeners", "cold", "warm", "API calls cold", "API calls warm"], [
+            (count, common.cell(data["cold"][count]), common.cell(data["warm"][count]),
+             sum(calls["%s cold" % count].values()), sum(calls["%s warm" % count].values())) for count in counts])
+        lines += _fit_sentence(data, ("cold", "warm"), " (n = listeners)")
+        lines += _calls_table(calls, "listeners")
     if "unrelated" in stored:
         data = stored["unrelated"]
         counts = list(data["warm"])
-        lines += ["### Unrelated resources in the region" + _quick_mark(data), "",
-                  "Warm `site.yml` (everything in place; RSA 2048, 6 verification requests) on two emulators: one "
-                  "holding only what site.yml made, one that also holds %s unrelated server certificates, %s CA "
-                  "certificates and %s load balancers, created with the SDK before site.yml's first run. The two "
-                  "alternate within each repetition. Taken %s UTC; 1-minute load average after each repetition: %s."
-                  % (data["unrelated"], data["unrelated"], data["unrelated"], data["date"],
-                     ", ".join("%.2f" % x for x in data["loads"])), "",
-                  "| unrelated of each kind | warm site.yml | API calls |", "|---|---|---|"]
-        for count in counts:
-            lines.append("| %s | %s | %d |" % (count, common.cell(data["warm"][count]),
-                                               sum(data["calls"][count].values())))
+        lines += _section_opening(
+            "Unrelated resources in the region", data,
+            "Warm `site.yml` (everything in place; RSA 2048, 6 verification requests) on two emulators: one "
+            "holding only what site.yml made, one that also holds %s unrelated server certificates, %s CA "
+            "certificates and %s load balancers, created with the SDK before site.yml's first run. The two "
+            "alternate within each repetition." % (data["unrelated"], data["unrelated"], data["unrelated"]))
+        lines += _table(["unrelated of each kind", "warm site.yml", "API calls"], [
+            (count, common.cell(data["warm"][count]), sum(data["calls"][count].values())) for count in counts])
         medians = [common.median(data["warm"][c]) for c in counts]
         same_calls = len({json.dumps(data["calls"][c], sort_keys=True) for c in counts}) == 1
         lines += ["", "With unrelated resources the warm run takes %.2f× the time of the clean region and makes %s "
@@ -315,9 +321,7 @@ def _quick_mark(data):
 
 def _calls_table(columns, label):
     actions = sorted(set().union(*(Counter(c) for c in columns.values())), key=lambda a: (a.startswith("Describe"), a))
-    lines = ["API calls by action (%s, last repetition):" % label, "",
-             "| action | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
-    for action in actions:
-        lines.append("| %s | %s |" % (action, " | ".join(str(c.get(action, 0)) for c in columns.values())))
-    return lines + [""]
-
+    return (["API calls by action (%s, last repetition):" % label, ""]
+            + _table(["action", *columns], [(action, *(c.get(action, 0) for c in columns.values()))
+                                            for action in actions])
+            + [""])
