@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from bench import common, pki_clients, report
-from tests.integration.reliability.reliability_harness import PORT_OFFSET, SiteUnderTest, verification_passed
+from tests.integration.reliability.reliability_harness import SiteUnderTest, verification_passed
 from tests.support.ansible_run import run_playbook
 from tests.support.emulator import start_emulator
+from tests.support.site import PORT_OFFSET
 
 NAME = "scale"
 TITLE = "Scaling: client certificates, listeners, unrelated resources"

@@ -17,9 +17,9 @@ import sys
 from collections import Counter
 
 from bench import common, report
-from tests.integration.reliability.reliability_harness import (
-    DEMO_INVENTORY, LOAD_BALANCER_NAME, PORT_OFFSET, SiteUnderTest, parse_callback_document, verification_passed)
-from tests.support.ansible_run import PlaybookRun, ansible_env
+from tests.integration.reliability.reliability_harness import LOAD_BALANCER_NAME, SiteUnderTest, verification_passed
+from tests.support.ansible_run import PlaybookRun, ansible_env, parse_json_output
+from tests.support.site import DEMO_INVENTORY, PORT_OFFSET
 
 NAME = "site-e2e"
 TITLE = "site.yml end to end on the emulator (cold, warm, plain script, community.crypto variant)"
@@ -77,7 +77,7 @@ def run_community(site: SiteUnderTest, key_size, requests) -> PlaybookRun:
                              "ansible_python_interpreter": sys.executable})]
     proc = subprocess.run(cmd, env=ansible_env(site.env), cwd=common.REPO, capture_output=True, text=True,
                           check=False)
-    run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr, parse_callback_document(proc.stdout))
+    run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr, parse_json_output(proc.stdout))
     verification_passed(run)
     return run
 

@@ -63,8 +63,12 @@ class PlaybookRun:
     def stats(self) -> dict:
         return self.data.get("stats", {})
 
+    def changed_per_host(self) -> dict:
+        return {host: stats["changed"] for host, stats in self.stats.items()}
 
-def _parse_json_output(stdout: str) -> dict:
+
+def parse_json_output(stdout: str) -> dict:
+    """The json_results callback's document in a run's stdout; {} if the run ended before writing it."""
     start = stdout.find("{")
     if start < 0:
         return {}
@@ -72,6 +76,18 @@ def _parse_json_output(stdout: str) -> dict:
         return json.loads(stdout[start:])
     except ValueError:
         return {}
+
+
+def _mode_flags(check: bool, diff: bool, verbosity: int) -> list[str]:
+    """The command-line flags `ansible` and `ansible-playbook` share for check mode, diff and -v."""
+    flags = []
+    if check:
+        flags.append("--check")
+    if diff:
+        flags.append("--diff")
+    if verbosity:
+        flags.append("-" + "v" * verbosity)
+    return flags
 
 
 def run_module(module: str, args: dict, *, check: bool = False, diff: bool = False,
@@ -85,15 +101,10 @@ def run_module(module: str, args: dict, *, check: bool = False, diff: bool = Fal
     cmd = [str(BIN / "ansible"), "localhost", "-c", "local", "-i", "localhost,", "-m", module]
     if args:
         cmd += ["-a", json.dumps(args)]
-    if check:
-        cmd.append("--check")
-    if diff:
-        cmd.append("--diff")
-    if verbosity:
-        cmd.append("-" + "v" * verbosity)
+    cmd += _mode_flags(check, diff, verbosity)
     proc = subprocess.run(cmd, env=ansible_env(env), capture_output=True, text=True, cwd=REPO_ROOT,
                           timeout=timeout, check=False)
-    data = _parse_json_output(proc.stdout)
+    data = parse_json_output(proc.stdout)
     try:
         result = dict(data["plays"][-1]["tasks"][-1]["hosts"]["localhost"])
     except (KeyError, IndexError):
@@ -115,17 +126,12 @@ def run_playbook(playbook: str | os.PathLike, *, inventory: str | os.PathLike | 
     cmd += ["-i", str(inventory) if inventory else "localhost,"]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
-    if check:
-        cmd.append("--check")
-    if diff:
-        cmd.append("--diff")
-    if verbosity:
-        cmd.append("-" + "v" * verbosity)
+    cmd += _mode_flags(check, diff, verbosity)
     cmd += list(extra_args)
     extra_env = dict(env or {})
     if not json_output:
         extra_env.setdefault("ANSIBLE_STDOUT_CALLBACK", "default")
     proc = subprocess.run(cmd, env=ansible_env(extra_env), capture_output=True, text=True, cwd=REPO_ROOT,
                           check=False)
-    data = _parse_json_output(proc.stdout) if json_output else {}
+    data = parse_json_output(proc.stdout) if json_output else {}
     return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, data)

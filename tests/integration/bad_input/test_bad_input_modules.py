@@ -19,6 +19,7 @@ from tests.integration.security import mtls_test_pki as pki
 from tests.integration.security.nothing_changed import (mutating_calls, snapshot_difference,
                                                         tree_snapshot)
 from tests.support.ansible_run import run_module
+from tests.support.cases import CaseParam
 from tests.support.emulator import start_emulator
 
 BULK_BACKENDS = 25  # more than the 20 servers AddBackendServers takes in one call
@@ -126,7 +127,7 @@ def listener_args(ws: Workspace, **overrides) -> dict:
 
 
 @dataclass
-class Case:
+class Case(CaseParam):
     id: str
     module: str
     args: Callable[[Workspace], dict]
@@ -136,10 +137,6 @@ class Case:
     # A call the API must refuse may be the only way to learn the input is bad (SLB has no ECS lookup);
     # such a call is allowed if it was refused and the cloud state is unchanged.
     refused_call_allowed: str = ""
-
-    def param(self):
-        marks = [pytest.mark.xfail(strict=True, reason=self.defect)] if self.defect else []
-        return pytest.param(self, id=self.id, marks=marks)
 
 
 PKI_CASES = [

@@ -16,6 +16,7 @@ import pytest
 
 from tests.integration.security.nothing_changed import mutating_calls, snapshot_difference, tree_snapshot
 from tests.support.ansible_run import REPO_ROOT, run_playbook
+from tests.support.cases import CaseParam
 from tests.support.emulator import start_emulator
 
 ONE_ROLE_PLAYBOOK = """---
@@ -74,18 +75,21 @@ def cloud(ws: Workspace) -> dict:
     return {"mtls_clb_endpoint": ws.emulator.api_url, "mtls_clb_region": ws.emulator.region}
 
 
+def listener_role_vars(ws: Workspace, **overrides) -> dict:
+    """Valid mtls_listener inputs (placeholder certificate IDs) with `overrides`, the one bad input."""
+    return {**cloud(ws), "mtls_listener_load_balancer_name": "bad-input-roles",
+            "mtls_listener_backend_servers": ws.emulator.ecs_ids,
+            "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca", **overrides}
+
+
 @dataclass
-class RoleCase:
+class RoleCase(CaseParam):
     id: str
     role: str
     variables: Callable[[Workspace], dict]
     variable: str
     hint: str
     defect: str = ""
-
-    def param(self):
-        marks = [pytest.mark.xfail(strict=True, reason=self.defect)] if self.defect else []
-        return pytest.param(self, id=self.id, marks=marks)
 
 
 ROLE_CASES = [
@@ -120,26 +124,16 @@ ROLE_CASES = [
              lambda ws: {"root_ca_directory": ws.path("locked-pki"), "root_ca_key_size": 2048},
              "root_ca_directory", "permissions"),
     RoleCase("mtls_listener: invalid TLS policy name", "mtls.clb.mtls_listener",
-             lambda ws: {**cloud(ws), "mtls_listener_tls_cipher_policy": "tls_cipher_policy_9",
-                         "mtls_listener_load_balancer_name": "bad-input-roles",
-                         "mtls_listener_backend_servers": ws.emulator.ecs_ids,
-                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             lambda ws: listener_role_vars(ws, mtls_listener_tls_cipher_policy="tls_cipher_policy_9"),
              "mtls_listener_tls_cipher_policy", "must be one of: tls_cipher_policy_1_0"),
     RoleCase("mtls_listener: load balancer not found", "mtls.clb.mtls_listener",
-             lambda ws: {**cloud(ws), "mtls_listener_load_balancer_name": "no-such-balancer",
-                         "mtls_listener_backend_servers": ws.emulator.ecs_ids,
-                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             lambda ws: listener_role_vars(ws, mtls_listener_load_balancer_name="no-such-balancer"),
              "mtls_listener_create_load_balancer", "Check the ID/name and the region"),
     RoleCase("mtls_listener: unknown region", "mtls.clb.mtls_listener",
-             lambda ws: {**cloud(ws), "mtls_clb_region": "xx-nowhere-9",
-                         "mtls_listener_load_balancer_name": "bad-input-roles",
-                         "mtls_listener_backend_servers": ws.emulator.ecs_ids,
-                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             lambda ws: listener_role_vars(ws, mtls_clb_region="xx-nowhere-9"),
              "region", "ALIBABA_CLOUD_REGION_ID"),
     RoleCase("mtls_listener: no backend servers", "mtls.clb.mtls_listener",
-             lambda ws: {**cloud(ws), "mtls_listener_load_balancer_name": "bad-input-roles",
-                         "mtls_listener_backend_servers": [],
-                         "mtls_listener_server_certificate_id": "srv", "mtls_listener_ca_certificate_id": "ca"},
+             lambda ws: listener_role_vars(ws, mtls_listener_backend_servers=[]),
              "mtls_listener_backend_servers", "at least one ECS instance"),
 ]
 

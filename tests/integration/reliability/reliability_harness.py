@@ -21,13 +21,10 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from tests.support.ansible_run import BIN, REPO_ROOT, PlaybookRun, ansible_env, run_playbook
-from tests.support.emulator import start_emulator
+from tests.support.ansible_run import BIN, REPO_ROOT, PlaybookRun, ansible_env, parse_json_output
+from tests.support.site import (DEMO_INVENTORY, PORT_OFFSET, SITE, access_key_env, run_site, site_vars,
+                                start_site_emulator)
 
-SITE = REPO_ROOT / "site.yml"
-DEMO_INVENTORY = REPO_ROOT / "playbooks" / "inventory" / "demo.yml"
-# Root binds 443 itself; anyone else needs the emulator's offset (the listener is then on 10443).
-PORT_OFFSET = 0 if os.geteuid() == 0 else 10000
 LISTENER_PORT = 443
 LOAD_BALANCER_NAME = "mtls-clb-demo"  # playbooks/inventory/demo.yml
 DOMAIN = "www.mtls-demo.test"
@@ -35,22 +32,9 @@ DOMAIN = "www.mtls-demo.test"
 CURL_REFUSAL_EXIT_CODES = (16, 35, 52, 56, 92)
 
 
-def parse_callback_document(stdout: str) -> dict:
-    """The json_results callback's document (what run_playbook parses for a foreground run)."""
-    start = stdout.find("{")
-    try:
-        return json.loads(stdout[start:]) if start >= 0 else {}
-    except ValueError:
-        return {}
-
-
 def sha1_fingerprint(pem: bytes) -> str:
     """The leaf's SHA-1 over DER, lower-case hex with colons: the form CLB reports as Fingerprint."""
     return x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA1()).hex(":")
-
-
-def mutating(calls: list[dict]) -> list[dict]:
-    return [call for call in calls if not call["action"].startswith("Describe")]
 
 
 def succeeded(calls: list[dict], action: str) -> int:
@@ -91,7 +75,7 @@ class BackgroundRun:
             raise
         stdout = self.stdout_path.read_text(errors="replace")
         return PlaybookRun(self.process.returncode, stdout, self.stderr_path.read_text(errors="replace"),
-                           parse_callback_document(stdout))
+                           parse_json_output(stdout))
 
 
 class SiteUnderTest:
@@ -99,35 +83,19 @@ class SiteUnderTest:
         self.work = work
         self.access_key_id = "reliabilityAK"
         self.access_key_secret = secrets.token_urlsafe(24)
-        self.emulator = start_emulator(work / "emulator", demo_backends=2, access_key_id=self.access_key_id,
-                                       access_key_secret=self.access_key_secret,
-                                       listener_port_offset=PORT_OFFSET)
+        self.emulator = start_site_emulator(work, self.access_key_id, self.access_key_secret)
         self.pki = work / "pki"
         self.home_ca = work / "home-ca"
-        self.extra_vars = {
-            "mtls_clb_endpoint": self.emulator.api_url,
-            "mtls_clb_backend_servers": self.emulator.ecs_ids,
-            "mtls_clb_pki_dir": str(self.pki),
-            "mtls_clb_client_directory": str(self.home_ca),
-            "mtls_clb_listener_port_offset": PORT_OFFSET,
-            "mtls_clb_pkcs12_password": secrets.token_urlsafe(12),
-            "client_install_owner": str(os.getuid()),
-            "client_install_group": str(os.getgid()),
-            # RSA 2048 and fewer verification requests keep each run short; the demo uses the defaults.
-            "root_ca_key_size": 2048,
-            "client_certificates_key_size": 2048,
-            "mtls_verify_requests": verify_requests,
-        }
-        self.env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": self.access_key_id,
-                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET": self.access_key_secret}
+        self.extra_vars = {**site_vars(self.emulator, work, verify_requests),
+                           "mtls_clb_pkcs12_password": secrets.token_urlsafe(12)}
+        self.env = access_key_env(self.access_key_id, self.access_key_secret)
         # The emulator keeps its call log in memory only; what a restart would lose is kept here.
         self._calls_before_restarts: list[dict] = []
         self._background_runs: list[BackgroundRun] = []
 
     # -- running site.yml ---------------------------------------------------------------------
     def run(self, **extra_vars) -> PlaybookRun:
-        return run_playbook(SITE, inventory=DEMO_INVENTORY, extra_vars={**self.extra_vars, **extra_vars},
-                            env=self.env)
+        return run_site({**self.extra_vars, **extra_vars}, env=self.env)
 
     def start(self, **extra_vars) -> BackgroundRun:
         """site.yml in its own session, so that one killpg reaches every process it started."""
@@ -273,7 +241,3 @@ def verification_passed(run: PlaybookRun) -> dict:
     assert any(line.startswith("no client certificate") and line.endswith("refused") for line in table), table
     assert any(line.startswith("certificate of other CA") and line.endswith("refused") for line in table), table
     return backends
-
-
-def changed_per_host(run: PlaybookRun) -> dict:
-    return {host: stats["changed"] for host, stats in run.stats.items()}

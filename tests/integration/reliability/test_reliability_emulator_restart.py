@@ -11,18 +11,9 @@ import time
 
 import pytest
 
-from reliability_harness import SiteUnderTest, succeeded, verification_passed
+from reliability_harness import succeeded, verification_passed
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    under_test = SiteUnderTest(tmp_path_factory.mktemp("restart"))
-    try:
-        yield under_test
-    finally:
-        under_test.stop()
 
 
 def test_run_survives_an_emulator_restart_in_the_middle_of_step_6(site):

@@ -21,15 +21,6 @@ from reliability_harness import SiteUnderTest, succeeded, verification_passed
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    under_test = SiteUnderTest(tmp_path_factory.mktemp("killed"))
-    try:
-        yield under_test
-    finally:
-        under_test.stop()
-
-
 def kill_after(site: SiteUnderTest, action: str, held_action: str, applied_after_the_kill: bool) -> float:
     """Start site.yml and SIGKILL it once `action` answered 200, with `held_action` (the next
     mutating call) held for 3 s. Polling alone would race the module, which sends its next call

@@ -2,8 +2,8 @@
 
 The emulator's injected faults change nothing (the request is refused before it is applied), so they
 cannot show this case; a killed playbook or a timed-out read can. Here the collection's own API
-layer (`SlbApi` with its retry policy, as every cloud module uses it) talks to a private emulator
-through an SDK client whose first call of one action reaches the service and is applied, and then
+layer (`SlbApi` with its retry policy, as every cloud module uses it) talks to the emulator, reset
+before each test, through an SDK client whose first call of one action reaches the service and is applied, and then
 raises a connection error as a lost reply would. The retry must find the change already made.
 """
 from __future__ import annotations
@@ -18,7 +18,6 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates imp
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import SlbApi
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import HttpsListenerApi
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
-from tests.support.emulator import start_emulator
 from tests.unit.alicloud.certgen import fingerprint, key_pem, make_pki
 
 
@@ -47,21 +46,6 @@ class LosesFirstReply:
             raise ConnectionResetError("connection reset after the request was sent")
 
         return applied_then_lost
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory):
-    running = start_emulator(tmp_path_factory.mktemp("lost-replies") / "state", demo_backends=2)
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def clean(emulator):
-    emulator.reset()
-    return emulator
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +82,10 @@ def new_stopped_listener(emulator, pki) -> HttpsListenerApi:
     return HttpsListenerApi(slb, lb_id, 443)
 
 
-def test_upload_whose_reply_was_lost_is_found_by_fingerprint_not_sent_again(clean, pki):
+def test_upload_whose_reply_was_lost_is_found_by_fingerprint_not_sent_again(fresh_emulator, pki):
     """Pins down: CertificateStore.upload looks the fingerprint up after a transient failure, so the
     applied upload is returned and the region holds the certificate once."""
-    slb, client = slb_losing_first_reply_of(clean, "UploadServerCertificate")
+    slb, client = slb_losing_first_reply_of(fresh_emulator, "UploadServerCertificate")
     store = CertificateStore(slb, SERVER_CERTIFICATE)
 
     uploaded = store.upload("lost-reply", {"ServerCertificate": pki.chain_pem, "PrivateKey": key_pem(pki.server_key)},
@@ -110,30 +94,30 @@ def test_upload_whose_reply_was_lost_is_found_by_fingerprint_not_sent_again(clea
     assert client.lost == 1
     assert len(store.list_all()) == 1
     assert uploaded["ServerCertificateId"] == store.list_all()[0]["ServerCertificateId"]
-    assert [c["action"] for c in clean.calls()].count("UploadServerCertificate") == 1
+    assert [c["action"] for c in fresh_emulator.calls()].count("UploadServerCertificate") == 1
 
 
-def test_create_load_balancer_whose_reply_was_lost_returns_the_same_instance(clean):
+def test_create_load_balancer_whose_reply_was_lost_returns_the_same_instance(fresh_emulator):
     """Pins down: the retry sends the same ClientToken (as plugins/modules/load_balancer.py does), so
     the service answers with the instance it already made instead of a second one."""
-    slb, client = slb_losing_first_reply_of(clean, "CreateLoadBalancer")
+    slb, client = slb_losing_first_reply_of(fresh_emulator, "CreateLoadBalancer")
 
     created = slb.call("CreateLoadBalancer", {"LoadBalancerName": "lost-reply", "LoadBalancerSpec": "slb.s1.small",
                                               "AddressType": "internet", "ClientToken": str(uuid.uuid4())})
 
     assert client.lost == 1
-    listed = plain_slb(clean).call("DescribeLoadBalancers")["LoadBalancers"]["LoadBalancer"]
+    listed = plain_slb(fresh_emulator).call("DescribeLoadBalancers")["LoadBalancers"]["LoadBalancer"]
     assert [lb["LoadBalancerId"] for lb in listed] == [created["LoadBalancerId"]]
 
 
-def test_create_listener_whose_reply_was_lost_is_accepted_as_done(clean, pki):
+def test_create_listener_whose_reply_was_lost_is_accepted_as_done(fresh_emulator, pki):
     """Pins down: HttpsListenerApi.create treats ListenerAlreadyExists on its retry as success when the
     port now holds the HTTPS listener, so one listener exists and no error reaches the user."""
-    lb_id = new_load_balancer(clean)
-    certificate_id = plain_slb(clean).call("UploadServerCertificate", {
+    lb_id = new_load_balancer(fresh_emulator)
+    certificate_id = plain_slb(fresh_emulator).call("UploadServerCertificate", {
         "ServerCertificate": pki.chain_pem, "PrivateKey": key_pem(pki.server_key),
         "ServerCertificateName": "lost-reply"})["ServerCertificateId"]
-    slb, client = slb_losing_first_reply_of(clean, "CreateLoadBalancerHTTPSListener")
+    slb, client = slb_losing_first_reply_of(fresh_emulator, "CreateLoadBalancerHTTPSListener")
     listener = HttpsListenerApi(slb, lb_id, 443)
 
     listener.create({"BackendServerPort": 80, "Bandwidth": -1, "HealthCheck": "off", "StickySession": "off",
@@ -141,30 +125,30 @@ def test_create_listener_whose_reply_was_lost_is_accepted_as_done(clean, pki):
 
     assert client.lost == 1
     assert listener.describe()["Status"] == "stopped"
-    ports = plain_slb(clean).call("DescribeLoadBalancerAttribute", {"LoadBalancerId": lb_id})
+    ports = plain_slb(fresh_emulator).call("DescribeLoadBalancerAttribute", {"LoadBalancerId": lb_id})
     assert len(ports["ListenerPortsAndProtocol"]["ListenerPortAndProtocol"]) == 1
 
 
-def test_add_backend_servers_whose_reply_was_lost_is_accepted_as_done(clean):
+def test_add_backend_servers_whose_reply_was_lost_is_accepted_as_done(fresh_emulator):
     """Pins down: BackendServerGroup re-reads the group after a transient AddBackendServers failure and
     sends only the servers still missing, so servers the first attempt attached cause no error."""
-    lb_id = new_load_balancer(clean)
-    slb, client = slb_losing_first_reply_of(clean, "AddBackendServers")
+    lb_id = new_load_balancer(fresh_emulator)
+    slb, client = slb_losing_first_reply_of(fresh_emulator, "AddBackendServers")
     group = BackendServerGroup(slb, lb_id)
-    wanted = [{"server_id": server_id, "weight": 100, "type": "ecs"} for server_id in clean.ecs_ids]
+    wanted = [{"server_id": server_id, "weight": 100, "type": "ecs"} for server_id in fresh_emulator.ecs_ids]
 
     group.apply(to_add=wanted, to_update=[], to_remove=[])
 
     assert client.lost == 1
-    assert sorted(group.members()) == sorted(clean.ecs_ids)
-    assert [c["action"] for c in clean.calls()].count("AddBackendServers") == 1
+    assert sorted(group.members()) == sorted(fresh_emulator.ecs_ids)
+    assert [c["action"] for c in fresh_emulator.calls()].count("AddBackendServers") == 1
 
 
-def test_start_listener_whose_reply_was_lost_is_accepted_as_done(clean, pki):
+def test_start_listener_whose_reply_was_lost_is_accepted_as_done(fresh_emulator, pki):
     """Pins down: starting is done once the listener is running; the retry after a lost reply accepts
     the running listener instead of failing with OperationFailed.ListenerStatusNotSupport."""
-    stopped_listener = new_stopped_listener(clean, pki)
-    slb, client = slb_losing_first_reply_of(clean, "StartLoadBalancerListener")
+    stopped_listener = new_stopped_listener(fresh_emulator, pki)
+    slb, client = slb_losing_first_reply_of(fresh_emulator, "StartLoadBalancerListener")
     listener = HttpsListenerApi(slb, stopped_listener.load_balancer_id, 443)
 
     listener.start()

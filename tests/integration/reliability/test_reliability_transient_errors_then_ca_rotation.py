@@ -15,23 +15,14 @@ import time
 import pytest
 from cryptography import x509
 
-from reliability_harness import (CURL_REFUSAL_EXIT_CODES, SiteUnderTest, mutating, sha1_fingerprint, succeeded,
-                                 verification_passed)
+from reliability_harness import CURL_REFUSAL_EXIT_CODES, sha1_fingerprint, succeeded, verification_passed
+from tests.support.site import mutating
 
 pytestmark = pytest.mark.slow
 
 TRANSIENT_CODES = ("Throttling", "ServiceUnavailable", "ServiceIsConfiguring")
 PER_RULE_PROBABILITY = 0.125
 SEED = 20261128
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    under_test = SiteUnderTest(tmp_path_factory.mktemp("transient"))
-    try:
-        yield under_test
-    finally:
-        under_test.stop()
 
 
 def test_site_converges_with_a_third_of_the_calls_failing_transiently(site):

@@ -7,25 +7,14 @@ that no secret appears in the output.
 """
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 import pytest
 
-from tests.support.ansible_run import REPO_ROOT, run_playbook
-from tests.support.emulator import start_emulator
+from tests.support.site import access_key_env, mutating, run_site, site_vars, start_site_emulator
 
 pytestmark = pytest.mark.slow
-
-SITE = REPO_ROOT / "site.yml"
-DEMO_INVENTORY = REPO_ROOT / "playbooks" / "inventory" / "demo.yml"
-PORT_OFFSET = 0 if os.geteuid() == 0 else 10000
-
-
-def mutating(calls: list[dict]) -> list[str]:
-    """API actions that could change something (the SLB API's read-only actions are Describe*)."""
-    return [call["action"] for call in calls if not call["action"].startswith("Describe")]
 
 
 def tree_state(directory: Path) -> dict:
@@ -40,28 +29,13 @@ def tree_state(directory: Path) -> dict:
 def site(tmp_path_factory):
     work = tmp_path_factory.mktemp("site")
     access_key_secret = secrets.token_urlsafe(24)
-    emulator = start_emulator(work / "emulator", demo_backends=2, access_key_id="siteTestAK",
-                              access_key_secret=access_key_secret, listener_port_offset=PORT_OFFSET)
+    emulator = start_site_emulator(work, "siteTestAK", access_key_secret)
     pkcs12_password = secrets.token_urlsafe(12)
-    extra_vars = {
-        "mtls_clb_endpoint": emulator.api_url,
-        "mtls_clb_backend_servers": emulator.ecs_ids,
-        "mtls_clb_pki_dir": str(work / "pki"),
-        "mtls_clb_client_directory": str(work / "home-ca"),
-        "mtls_clb_listener_port_offset": PORT_OFFSET,
-        "mtls_clb_pkcs12_password": pkcs12_password,
-        "client_install_owner": str(os.getuid()),
-        "client_install_group": str(os.getgid()),
-        # RSA 2048 keeps the module fast; the demo runs the RSA 4096 defaults.
-        "root_ca_key_size": 2048,
-        "client_certificates_key_size": 2048,
-        "mtls_verify_requests": 10,
-    }
-    env = {"ALIBABA_CLOUD_ACCESS_KEY_ID": "siteTestAK", "ALIBABA_CLOUD_ACCESS_KEY_SECRET": access_key_secret}
+    extra_vars = {**site_vars(emulator, work, verify_requests=10), "mtls_clb_pkcs12_password": pkcs12_password}
+    env = access_key_env("siteTestAK", access_key_secret)
 
     def run(check=False, verbosity=0):
-        return run_playbook(SITE, inventory=DEMO_INVENTORY, extra_vars=extra_vars, check=check,
-                            diff=check, env=env, verbosity=verbosity)
+        return run_site(extra_vars, check=check, diff=check, env=env, verbosity=verbosity)
 
     try:
         yield {"run": run, "emulator": emulator, "work": work, "secrets": [access_key_secret, pkcs12_password]}
@@ -69,16 +43,12 @@ def site(tmp_path_factory):
         emulator.stop()
 
 
-def changed_per_host(result) -> dict:
-    return {host: stats["changed"] for host, stats in result.stats.items()}
-
-
 def test_check_mode_on_nothing_is_a_plan_that_changes_nothing(site):
     emulator, work = site["emulator"], site["work"]
     result = site["run"](check=True)
 
     assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert changed_per_host(result)["localhost"] > 0, "a plan on an empty setup must report changes"
+    assert result.changed_per_host()["localhost"] > 0, "a plan on an empty setup must report changes"
     assert tree_state(work / "pki") == {}, "check mode wrote PKI files"
     assert not (work / "home-ca").exists(), "check mode created the client directory"
     assert mutating(emulator.calls()) == [], "check mode called a mutating API action"
@@ -94,7 +64,7 @@ def test_first_run_does_steps_1_to_7(site):
     result = site["run"]()
 
     assert result.rc == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    actions = mutating(emulator.calls())
+    actions = [call["action"] for call in mutating(emulator.calls())]
     for action in ("UploadServerCertificate", "UploadCACertificate", "CreateLoadBalancer",
                    "AddBackendServers", "CreateLoadBalancerHTTPSListener", "StartLoadBalancerListener"):
         assert actions.count(action) == 1, f"{action} called {actions.count(action)} times: {actions}"
@@ -122,7 +92,7 @@ def test_second_run_changes_nothing_calls_only_describe_and_reissues_nothing(sit
     result = site["run"](verbosity=2)
 
     assert result.rc == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    assert changed_per_host(result) == {"localhost": 0, "client01": 0}
+    assert result.changed_per_host() == {"localhost": 0, "client01": 0}
     assert mutating(emulator.calls()[calls_before:]) == []
     files_after = tree_state(work)
     assert {name: files_after.get(name) for name in files_before if not name.startswith("emulator")} == \
@@ -142,5 +112,5 @@ def test_check_mode_after_the_run_reports_no_change(site):
     result = site["run"](check=True)
 
     assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert changed_per_host(result) == {"localhost": 0, "client01": 0}
+    assert result.changed_per_host() == {"localhost": 0, "client01": 0}
     assert mutating(emulator.calls()[calls_before:]) == []

@@ -20,7 +20,6 @@ proves the scanner reports each kind of leak, so a clean scan means something.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 from dataclasses import dataclass, field
@@ -28,13 +27,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ansible_run import BIN, REPO_ROOT, ansible_env, run_playbook
-from tests.support.emulator import start_emulator
+from tests.support.ansible_run import BIN, ansible_env
+from tests.support.site import access_key_env, run_site, site_vars, start_site_emulator
 
 pytestmark = pytest.mark.slow
 
-DEMO_INVENTORY = REPO_ROOT / "playbooks" / "inventory" / "demo.yml"
-PORT_OFFSET = 0 if os.geteuid() == 0 else 10000
 PEM_PRIVATE_KEY_ARMOUR = b"PRIVATE KEY-----"
 # Private-key files a run is meant to write (relative to the run's directory). The emulator's
 # tls/server-* holds the key SLB was given (the cloud's copy); everything else is scanned.
@@ -100,41 +97,28 @@ def vault_encrypted_vars(directory: Path, variables: dict) -> tuple:
     return ("-e", f"@{vars_file}", "--vault-password-file", str(password_file))
 
 
-def run_site(work: Path, *, verbosity: int = 0, diff: bool = False, access_key_in_variables: bool = False):
+def fresh_site_run(work: Path, *, verbosity: int = 0, diff: bool = False, access_key_in_variables: bool = False):
     """A fresh emulator and PKI under `work`, site.yml run once; returns what the scan needs."""
     access_key_id = "LTAIscan" + secrets.token_hex(4)
     values = {"access key secret": distinctive("AKSECRET"), "PKCS#12 password": distinctive("P12PASS"),
               "root CA key passphrase": distinctive("CAPASS")}
     for directory in ("tmp", "ansible-local", "ansible-remote"):
         (work / directory).mkdir(parents=True, exist_ok=True)
-    emulator = start_emulator(work / "emulator", demo_backends=2, access_key_id=access_key_id,
-                              access_key_secret=values["access key secret"], listener_port_offset=PORT_OFFSET)
-    extra_vars = {
-        "mtls_clb_endpoint": emulator.api_url,
-        "mtls_clb_backend_servers": emulator.ecs_ids,
-        "mtls_clb_pki_dir": str(work / "pki"),
-        "mtls_clb_client_directory": str(work / "home-ca"),
-        "mtls_clb_listener_port_offset": PORT_OFFSET,
-        "client_install_owner": str(os.getuid()),
-        "client_install_group": str(os.getgid()),
-        "root_ca_key_size": 2048,
-        "client_certificates_key_size": 2048,
-        "mtls_verify_requests": 2,
-    }
+    emulator = start_site_emulator(work, access_key_id, values["access key secret"])
+    extra_vars = site_vars(emulator, work, verify_requests=2)
     vaulted = {"mtls_clb_pkcs12_password": values["PKCS#12 password"],
                "root_ca_private_key_passphrase": values["root CA key passphrase"]}
     env = {"TMPDIR": str(work / "tmp"), "ANSIBLE_LOCAL_TEMP": str(work / "ansible-local"),
            "ANSIBLE_REMOTE_TEMP": str(work / "ansible-remote")}
     if access_key_in_variables:
         vaulted.update(mtls_clb_access_key_id=access_key_id, mtls_clb_access_key_secret=values["access key secret"])
-        env.update(ALIBABA_CLOUD_ACCESS_KEY_ID="", ALIBABA_CLOUD_ACCESS_KEY_SECRET="")
+        env.update(access_key_env("", ""))
     else:
-        env.update(ALIBABA_CLOUD_ACCESS_KEY_ID=access_key_id, ALIBABA_CLOUD_ACCESS_KEY_SECRET=values["access key secret"])
+        env.update(access_key_env(access_key_id, values["access key secret"]))
     vault_args = vault_encrypted_vars(work / "inputs", vaulted)
     try:
-        run = run_playbook(REPO_ROOT / "site.yml", inventory=DEMO_INVENTORY, extra_vars=extra_vars,
-                           verbosity=verbosity, diff=diff, env=env, json_output=False,
-                           extra_args=vault_args)
+        run = run_site(extra_vars, verbosity=verbosity, diff=diff, env=env, json_output=False,
+                       extra_args=vault_args)
         call_log = json.dumps(emulator.calls())
     finally:
         emulator.stop()
@@ -155,9 +139,9 @@ def scanner_for(work: Path, values: dict) -> SecretScanner:
 def site_run(request, tmp_path_factory):
     work = tmp_path_factory.mktemp("secrets")
     if request.param.startswith("-vvvv"):
-        run, values, call_log = run_site(work, verbosity=4, access_key_in_variables=True)
+        run, values, call_log = fresh_site_run(work, verbosity=4, access_key_in_variables=True)
     else:
-        run, values, call_log = run_site(work, diff=True)
+        run, values, call_log = fresh_site_run(work, diff=True)
     assert run.rc == 0, run.stdout[-5000:] + run.stderr[-3000:]
     return {"run": run, "values": values, "call_log": call_log, "work": work, "mode": request.param}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-READ_ONLY_ACTION_PREFIX = "Describe"
+from tests.support.site import mutating
 
 
 def tree_snapshot(*roots: Path) -> dict:
@@ -32,5 +32,4 @@ def snapshot_difference(before: dict, after: dict) -> dict:
 
 def mutating_calls(calls: list[dict]) -> list[str]:
     """`Action:code` of every call that is not read-only (the SLB API's read-only actions are Describe*)."""
-    return [f"{call['action']}:{call['code']}" for call in calls
-            if not call["action"].startswith(READ_ONLY_ACTION_PREFIX)]
+    return [f"{call['action']}:{call['code']}" for call in mutating(calls)]

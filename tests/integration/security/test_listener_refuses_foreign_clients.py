@@ -25,13 +25,14 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.integration.security import mtls_test_pki as pki
 from tests.support.ansible_run import REPO_ROOT, run_playbook
+from tests.support.cases import CaseParam
 from tests.support.emulator import start_emulator
+from tests.support.site import PORT_OFFSET
 
 pytestmark = pytest.mark.slow
 
 DOMAIN = "www.mtls-security.test"
 LISTENER_PORT = 443
-PORT_OFFSET = 0 if os.geteuid() == 0 else 10000
 CURL_TIMEOUT_SECONDS = "10"
 CLIENTS = ("client01", "client02")
 
@@ -144,15 +145,11 @@ def root_ca_itself(listener: Listener, _scratch: Path):
 
 
 @dataclass
-class ClientCase:
+class ClientCase(CaseParam):
     id: str
     credentials: Callable[[Listener, Path], tuple | None]
     accepted: bool
     defect: str = ""
-
-    def param(self):
-        marks = [pytest.mark.xfail(strict=True, reason=self.defect)] if self.defect else []
-        return pytest.param(self, id=self.id, marks=marks)
 
 
 CLIENT_CASES = [
