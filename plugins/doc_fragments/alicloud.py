@@ -10,6 +10,8 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
+    # The connection options, action group and platform of every module that talks to SLB. A module that
+    # extends this also extends ansible.builtin.action_common_attributes, which describes the attributes.
     DOCUMENTATION = r"""
 options:
   access_key_id:
@@ -65,11 +67,20 @@ options:
     description: Upper bound, in seconds, on the time one API call may spend retrying.
     type: float
     default: 120.0
+attributes:
+  action_group:
+    description:
+      - Every module of this collection that talks to SLB is in the action group C(mtls.clb.alicloud), so the
+        connection options can be set once with C(module_defaults) for C(group/mtls.clb.alicloud).
+    support: full
+    membership:
+      - mtls.clb.alicloud
+  platform:
+    platforms: posix
+    details: Runs on the host the task targets, usually C(localhost); the load balancer is reached through the SLB API.
 requirements:
   - alibabacloud-slb20140515 >= 3.3
   - alibabacloud-credentials
 notes:
-  - "All modules of this collection that talk to SLB are in the action group C(mtls.clb.alicloud), so
-    the connection options can be set once with C(module_defaults) for C(group/mtls.clb.alicloud)."
   - API errors are reported with the action, the error code, the service's message and the request id.
 """

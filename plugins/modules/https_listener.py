@@ -29,14 +29,13 @@ description:
 author:
   - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - mtls.clb.alicloud
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
     details: Reports exactly which fields would change (RV(changes)) and which steps would run (RV(actions)).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 options:
   load_balancer_id:

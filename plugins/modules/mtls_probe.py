@@ -29,14 +29,16 @@ author:
   - mtls.clb contributors (!UNKNOWN)
 requirements:
   - curl on the host that runs the module
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
     details: In check mode no request is sent and RV(probes) is empty.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
+  platform:
+    platforms: posix
 options:
   url:
     description: The URL requested, C(https://<domain>:<port>/<path>).

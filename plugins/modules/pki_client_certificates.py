@@ -38,22 +38,17 @@ description:
     C(0644) unless O(certificate_mode) says otherwise. Files are replaced atomically.
 author:
   - mtls.clb contributors (!UNKNOWN)
-requirements:
-  - cryptography >= 41.0 on the host that runs the module
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - mtls.clb.pki
+  - mtls.clb.pki.issuer
   - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 options:
-  ca_certificate_path:
-    description: CA certificate (PEM) that signs the clients, normally made by M(mtls.clb.pki_root_ca).
-    type: path
-    required: true
-  ca_private_key_path:
-    description: The CA's private key (PEM).
-    type: path
-    required: true
-  ca_private_key_passphrase:
-    description: Passphrase of the CA private key, if it is encrypted.
-    type: str
   directory:
     description: Directory the client files are written to.
     type: path
@@ -121,35 +116,6 @@ options:
   email_address:
     description: Default subject e-mail address.
     type: str
-  key_type:
-    description: Type of new client keys.
-    type: str
-    choices: [rsa, ecdsa]
-    default: rsa
-  key_size:
-    description: RSA key size in bits. Ignored for O(key_type=ecdsa).
-    type: int
-    choices: [2048, 3072, 4096]
-    default: 4096
-  curve:
-    description: Curve of ECDSA keys. Ignored for O(key_type=rsa).
-    type: str
-    choices: [secp256r1, secp384r1]
-    default: secp256r1
-  digest:
-    description: Hash the certificates are signed with.
-    type: str
-    choices: [sha256, sha384, sha512]
-    default: sha256
-  valid_days:
-    description: Validity of newly issued certificates, in days.
-    type: int
-    default: 3650
-  renew_before_days:
-    description: Re-issue a certificate (same key) when it expires within this many days. Must be smaller than
-      every client's validity.
-    type: int
-    default: 30
   pkcs12_password:
     description: PKCS#12 password shared by every client without its own O(clients[].pkcs12_password). Each
       client needs one of the two.
@@ -163,26 +129,20 @@ options:
     type: str
     choices: [modern, legacy]
     default: modern
-  force:
-    description: Make new keys, certificates and PKCS#12 files for every client in the list now.
-    type: bool
-    default: false
-  backup:
-    description: Keep a timestamped copy of each file before replacing it.
-    type: bool
-    default: false
   workers:
     description: Worker processes for key generation and signing. Defaults to the number of CPUs available.
       V(1) does everything in the module's own process.
     type: int
+  # Key, file and signing CA options: mtls.clb.pki. Only what this module says differently is below.
+  renew_before_days:
+    description: Re-issue a certificate (same key) when it expires within this many days. Must be smaller than
+      every client's validity.
+  force:
+    description: Make new keys, certificates and PKCS#12 files for every client in the list now.
   mode:
     description:
       - Mode of the private key and PKCS#12 files, as for M(ansible.builtin.file). Defaults to C(0600).
-  certificate_mode:
-    description: Mode of the certificate files, as for O(mode). Defaults to C(0644).
-    type: raw
 notes:
-  - Supports check mode and diff mode.
   - Client keys are written unencrypted, like the guide's C(client.key), because C(curl --key) and most
     servers read them so; the PKCS#12 file is the password-protected copy.
 seealso:

@@ -37,10 +37,16 @@ description:
     apply to both. Files are replaced atomically.
 author:
   - mtls.clb contributors (!UNKNOWN)
-requirements:
-  - cryptography >= 41.0 on the host that runs the module
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - mtls.clb.pki
+  - mtls.clb.pki.subject
   - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 options:
   certificate_path:
     description: Where the CA certificate (PEM) is kept.
@@ -56,54 +62,6 @@ options:
       - It must differ from the CN of every client and server certificate the CA signs.
     type: str
     required: true
-  country_name:
-    description: Subject country (C), a two-letter code such as C(CN).
-    type: str
-  state_or_province_name:
-    description: Subject state or province (ST).
-    type: str
-  locality_name:
-    description: Subject locality (L).
-    type: str
-  organization_name:
-    description: Subject organization (O).
-    type: str
-  organizational_unit_name:
-    description: Subject organizational unit (OU).
-    type: str
-  email_address:
-    description: Subject e-mail address (emailAddress).
-    type: str
-  key_type:
-    description: Type of a new private key.
-    type: str
-    choices: [rsa, ecdsa]
-    default: rsa
-  key_size:
-    description: RSA key size in bits. Ignored for O(key_type=ecdsa).
-    type: int
-    choices: [2048, 3072, 4096]
-    default: 4096
-  curve:
-    description: Curve of an ECDSA key (C(secp256r1) is NIST P-256). Ignored for O(key_type=rsa).
-    type: str
-    choices: [secp256r1, secp384r1]
-    default: secp256r1
-  digest:
-    description: Hash the certificate is signed with.
-    type: str
-    choices: [sha256, sha384, sha512]
-    default: sha256
-  valid_days:
-    description: Validity of a newly issued certificate, in days from now.
-    type: int
-    default: 3650
-  renew_before_days:
-    description:
-      - Re-issue the certificate (same key) when it expires within this many days.
-      - Must be smaller than O(valid_days).
-    type: int
-    default: 30
   path_length:
     description:
       - basicConstraints path length. V(0) lets the CA sign only end-entity certificates.
@@ -127,22 +85,10 @@ options:
     type: str
     choices: [never, fail, on_mismatch, always]
     default: fail
+  # Key, file and subject options: mtls.clb.pki. Only what this module says differently is below.
   force:
     description: Make a new key and certificate now, whatever exists. Same as O(regenerate=always) for one run.
-    type: bool
-    default: false
-  backup:
-    description: Keep a timestamped copy of each file before replacing it.
-    type: bool
-    default: false
-  mode:
-    description:
-      - Mode of the private key file, as for M(ansible.builtin.file). Defaults to C(0600).
-  certificate_mode:
-    description: Mode of the certificate file, as for O(mode). Defaults to C(0644).
-    type: raw
 notes:
-  - Supports check mode and diff mode.
   - Loading a key does not run OpenSSL's slow RSA consistency check; every signature made is verified
     against the CA certificate instead, so a damaged key is still detected.
 seealso:

@@ -31,10 +31,17 @@ description:
     O(certificate_mode) says otherwise. Files are replaced atomically.
 author:
   - mtls.clb contributors (!UNKNOWN)
-requirements:
-  - cryptography >= 41.0 on the host that runs the module
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - mtls.clb.pki
+  - mtls.clb.pki.subject
+  - mtls.clb.pki.issuer
   - ansible.builtin.files
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 options:
   certificate_path:
     description: Where the server certificate (PEM) is kept.
@@ -60,80 +67,7 @@ options:
       - Defaults to the O(common_name) (as C(IP:) when it is an IP address, else C(DNS:)).
     type: list
     elements: str
-  country_name:
-    description: Subject country (C), a two-letter code.
-    type: str
-  state_or_province_name:
-    description: Subject state or province (ST).
-    type: str
-  locality_name:
-    description: Subject locality (L).
-    type: str
-  organization_name:
-    description: Subject organization (O).
-    type: str
-  organizational_unit_name:
-    description: Subject organizational unit (OU).
-    type: str
-  email_address:
-    description: Subject e-mail address.
-    type: str
-  ca_certificate_path:
-    description: Certificate (PEM) of the CA that signs the server certificate.
-    type: path
-    required: true
-  ca_private_key_path:
-    description: The CA's private key (PEM).
-    type: path
-    required: true
-  ca_private_key_passphrase:
-    description: Passphrase of the CA private key, if it is encrypted.
-    type: str
-  key_type:
-    description: Type of a new private key.
-    type: str
-    choices: [rsa, ecdsa]
-    default: rsa
-  key_size:
-    description: RSA key size in bits. Ignored for O(key_type=ecdsa).
-    type: int
-    choices: [2048, 3072, 4096]
-    default: 4096
-  curve:
-    description: Curve of an ECDSA key. Ignored for O(key_type=rsa).
-    type: str
-    choices: [secp256r1, secp384r1]
-    default: secp256r1
-  digest:
-    description: Hash the certificate is signed with.
-    type: str
-    choices: [sha256, sha384, sha512]
-    default: sha256
-  valid_days:
-    description: Validity of a newly issued certificate, in days.
-    type: int
-    default: 3650
-  renew_before_days:
-    description: Re-issue the certificate (same key) when it expires within this many days. Must be smaller than
-      O(valid_days).
-    type: int
-    default: 30
-  force:
-    description: Make a new key and certificate now, whatever exists.
-    type: bool
-    default: false
-  backup:
-    description: Keep a timestamped copy of each file before replacing it.
-    type: bool
-    default: false
-  mode:
-    description:
-      - Mode of the private key file, as for M(ansible.builtin.file). Defaults to C(0600).
-  certificate_mode:
-    description: Mode of the certificate file, as for O(mode). Defaults to C(0644).
-    type: raw
-notes:
-  - Supports check mode and diff mode.
+  # Key, file, subject and signing CA options: mtls.clb.pki.
 seealso:
   - module: mtls.clb.pki_root_ca
   - module: mtls.clb.pki_client_certificates
