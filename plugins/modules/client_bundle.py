@@ -33,14 +33,16 @@ description:
   - Runs on the client host and needs only Python's standard library there.
 author:
   - mtls.clb contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying the target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The private key's content is never shown; its diff entry only says that it changed.
+  platform:
+    platforms: posix
 options:
   directory:
     description: Absolute path of the directory on the host, C(/home/ca) in the procedure.
