@@ -72,6 +72,16 @@ options:
   certificate_mode:
     description: Mode of the certificate file, as for O(mode). Defaults to C(0644).
     type: raw
+  directory_mode:
+    description:
+      - Mode of the directory (or directories) the files go into, a quoted octal string such as C("0700").
+      - When set, the module creates a missing directory (missing parents like C(mkdir -p), with the default
+        mode) and gives an existing one this mode if it has another. Both count as a change. The directory is
+        checked before any key is made, and check mode plans into a directory that does not exist yet.
+      - When not set, the directory must exist and its mode is left alone.
+      - A directory the module creates belongs to the user the module runs as; O(owner) and O(group) apply to
+        the files only.
+    type: raw
 attributes:
   platform:
     platforms: posix

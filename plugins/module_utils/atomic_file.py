@@ -22,8 +22,25 @@ __metaclass__ = type
 import binascii
 import errno
 import os
+import re
 
 OWNER_ONLY = 0o600
+_OCTAL_MODE = re.compile(r"^0?[0-7]{3}$")
+
+
+def parse_octal_mode(option, value):
+    """`value` (a quoted octal string such as "0700") as an int; ValueError naming `option` otherwise.
+
+    A YAML number is refused: unquoted, 0700 and 700 are different numbers, so the mode meant is unclear.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("%s: %r is not a mode; give a quoted octal string such as \"0600\"" % (option, value))
+    if isinstance(value, int):
+        raise ValueError("%s: got the number %d; quote the mode as an octal string such as \"0600\" (an "
+                         "unquoted YAML number is ambiguous: 0600 and 600 are different modes)" % (option, value))
+    if not _OCTAL_MODE.match(value):
+        raise ValueError("%s: %r is not an octal mode; give a quoted octal string such as \"0600\"" % (option, value))
+    return int(value, 8)
 
 
 class _Umask(object):

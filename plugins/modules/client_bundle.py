@@ -21,9 +21,10 @@ description:
   - Creates O(directory) when it is missing (missing parent directories are created like C(mkdir -p), with the
     default mode), and puts O(directory_mode), O(owner) and O(group) on it when it exists.
   - B(Idempotent.) Each file is compared by content (bytes) and by mode, owner and group. Changed content is
-    written atomically - a temporary file in O(directory), created with the file's final mode from the start
-    (so the key is never readable by others, not even for a moment), then renamed over the file. Only
-    attributes are fixed when only they differ.
+    written atomically - a temporary file in O(directory), created owner-only (C(0600)), renamed over the file,
+    then given its mode, owner and group - so the key is never readable by others, not even for a moment. A
+    replaced file keeps its owner and group unless O(owner) or O(group) say otherwise. Only attributes are
+    fixed when only they differ.
   - PEM text without a final newline (what C(lookup('ansible.builtin.file')) returns unless C(rstrip=false))
     gets one, so the same input always gives the same file.
   - B(Bad input changes nothing.) Names, modes, owner, group and the O(directory) path are checked before
@@ -167,20 +168,18 @@ import errno
 import grp
 import os
 import pwd
-import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 
-from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import make_directory, replace_file
+from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import make_directory, parse_octal_mode, replace_file
 
 CREATED = "created"
 UPDATED = "updated"
 ATTRIBUTES = "attributes"
 UNCHANGED = "unchanged"
 
-OCTAL_MODE = re.compile(r"^0?[0-7]{3}$")
 # A certificate file bigger than this is replaced without showing its old content in the diff.
 MAX_DIFF_BYTES = 1024 * 1024
 
@@ -220,14 +219,10 @@ def argument_spec():
 # -- validation: everything here runs before the first write -------------------------------------
 def parse_mode(option, value):
     """The mode as an int; only quoted octal strings, since YAML reads 0600 and 600 as different numbers."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise BundleError("%s: %r is not a mode; give a quoted octal string such as \"0600\"" % (option, value))
-    if isinstance(value, int):
-        raise BundleError("%s: got the number %d; quote the mode as an octal string such as \"0600\" (an "
-                          "unquoted YAML number is ambiguous: 0600 and 600 are different modes)" % (option, value))
-    if not OCTAL_MODE.match(value):
-        raise BundleError("%s: %r is not an octal mode; give a quoted octal string such as \"0600\"" % (option, value))
-    return int(value, 8)
+    try:
+        return parse_octal_mode(option, value)
+    except ValueError as exc:
+        raise BundleError(str(exc))
 
 
 def check_file_name(option, name):

@@ -142,6 +142,15 @@ options:
   mode:
     description:
       - Mode of the private key and PKCS#12 files, as for M(ansible.builtin.file). Defaults to C(0600).
+  directory_mode:
+    description:
+      - Mode of O(directory), a quoted octal string such as C("0700").
+      - When set, the module creates O(directory) if it is missing (missing parents like C(mkdir -p), with the
+        default mode) and gives it this mode if it has another. Both count as a change. It is checked before any
+        key is made, and check mode plans into a directory that does not exist yet.
+      - When not set, a missing O(directory) is created C(0700) and an existing one keeps its mode.
+      - A directory the module creates belongs to the user the module runs as; O(owner) and O(group) apply to
+        the files only.
 notes:
   - Client keys are written unencrypted, like the guide's C(client.key), because C(curl --key) and most
     servers read them so; the PKCS#12 file is the password-protected copy.
@@ -257,6 +266,13 @@ directory:
   description: The directory the files are in.
   returned: always
   type: str
+directory_reason:
+  description:
+    - What was (or in check mode would be) done to O(directory) - V(directory created) or V(directory mode set);
+      null when nothing.
+  returned: always
+  type: str
+  sample: directory created
 """
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import ClientCertificates

@@ -132,7 +132,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 reason:
-  description: Why something was (or in check mode would be) changed; null when nothing changed.
+  description:
+    - Why something was (or in check mode would be) changed; null when nothing changed.
+    - V(directory created) or V(directory mode set) when only O(directory_mode) caused a change.
   returned: always
   type: str
   sample: certificate expires on 2026-12-01T00:00:00Z, within renew_before_days=30

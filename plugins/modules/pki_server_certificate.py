@@ -98,7 +98,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 reason:
-  description: Why the certificate was (or in check mode would be) issued; null when nothing changed.
+  description:
+    - Why the certificate was (or in check mode would be) issued; null when nothing changed.
+    - V(directory created) or V(directory mode set) when only O(directory_mode) caused a change.
   returned: always
   type: str
   sample: certificate is missing

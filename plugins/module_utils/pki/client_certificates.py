@@ -24,6 +24,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
+    TargetDirectories,
     file_attributes_changed,
     write_file,
 )
@@ -67,23 +68,10 @@ class ClientCertificates(object):
         self.certificate_mode = params["certificate_mode"] or CERTIFICATE_MODE_DEFAULT
         if self.workers is not None and self.workers < 1:
             raise PkiError("workers must be 1 or more (or omitted to use every CPU)")
-        self._check_directory()
+        self.directories = TargetDirectories(module, [(self.directory, "directory")], create_missing=True)
         self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
                             params["ca_private_key_passphrase"])
         self.requests = self._requests(params)
-
-    def _check_directory(self):
-        directory = self.directory
-        if os.path.exists(directory) and not os.path.isdir(directory):
-            raise PkiError("directory: %s exists and is not a directory" % directory)
-        existing = os.path.abspath(directory)
-        while not os.path.exists(existing):
-            existing = os.path.dirname(existing)
-        if not os.path.isdir(existing):
-            raise PkiError("directory: %s cannot be created because %s is not a directory" % (directory, existing))
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise PkiError("directory: %s is not writable by this user; fix its permissions, choose "
-                           "another directory or use become" % existing)
 
     def _requests(self, params):
         clients = params["clients"]
@@ -135,8 +123,7 @@ class ClientCertificates(object):
                        for plan in plans)
         diff_before, diff_after = {}, {}
         todo = [plan for plan in plans if plan.needs_issuing]
-        if todo and not self.module.check_mode and not os.path.isdir(self.directory):
-            os.makedirs(self.directory, 0o700)
+        directory_reason = self.directories.ensure()
         issued_summaries = {}
         if not self.module.check_mode:
             for plan, issued in issue_all(todo, self.ca, workers=self.workers, now=now):
@@ -157,7 +144,8 @@ class ClientCertificates(object):
                 entry["reason"] = "file attributes changed"
         client_results = [results[request.name] for request in self.requests]
         return {
-            "changed": any(entry["changed"] for entry in client_results),
+            "changed": any(entry["changed"] for entry in client_results) or directory_reason is not None,
+            "directory_reason": directory_reason,
             "clients": client_results,
             "issued": sum(1 for plan in todo),
             "directory": self.directory,

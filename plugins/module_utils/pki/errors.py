@@ -20,5 +20,10 @@ except ImportError:
 class PkiError(Exception):
     """Bad input or an unusable file. The message names the option and says how to fix it.
 
-    Messages never contain key material, passphrases or passwords.
+    Messages never contain key material, passphrases or passwords. `directory` is set when the problem is
+    the directory a file goes into, so a role can say which of its variables holds that path.
     """
+
+    def __init__(self, message, directory=None):
+        super(PkiError, self).__init__(message)
+        self.directory = directory

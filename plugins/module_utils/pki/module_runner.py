@@ -36,6 +36,7 @@ def key_and_file_argument_spec():
         force=dict(type="bool", default=False),
         backup=dict(type="bool", default=False),
         certificate_mode=dict(type="raw"),
+        directory_mode=dict(type="raw"),
     )
 
 
@@ -47,7 +48,8 @@ def run_pki_module(backend_class, argument_spec):
     try:
         result = backend_class(module).run()
     except PkiError as exc:
-        module.fail_json(msg=str(exc))
+        details = {} if exc.directory is None else {"directory": exc.directory}
+        module.fail_json(msg=str(exc), **details)
     if not module._diff:
         result.pop("diff", None)
     module.exit_json(**result)

@@ -16,6 +16,8 @@ new certificate with the same key and subject still validates every client certi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
     build_certificate,
     certificate_pem,
@@ -33,7 +35,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
-    check_directory_writable,
+    TargetDirectories,
     file_attributes_changed,
     read_file_or_none,
     write_file,
@@ -94,8 +96,9 @@ class RootCA(object):
             raise PkiError("path_length must be 0 or more, or omitted for no limit")
         if self.key_path == self.certificate_path:
             raise PkiError("private_key_path and certificate_path must be different files")
-        check_directory_writable(self.key_path, "private_key_path")
-        check_directory_writable(self.certificate_path, "certificate_path")
+        self.directories = TargetDirectories(module, [(os.path.dirname(os.path.abspath(self.key_path)), "private_key_path"),
+                                                      (os.path.dirname(os.path.abspath(self.certificate_path)),
+                                                       "certificate_path")])
         self.key = None
         self.certificate = None
         self.key_reason = None
@@ -211,6 +214,7 @@ class RootCA(object):
         self.set_existing()
         changed = self.needs_regeneration()
         before = self._state(self.certificate, None if self.key_reason else self.key)
+        directory_reason = self.directories.ensure()
         if changed and not self.module.check_mode:
             self.generate()
         backups = self.dump() if changed else {}
@@ -220,9 +224,9 @@ class RootCA(object):
         ])
         final_cert = self.new_certificate if self.certificate_reason else self.certificate
         result = {
-            "changed": changed or attributes_changed,
+            "changed": changed or attributes_changed or directory_reason is not None,
             "reason": self.key_reason or self.rewrite_key_file_reason or self.certificate_reason
-            or ("file attributes changed" if attributes_changed else None),
+            or ("file attributes changed" if attributes_changed else None) or directory_reason,
             "private_key_reason": self.key_reason or self.rewrite_key_file_reason,
             "certificate_reason": self.certificate_reason,
             "private_key_path": self.key_path,

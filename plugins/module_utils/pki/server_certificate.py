@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
     certificate_summary,
@@ -21,7 +22,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
 from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import same_common_name
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
-    check_directory_writable,
+    TargetDirectories,
     file_attributes_changed,
     write_file,
 )
@@ -69,8 +70,9 @@ class ServerCertificate(object):
         validate_validity(params["valid_days"], self.renew_before_days)
         if params["private_key_path"] == params["certificate_path"]:
             raise PkiError("private_key_path and certificate_path must be different files")
-        check_directory_writable(params["private_key_path"], "private_key_path")
-        check_directory_writable(params["certificate_path"], "certificate_path")
+        self.directories = TargetDirectories(
+            module, [(os.path.dirname(os.path.abspath(params["private_key_path"])), "private_key_path"),
+                     (os.path.dirname(os.path.abspath(params["certificate_path"])), "certificate_path")])
         self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
                             params["ca_private_key_passphrase"])
         if same_common_name(fields["common_name"], self.ca.common_name):
@@ -88,6 +90,7 @@ class ServerCertificate(object):
         plan = plan_leaf(self.request, self.ca, self.renew_before_days, force=self.force, now=now)
         cert = None if plan.certificate_reason else plan.certificate
         backups = {}
+        directory_reason = self.directories.ensure()
         if plan.needs_issuing and not self.module.check_mode:
             issued = issue_planned(plan, self.ca, now=now)
             cert = issued.certificate
@@ -103,8 +106,8 @@ class ServerCertificate(object):
         ])
         summary = certificate_summary(cert) if cert is not None else {}
         result = {
-            "changed": plan.needs_issuing or attributes_changed,
-            "reason": plan.reason or ("file attributes changed" if attributes_changed else None),
+            "changed": plan.needs_issuing or attributes_changed or directory_reason is not None,
+            "reason": plan.reason or ("file attributes changed" if attributes_changed else None) or directory_reason,
             "private_key_reason": plan.key_reason,
             "certificate_reason": plan.certificate_reason,
             "private_key_path": self.request.private_key_path,
