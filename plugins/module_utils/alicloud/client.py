@@ -25,25 +25,40 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import (
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 
+# The SDK generation this code is written for: slb20140515 >= 3.3.30 is the first built on
+# darabonba (tea-openapi >= 0.4.1, darabonba-core >= 1.0.3). An older slb20140515 installs
+# tea-openapi 0.3 without darabonba, so the failing import is named, not only the SLB package.
+SDK_REQUIREMENTS = ("alibabacloud-slb20140515 >= 3.3.30, alibabacloud-tea-openapi >= 0.4.1, "
+                    "darabonba-core >= 1.0.3, alibabacloud-credentials >= 1.0.2")
+SDK_PACKAGES = {
+    "alibabacloud_slb20140515": "alibabacloud-slb20140515",
+    "alibabacloud_tea_openapi": "alibabacloud-tea-openapi",
+    "darabonba": "darabonba-core",
+    "alibabacloud_credentials": "alibabacloud-credentials",
+}
+
 try:
     from alibabacloud_slb20140515 import models as slb_models
     from alibabacloud_slb20140515.client import Client as SlbSdkClient
     from darabonba.runtime import RuntimeOptions
-    try:
-        from alibabacloud_tea_openapi.utils_models import Config as OpenApiConfig
-    except ImportError:  # alibabacloud-tea-openapi < 0.4
-        from alibabacloud_tea_openapi.models import Config as OpenApiConfig
+    from alibabacloud_tea_openapi.utils_models import Config as OpenApiConfig
+    from alibabacloud_credentials.client import Client as CredentialClient
     HAS_SLB_SDK = True
     SLB_SDK_IMPORT_ERROR = None
-except ImportError:
+    SLB_SDK_MISSING = None
+except ImportError as import_error:
     HAS_SLB_SDK = False
     SLB_SDK_IMPORT_ERROR = traceback.format_exc()
+    SLB_SDK_MISSING = (getattr(import_error, "name", None) or "", str(import_error))
 
-
-ACCESS_KEY_ID_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY")
-ACCESS_KEY_SECRET_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY")
+# First set wins. ALIBABA_CLOUD_* is what the aliyun CLI and the SDKs read; ALICLOUD_ACCESS_KEY /
+# ALICLOUD_SECRET_KEY / ALICLOUD_REGION what Terraform and alibaba.alicloud read; then the further
+# aliases alibaba.alicloud accepts (ALICLOUD_ACCESS_KEY_ID, ALICLOUD_SECRET_ACCESS_KEY,
+# ALICLOUD_REGION_ID) and Terraform's ALIBABA_CLOUD_REGION (SLB API notes, existing tooling).
+ACCESS_KEY_ID_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY", "ALICLOUD_ACCESS_KEY_ID")
+ACCESS_KEY_SECRET_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY", "ALICLOUD_SECRET_ACCESS_KEY")
 SECURITY_TOKEN_ENV = ("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")
-REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION")
+REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION", "ALICLOUD_REGION_ID", "ALIBABA_CLOUD_REGION")
 
 REGION_PATTERN = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 LOCAL_HOST_SUFFIXES = (".localhost", ".local")
@@ -124,7 +139,7 @@ def build_sdk_client(params):
             config.security_token = params["security_token"]
     else:
         # No keys given anywhere: the SDK's default chain (env, OIDC, profile files, ECS RAM role).
-        from alibabacloud_credentials.client import Client as CredentialClient
+        # It is resolved at the first call; finding nothing there is a NoCredentials error.
         config.credential = CredentialClient()
     if params.get("endpoint"):
         config.endpoint, config.protocol = parse_endpoint(params["endpoint"])
@@ -146,9 +161,13 @@ class SlbApi:
     keyed by wire names. Failures raise AlicloudApiError.
     """
 
-    def __init__(self, sdk_client, region, retry_policy=None, on_retry=None):
+    def __init__(self, sdk_client, region, retry_policy=None, on_retry=None, endpoint_from_option=False):
         self._client = sdk_client
         self.region = region
+        # host[:port] as the SDK resolved it (from the region or the endpoint option): errors name
+        # it, never the request URL, whose query holds the signature and uploaded keys.
+        self.endpoint_host = getattr(sdk_client, "_endpoint", None)
+        self.endpoint_from_option = endpoint_from_option
         self._retry_policy = retry_policy or RetryPolicy()
         self._methods = _sdk_method_index(sdk_client)
         self._on_retry = on_retry
@@ -174,8 +193,8 @@ class SlbApi:
             try:
                 response = method(request, RuntimeOptions())
             except Exception as exc:  # noqa: BLE001 - every SDK failure is translated
-                translated = from_sdk_exception(action, exc)
-                translated.region = self.region
+                translated = from_sdk_exception(action, exc, region=self.region, endpoint_host=self.endpoint_host,
+                                                endpoint_from_option=self.endpoint_from_option)
                 # The SDK exception holds the signed request (PEM keys in the query); never chain it.
                 translated.__suppress_context__ = True
                 raise translated
@@ -191,6 +210,16 @@ class SlbApi:
         return self._retry_policy.run(attempt, on_retry=report_retry)
 
 
+def missing_sdk_message(missing):
+    """missing_required_lib's text for the package whose import failed, with the import error."""
+    module_name, error_text = missing or ("", "")
+    top_level = module_name.split(".")[0]
+    package = SDK_PACKAGES.get(top_level, "alibabacloud-slb20140515")
+    return "{0} The import failed with: {1}. The cloud modules need {2}; an older alibabacloud-slb20140515 " \
+           "(< 3.3.30) comes with alibabacloud-tea-openapi 0.3, which lacks darabonba.".format(
+               missing_required_lib(package), error_text or "ImportError", SDK_REQUIREMENTS)
+
+
 class AlicloudModule:
     """AnsibleModule plus the shared cloud options, the SLB client and one error path."""
 
@@ -202,24 +231,25 @@ class AlicloudModule:
         self.check_mode = self.module.check_mode
         self._slb = None
         if not HAS_SLB_SDK:
-            self.module.fail_json(msg=missing_required_lib("alibabacloud-slb20140515"),
-                                  exception=SLB_SDK_IMPORT_ERROR)
+            self.module.fail_json(msg=missing_sdk_message(SLB_SDK_MISSING), exception=SLB_SDK_IMPORT_ERROR)
 
     def validate_connection_options(self):
         """Fail (before any API call) on a missing region, half a key pair or a bad endpoint."""
         params = self.params
         region = params.get("region")
         if not region:
-            self.fail_json(msg="region is required: set the region option or the "
-                               "ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION environment variable "
-                               "(the region of the load balancer, e.g. cn-hangzhou)")
+            self.fail_json(msg="region is required: set the region option or one of the environment "
+                               "variables {0} (the region of the load balancer, e.g. "
+                               "cn-hangzhou)".format(" / ".join(REGION_ENV)))
         if not REGION_PATTERN.match(region):
             self.fail_json(msg="region {0!r} is not a region id; use the id form, e.g. cn-hangzhou "
                                "or eu-central-1".format(region))
         if bool(params.get("access_key_id")) != bool(params.get("access_key_secret")):
             missing = "access_key_secret" if params.get("access_key_id") else "access_key_id"
-            self.fail_json(msg="{0} is missing: access_key_id and access_key_secret go together "
-                               "(or set neither to use the default credential chain)".format(missing))
+            names = ACCESS_KEY_SECRET_ENV if missing == "access_key_secret" else ACCESS_KEY_ID_ENV
+            self.fail_json(msg="{0} is missing: access_key_id and access_key_secret go together; set the "
+                               "option or one of {1} (or set neither to use the default credential "
+                               "chain)".format(missing, " / ".join(names)))
         if params.get("security_token") and not params.get("access_key_id"):
             self.fail_json(msg="security_token needs the STS access_key_id and access_key_secret "
                                "that came with it")
@@ -246,7 +276,8 @@ class AlicloudModule:
             policy = RetryPolicy(max_attempts=self.params["retry_max_attempts"],
                                  max_seconds=self.params["retry_max_seconds"])
             self._slb = SlbApi(sdk_client, self.params["region"], policy, on_retry=self.module.warn
-                               if self.module._verbosity >= 3 else None)
+                               if self.module._verbosity >= 3 else None,
+                               endpoint_from_option=bool(self.params.get("endpoint")))
         return self._slb
 
     def fail_api_error(self, error, msg=None, **result):

@@ -5,18 +5,31 @@
 """The one place where SLB API failures are classified: retryable, not found, or final.
 
 Every SDK exception is turned into an `AlicloudApiError` that carries only what is safe to
-show (action, code, HTTP status, the service's message, request id). The SDK's own exception
-objects keep the signed request (query string with PEM keys and the signature) and must never
-be rendered.
+show (action, code, HTTP status, the service's message, request id, endpoint host, region).
+The SDK's own exception objects keep the signed request (query string with PEM keys and the
+signature) and must never be rendered.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import re
+import socket
+import ssl
 
-# Codes the issue names as transient; `Throttling*` is matched by prefix below.
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.regions import closest_regions, is_known_region
+
+try:
+    from alibabacloud_credentials.exceptions import CredentialException
+except ImportError:  # the class name is matched as well, so the check works without it
+    CredentialException = None
+
+# Transient service answers. The first six are the issue's list; ServiceIsStopping (409),
+# ProcessingSameRequest (400), InternalInvokeError (500) and VServerGroupProcessing (400) are
+# "please try again later" codes of the CLB error table (2021) that Terraform's SlbIsBusy list
+# and the SLB API notes (retry list) also retry. `Throttling*` is matched by prefix below.
 RETRYABLE_CODES = frozenset((
     "ServiceUnavailable",
     "SystemBusy",
@@ -24,7 +37,15 @@ RETRYABLE_CODES = frozenset((
     "ServiceIsConfiguring",
     "BackendServer.configuring",
     "InternalError",
+    "ServiceIsStopping",
+    "ProcessingSameRequest",
+    "InternalInvokeError",
+    "VServerGroupProcessing",
 ))
+
+# Read-only actions may be retried on any HTTP 5xx: a repeated read cannot apply anything twice.
+# A mutating call is retried only on the codes above (its caller protects against duplicates).
+READ_ONLY_ACTION_PREFIX = "Describe"
 
 # Codes that mean "the thing you named does not exist" for the read calls we make.
 NOT_FOUND_CODES = frozenset((
@@ -48,8 +69,51 @@ CREDENTIAL_CODES = frozenset((
     "InvalidCredentials",
     "Forbidden.AccessKeyDisabled",
 ))
+NO_CREDENTIALS_CODE = "NoCredentials"
+CREDENTIAL_PROVIDER_CODE = "CredentialProviderError"
 REGION_CODES = frozenset(("InvalidRegionId.NotFound", "InvalidRegionId", "RegionNotSupport"))
 BACKEND_SERVER_CODES = frozenset(("ObtainIpFail", "InvalidServerId.NotFound", "InvalidBackendServers.Inconsistent"))
+
+# The environment variables the modules read for the key pair (client.alicloud_argument_spec).
+ACCESS_KEY_ENV_TEXT = ("ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, "
+                       "ALICLOUD_ACCESS_KEY / ALICLOUD_SECRET_KEY or ALICLOUD_ACCESS_KEY_ID / "
+                       "ALICLOUD_SECRET_ACCESS_KEY")
+REGION_ENV_TEXT = "ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION / ALICLOUD_REGION_ID / ALIBABA_CLOUD_REGION"
+
+# What each provider of the SDK's default credential chain looked at, in the chain's order.
+CREDENTIAL_PROVIDERS = (
+    ("EnvironmentVariableCredentialsProvider",
+     "the environment (ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET)"),
+    ("OIDCRoleArnCredentialsProvider",
+     "an OIDC role (ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN, ALIBABA_CLOUD_OIDC_TOKEN_FILE)"),
+    ("CLIProfileCredentialsProvider", "the aliyun CLI profile ~/.aliyun/config.json"),
+    ("ProfileCredentialsProvider",
+     "the profile file ~/.alibabacloud/credentials.ini (or ALIBABA_CLOUD_CREDENTIALS_FILE)"),
+    ("EcsRamRoleCredentialsProvider", "the ECS RAM role (instance metadata service)"),
+    ("URLCredentialsProvider", "ALIBABA_CLOUD_CREDENTIALS_URI"),
+)
+_ECS_PROVIDER = "EcsRamRoleCredentialsProvider"
+_CHAIN_EXHAUSTED = "unable to load credentials from any of the providers"
+_PROVIDER_NAME = re.compile(r"\b([A-Za-z]+CredentialsProvider)\b")
+
+# How a request failed without an answer from the service (AlicloudApiError.transport).
+DNS_FAILURE = "dns"
+DNS_TEMPORARY_FAILURE = "dns-temporary"
+PROXY_DNS_FAILURE = "proxy-dns"
+PROXY_FAILURE = "proxy"
+TLS_VERIFY_FAILURE = "tls-verify"
+CONNECTION_REFUSED = "refused"
+TIMED_OUT = "timeout"
+NOT_AN_API_ANSWER = "not-api"
+OTHER_TRANSPORT = "other"
+# Retrying cannot fix these within a run: a name that does not resolve, a certificate that does
+# not verify. Refused connections, timeouts and garbled answers may be a restart or a blip.
+NOT_RETRIED_TRANSPORT = frozenset((DNS_FAILURE, DNS_TEMPORARY_FAILURE, PROXY_DNS_FAILURE, TLS_VERIFY_FAILURE))
+_NO_SUCH_NAME_ERRNOS = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
+                                 if hasattr(socket, name))
+
+PROXY_HINT = ("Check HTTPS_PROXY / HTTP_PROXY: the SDK sends every request through them when they are set "
+              "and ignores NO_PROXY; unset them if this host reaches the endpoint directly.")
 
 # The SDK formats messages as "code: <status>, <service message> request id: <id>".
 _SDK_MESSAGE = re.compile(r"^code: \d+, (?P<message>.*?)(?: request id: [^ ]*)?$", re.S)
@@ -59,24 +123,40 @@ class AlicloudApiError(Exception):
     """A failed SLB call, reduced to the fields that are safe to report."""
 
     def __init__(self, action, code, message, request_id=None, status_code=None, retry_after_ms=None,
-                 connection_error=False):
+                 connection_error=False, transport=None, region=None, endpoint_host=None,
+                 endpoint_from_option=False, details=None):
         self.action = action
         self.code = code or "Unknown"
         self.message = message or ""
         self.request_id = request_id or None
         self.status_code = status_code
         self.retry_after_ms = retry_after_ms
-        self.connection_error = connection_error
-        self.region = None
-        super(AlicloudApiError, self).__init__(self.describe())
+        self.connection_error = connection_error or transport is not None
+        self.transport = transport if transport is not None else (OTHER_TRANSPORT if connection_error else None)
+        self.region = region
+        self.endpoint_host = endpoint_host
+        self.endpoint_from_option = endpoint_from_option
+        # Extra safe facts a hint can use (for example the credential providers that were tried).
+        self.details = details or {}
+        super(AlicloudApiError, self).__init__(self.message)
+
+    def __str__(self):
+        # Region and endpoint may be filled in after construction; render them at display time.
+        return self.describe()
 
     @property
     def retryable(self):
         if self.connection_error:
-            return True
+            return self.transport not in NOT_RETRIED_TRANSPORT
         if self.code.startswith("Throttling"):
             return True
-        return self.code in RETRYABLE_CODES
+        if self.code in RETRYABLE_CODES:
+            return True
+        return self.server_side_failure and self.action.startswith(READ_ONLY_ACTION_PREFIX)
+
+    @property
+    def server_side_failure(self):
+        return isinstance(self.status_code, int) and 500 <= self.status_code <= 599
 
     @property
     def not_found(self):
@@ -84,22 +164,49 @@ class AlicloudApiError(Exception):
 
     def hint(self):
         """A sentence telling the user what to do about the error, when we know one."""
+        if self.code == NO_CREDENTIALS_CODE:
+            return _no_credentials_hint(self.details.get("providers", ()))
+        if self.code == CREDENTIAL_PROVIDER_CODE:
+            return ("Check the credential source named above, or set access_key_id / access_key_secret "
+                    "(or " + ACCESS_KEY_ENV_TEXT + ") to skip the SDK's default credential chain.")
         if self.code in CREDENTIAL_CODES:
             return ("Check access_key_id / access_key_secret / security_token (or the "
                     "ALIBABA_CLOUD_* / ALICLOUD_* environment variables) for this account.")
         if self.code in REGION_CODES or "RegionId" in self.message:
             region = " ({0})".format(self.region) if self.region else ""
-            return "Check the region option{0} (or ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION).".format(region)
+            return "Check the region option{0} (or {1}).".format(region, REGION_ENV_TEXT)
         if self.code in BACKEND_SERVER_CODES:
             return ("Check servers[].server_id: each must be a running ECS instance (or ENI/ECI) in the load "
                     "balancer's region, and all must be in the same VPC (or all classic).")
         if self.connection_error:
-            return ("Check the endpoint option, network access and proxy variables (the SDK uses "
-                    "HTTP(S)_PROXY for every host and ignores NO_PROXY).")
+            return self._transport_hint()
         if self.code.startswith("Throttling") or self.retryable:
             return ("The service stayed busy after every retry; raise retry_max_attempts / "
                     "retry_max_seconds or try again later.")
         return None
+
+    def _transport_hint(self):
+        region = self.region or "not set"
+        if self.transport == DNS_FAILURE:
+            if self.endpoint_from_option:
+                return "Check the endpoint option ({0}) for region {1}.".format(self.endpoint_host, region)
+            if self.region and not is_known_region(self.region):
+                guesses = closest_regions(self.region)
+                guess = "; did you mean {0}?".format(" or ".join(guesses)) if guesses else ""
+                return ("Check the region ({0} is not a region this collection knows{1}) or set endpoint to "
+                        "your region's SLB endpoint.".format(self.region, guess))
+            return ("Check the region ({0}) and this host's DNS, or set endpoint (slb-vpc.<region>.aliyuncs.com "
+                    "inside a VPC without public DNS).".format(region))
+        if self.transport == DNS_TEMPORARY_FAILURE:
+            return ("Check this host's DNS and network access (region {0}); a host without public DNS can set "
+                    "endpoint to slb-vpc.<region>.aliyuncs.com.".format(region))
+        if self.transport in (PROXY_DNS_FAILURE, PROXY_FAILURE):
+            return PROXY_HINT
+        if self.transport == TLS_VERIFY_FAILURE:
+            return ("Check the endpoint option and any TLS-inspecting proxy between this host and Alibaba "
+                    "Cloud; the modules never switch the certificate check off.")
+        return ("Check the endpoint option (or the region, which picks the endpoint), network access and proxy "
+                "variables (the SDK uses HTTP(S)_PROXY for every host and ignores NO_PROXY).")
 
     def describe(self):
         text = "{0} failed: {1}".format(self.action, self.code)
@@ -122,6 +229,16 @@ class AlicloudApiError(Exception):
         }
 
 
+def _no_credentials_hint(providers):
+    text = ("Set access_key_id and access_key_secret (plus security_token for STS keys), or export " +
+            ACCESS_KEY_ENV_TEXT + ", or write a profile to ~/.alibabacloud/credentials.ini "
+            "or ~/.aliyun/config.json (aliyun configure), or attach a RAM role to the ECS instance this runs on.")
+    if _ECS_PROVIDER in providers:
+        text += (" Outside ECS, set ALIBABA_CLOUD_ECS_METADATA_DISABLED=true so that the chain does not "
+                 "wait for the metadata service.")
+    return text
+
+
 def _service_message(sdk_message):
     if not sdk_message:
         return ""
@@ -135,13 +252,126 @@ def _clean_request_id(request_id):
     return request_id
 
 
-def from_sdk_exception(action, exc):
-    """Translate whatever the SDK raised into an AlicloudApiError (never keeps `exc` itself)."""
+def _exception_chain(exc, limit=16):
+    """`exc` and every exception it wraps: Tea's inner_exception, urllib3's reason, requests'
+    args[0], and Python's __cause__ / __context__ (breadth first, each object once)."""
+    found = []
+    pending = [exc]
+    while pending and len(found) < limit:
+        current = pending.pop(0)
+        if not isinstance(current, BaseException) or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        for attribute in ("inner_exception", "reason", "_reason", "__cause__", "__context__"):
+            pending.append(getattr(current, attribute, None))
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    return found
+
+
+def _class_names(chain):
+    return [type(item).__name__ for item in chain]
+
+
+def _credential_exception(chain):
+    for item in chain:
+        if CredentialException is not None and isinstance(item, CredentialException):
+            return item
+        if type(item).__name__ == "CredentialException":
+            return item
+    return None
+
+
+def _credential_error(action, error, region):
+    """The default chain found nothing (NoCredentials), or a provider failed after it was chosen."""
+    text = str(getattr(error, "message", None) or error)
+    providers = []
+    for name in _PROVIDER_NAME.findall(text):
+        if name not in providers:
+            providers.append(name)
+    labels = [label for name, label in CREDENTIAL_PROVIDERS if name in providers]
+    if _CHAIN_EXHAUSTED in text:
+        tried = "; ".join(labels) if labels else "the SDK's default credential chain"
+        # The providers' own texts are left out: they may quote files or service replies.
+        message = ("no credentials found: no access_key_id / access_key_secret option or environment variable "
+                   "is set, and the SDK's default credential chain found none in {0}".format(tried))
+        return AlicloudApiError(action, NO_CREDENTIALS_CODE, message, region=region,
+                                details={"providers": tuple(providers)})
+    source = labels[0] if labels else "the SDK's default credential chain"
+    code = getattr(error, "code", None)
+    message = "the credential provider failed ({0}{1})".format(source, ", code " + str(code) if code else "")
+    return AlicloudApiError(action, CREDENTIAL_PROVIDER_CODE, message, region=region,
+                            details={"providers": tuple(providers)})
+
+
+def _name_resolution(chain):
+    """(transport kind, errno description) when resolving a host name failed, else None."""
+    names = _class_names(chain)
+    for item in chain:
+        if isinstance(item, socket.gaierror) or type(item).__name__ == "NameResolutionError":
+            gai = next((e for e in chain if isinstance(e, socket.gaierror)), None)
+            if any("ProxyError" in name for name in names):
+                return PROXY_DNS_FAILURE
+            if gai is None or gai.errno in _NO_SUCH_NAME_ERRNOS:
+                return DNS_FAILURE
+            return DNS_TEMPORARY_FAILURE
+    return None
+
+
+def _transport_kind(chain):
+    names = _class_names(chain)
+    resolution = _name_resolution(chain)
+    if resolution:
+        return resolution
+    if any(isinstance(item, ssl.SSLCertVerificationError) for item in chain):
+        return TLS_VERIFY_FAILURE
+    if any("ProxyError" in name for name in names):
+        return PROXY_FAILURE
+    if any(isinstance(item, ConnectionRefusedError) or getattr(item, "errno", None) == errno.ECONNREFUSED
+           for item in chain):
+        return CONNECTION_REFUSED
+    if any(isinstance(item, (socket.timeout, TimeoutError)) or "Timeout" in type(item).__name__
+           for item in chain):
+        return TIMED_OUT
+    if any(isinstance(item, RuntimeError) and "json" in str(item) for item in chain):
+        return NOT_AN_API_ANSWER
+    return OTHER_TRANSPORT
+
+
+def _transport_message(kind, host, region, chain):
+    where = "{0} (region {1})".format(host or "the SLB endpoint", region or "not set")
+    # The innermost class names the cause; the texts themselves hold the signed URL.
+    cause = type(chain[-1]).__name__ if chain else "Exception"
+    for item in chain:
+        if type(item).__name__ in ("NameResolutionError", "NewConnectionError", "SSLCertVerificationError",
+                                   "ConnectTimeoutError", "ReadTimeoutError", "ProxyError"):
+            cause = type(item).__name__
+            break
+    texts = {
+        DNS_FAILURE: "{0} does not resolve ({1})",
+        DNS_TEMPORARY_FAILURE: "{0} could not be resolved: temporary failure in name resolution ({1})",
+        PROXY_DNS_FAILURE: "the proxy host in HTTPS_PROXY / HTTP_PROXY does not resolve, calling {0} ({1})",
+        PROXY_FAILURE: "the proxy in HTTPS_PROXY / HTTP_PROXY could not be reached, calling {0} ({1})",
+        TLS_VERIFY_FAILURE: "the TLS certificate of {0} could not be verified ({1})",
+        CONNECTION_REFUSED: "could not reach {0}: connection refused ({1})",
+        TIMED_OUT: "could not reach {0}: timed out ({1})",
+        NOT_AN_API_ANSWER: "{0} answered with something that is not an SLB API response ({1})",
+        OTHER_TRANSPORT: "could not reach {0} ({1})",
+    }
+    return texts[kind].format(where, cause)
+
+
+def from_sdk_exception(action, exc, region=None, endpoint_host=None, endpoint_from_option=False):
+    """Translate whatever the SDK raised into an AlicloudApiError (never keeps `exc` itself).
+
+    `endpoint_host` is the host[:port] the SDK sends to (never the URL: its query holds the
+    signature and, for uploads, PEM keys); with `region` it makes connection errors actionable.
+    """
     data = getattr(exc, "data", None)
     code = getattr(exc, "code", None)
     status_code = getattr(exc, "status_code", None)
     if isinstance(data, dict):
         status_code = status_code or data.get("statusCode")
+    context = dict(region=region, endpoint_host=endpoint_host, endpoint_from_option=endpoint_from_option)
     if code is not None and status_code is not None:
         message = None
         if isinstance(data, dict):
@@ -150,15 +380,18 @@ def from_sdk_exception(action, exc):
         return AlicloudApiError(action, str(code), message,
                                 request_id=_clean_request_id(getattr(exc, "request_id", None)),
                                 status_code=status_code,
-                                retry_after_ms=getattr(exc, "retry_after", None))
+                                retry_after_ms=getattr(exc, "retry_after", None), **context)
     if code == "InvalidCredentials":
         return AlicloudApiError(action, "InvalidCredentials",
                                 "no credentials: set access_key_id and access_key_secret, the "
                                 "ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET "
-                                "environment variables, or a credentials profile / RAM role")
+                                "environment variables, or a credentials profile / RAM role", **context)
+    chain = _exception_chain(exc)
+    credential_error = _credential_exception(chain)
+    if credential_error is not None:
+        return _credential_error(action, credential_error, region)
     # Transport failures come wrapped (Tea UnretryableException around a requests error). Their
-    # text holds the full signed URL, PEM keys included, so only the exception class is kept.
-    inner = getattr(exc, "inner_exception", None) or exc
-    return AlicloudApiError(action, "ConnectionError",
-                            "could not reach the SLB endpoint ({0})".format(type(inner).__name__),
-                            connection_error=True)
+    # text holds the full signed URL, PEM keys included, so only class names are kept.
+    kind = _transport_kind(chain)
+    return AlicloudApiError(action, "ConnectionError", _transport_message(kind, endpoint_host, region, chain),
+                            transport=kind, **context)

@@ -123,9 +123,9 @@ class ListenerConflict(Exception):
 
 
 class ListenerStillSettling(AlicloudApiError):
-    """Start/Stop refused while the listener is between statuses (for example still being set up
-    right after CreateLoadBalancerHTTPSListener): worth retrying with backoff, unlike the same
-    code for a listener that is already where we want it."""
+    """Start/Stop/Set refused while the listener is between statuses (for example still being set
+    up right after CreateLoadBalancerHTTPSListener): worth retrying with backoff, unlike a
+    Start/Stop refused for a listener that is already where we want it."""
 
     retryable = True
 
@@ -295,9 +295,20 @@ class HttpsListenerApi:
             raise
 
     def update(self, params):
+        """Setting attributes is idempotent, so a listener that is still settling (just created or
+        started: ListenerStatusNotSupport) is simply asked again with backoff, as Terraform does."""
         request = self._ids()
         request.update(params)
-        self.slb.call("SetLoadBalancerHTTPSListenerAttribute", request)
+
+        def attempt():
+            try:
+                self.slb.call("SetLoadBalancerHTTPSListenerAttribute", request, retry=False)
+            except AlicloudApiError as error:
+                if error.code == STATUS_REFUSED_CODE:
+                    raise ListenerStillSettling.from_error(error)
+                raise
+
+        self.slb.retry_policy.run(attempt)
 
     def start(self):
         self._switch("StartLoadBalancerListener", ("running", "starting"))

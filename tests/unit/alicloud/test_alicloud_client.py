@@ -174,12 +174,15 @@ def test_bad_endpoints_are_refused_with_a_reason(endpoint, needle):
     assert needle in str(err.value)
 
 
-def test_env_fallback_order_is_alibaba_cloud_then_alicloud():
+def test_env_fallback_order_is_alibaba_cloud_then_alicloud_then_the_aliases():
     spec = client_mod.alicloud_argument_spec()
-    assert spec["access_key_id"]["fallback"][1] == ["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY"]
-    assert spec["access_key_secret"]["fallback"][1] == ["ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY"]
+    assert spec["access_key_id"]["fallback"][1] == [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY", "ALICLOUD_ACCESS_KEY_ID"]
+    assert spec["access_key_secret"]["fallback"][1] == [
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY", "ALICLOUD_SECRET_ACCESS_KEY"]
     assert spec["security_token"]["fallback"][1] == ["ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN"]
-    assert spec["region"]["fallback"][1] == ["ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION"]
+    assert spec["region"]["fallback"][1] == [
+        "ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION", "ALICLOUD_REGION_ID", "ALIBABA_CLOUD_REGION"]
     assert spec["access_key_secret"]["no_log"] and spec["security_token"]["no_log"]
 
 

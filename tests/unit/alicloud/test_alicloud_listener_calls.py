@@ -224,3 +224,32 @@ def test_start_refused_for_another_reason_is_not_retried():
     with pytest.raises(AlicloudApiError) as err:
         HttpsListenerApi(slb, "lb-1", 443).start()
     assert err.value.code == "Forbidden" and slb.calls == [START]
+
+
+SET_REFUSED = AlicloudApiError(SET, "OperationFailed.ListenerStatusNotSupport",
+                               "The status of the listener does not support this operation. Please try again later.",
+                               status_code=400)
+
+
+def test_update_refused_while_the_listener_settles_is_asked_again():
+    """Setting attributes is idempotent, so no read is needed between the attempts."""
+    slb = SequencedSlb({SET: [SET_REFUSED, SET_REFUSED, {}]})
+    HttpsListenerApi(slb, "lb-1", 443).update({"TLSCipherPolicy": "tls_cipher_policy_1_2"})
+    assert slb.calls == [SET, SET, SET]
+
+
+def test_update_refused_until_the_retries_run_out_reports_the_service_error():
+    slb = SequencedSlb({SET: SET_REFUSED})
+    slb.retry_policy = RetryPolicy(max_attempts=4, sleep=lambda seconds: None)
+    with pytest.raises(ListenerStillSettling) as err:
+        HttpsListenerApi(slb, "lb-1", 443).update({"TLSCipherPolicy": "tls_cipher_policy_1_2"})
+    assert err.value.action == SET and "retry_max_attempts" in err.value.describe()
+    assert slb.calls == [SET] * 4
+
+
+def test_update_refused_for_a_bad_parameter_is_not_retried():
+    bad = AlicloudApiError(SET, "InvalidParameter", "The specified parameter is not valid.", status_code=400)
+    slb = SequencedSlb({SET: bad})
+    with pytest.raises(AlicloudApiError) as err:
+        HttpsListenerApi(slb, "lb-1", 443).update({"TLSCipherPolicy": "nope"})
+    assert err.value.code == "InvalidParameter" and slb.calls == [SET]
