@@ -17,14 +17,18 @@ options:
   access_key_id:
     description:
       - Alibaba Cloud AccessKey ID.
-      - If not set, the environment variable E(ALIBABA_CLOUD_ACCESS_KEY_ID), then E(ALICLOUD_ACCESS_KEY) is used.
+      - If not set, the first of the environment variables E(ALIBABA_CLOUD_ACCESS_KEY_ID), E(ALICLOUD_ACCESS_KEY),
+        E(ALICLOUD_ACCESS_KEY_ID) that is set is used.
       - If no key pair is given at all, the SDK's default credential chain is used
-        (C(alibabacloud_credentials) - credentials profile files, OIDC role, ECS RAM role).
+        (C(alibabacloud_credentials) - credentials profile files, OIDC role, ECS RAM role). When it finds nothing,
+        the task fails at once with code C(NoCredentials) and the places it looked; off ECS set
+        E(ALIBABA_CLOUD_ECS_METADATA_DISABLED) to V(true) so that the chain does not wait for the metadata service.
     type: str
   access_key_secret:
     description:
       - Alibaba Cloud AccessKey secret. Never shown in output, diffs or errors.
-      - If not set, the environment variable E(ALIBABA_CLOUD_ACCESS_KEY_SECRET), then E(ALICLOUD_SECRET_KEY) is used.
+      - If not set, the first of the environment variables E(ALIBABA_CLOUD_ACCESS_KEY_SECRET), E(ALICLOUD_SECRET_KEY),
+        E(ALICLOUD_SECRET_ACCESS_KEY) that is set is used.
     type: str
   security_token:
     description:
@@ -34,8 +38,10 @@ options:
   region:
     description:
       - Region ID of the load balancer and its certificates, for example V(cn-hangzhou).
-      - If not set, the environment variable E(ALIBABA_CLOUD_REGION_ID), then E(ALICLOUD_REGION) is used.
-        One of them is required.
+      - If not set, the first of the environment variables E(ALIBABA_CLOUD_REGION_ID), E(ALICLOUD_REGION),
+        E(ALICLOUD_REGION_ID), E(ALIBABA_CLOUD_REGION) that is set is used. One of them is required.
+      - Any region ID is accepted (new regions open often). A mistyped one usually makes the endpoint
+        V(slb.<region>.aliyuncs.com) unresolvable; that fails at once, naming the host and the region.
       - Certificates are regional; a certificate uploaded to another region is not visible here.
     type: str
   endpoint:
@@ -45,6 +51,7 @@ options:
         loopback and local hosts (V(localhost), V(127.0.0.0/8), V(::1), V(*.local)), for example a local emulator.
       - The SDK sends every request through E(HTTP_PROXY)/E(HTTPS_PROXY) when they are set and ignores
         E(NO_PROXY); unset the proxy variables to reach a local endpoint.
+      - On ECS without public DNS or egress, use the VPC endpoint V(slb-vpc.<region>.aliyuncs.com).
     type: str
   connect_timeout:
     description: Seconds to wait for a connection to the API endpoint.
@@ -58,9 +65,12 @@ options:
     description:
       - How many times one API call is tried in total when the service answers with a transient error
         (C(Throttling*), C(ServiceUnavailable), C(SystemBusy), C(OperationBusy), C(ServiceIsConfiguring),
-        C(BackendServer.configuring), C(InternalError)) or the connection fails.
+        C(BackendServer.configuring), C(InternalError), C(ServiceIsStopping), C(ProcessingSameRequest),
+        C(InternalInvokeError), C(VServerGroupProcessing), or any HTTP 5xx to a C(Describe*) read) or the
+        connection is refused, reset or times out.
       - Waits grow exponentially with random jitter; a C(x-acs-retry-after) header from the service is honoured.
-      - Client errors (bad parameters, missing resources, wrong credentials) are never retried.
+      - Never retried - client errors (bad parameters, missing resources, wrong credentials), no credentials
+        found, an endpoint or proxy host that does not resolve, an endpoint certificate that does not verify.
     type: int
     default: 8
   retry_max_seconds:
@@ -79,8 +89,10 @@ attributes:
     platforms: posix
     details: Runs on the host the task targets, usually C(localhost); the load balancer is reached through the SLB API.
 requirements:
-  - alibabacloud-slb20140515 >= 3.3
-  - alibabacloud-credentials
+  - alibabacloud-slb20140515 >= 3.3.30
+  - alibabacloud-tea-openapi >= 0.4.1
+  - darabonba-core >= 1.0.3
+  - alibabacloud-credentials >= 1.0.2
 notes:
   - API errors are reported with the action, the error code, the service's message and the request id.
 """
