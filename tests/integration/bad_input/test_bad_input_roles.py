@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -106,7 +107,7 @@ ROLE_CASES = [
     RoleCase("certificate_upload: purchased server certificate missing", "mtls.clb.certificate_upload",
              lambda ws: {**cloud(ws), "certificate_upload_directory": ws.path("server-without-files"),
                          "certificate_upload_client_ca_certificate_path": ws.path("pki/root.crt")},
-             "certificate_upload_server_certificate_path", "certificate_upload_issue_lab_certificate: true"),
+             "certificate_upload_server_certificate_path", "set certificate_upload_issue_lab_certificate"),
     # The server certificate is there and would upload fine: nothing is uploaded while the CA is missing.
     RoleCase("certificate_upload: client CA certificate missing", "mtls.clb.certificate_upload",
              lambda ws: {**cloud(ws), "certificate_upload_directory": ws.path("server-with-files"),
@@ -134,7 +135,7 @@ ROLE_CASES = [
              "region", "ALIBABA_CLOUD_REGION_ID"),
     RoleCase("mtls_listener: no backend servers", "mtls.clb.mtls_listener",
              lambda ws: listener_role_vars(ws, mtls_listener_backend_servers=[]),
-             "mtls_listener_backend_servers", "at least one ECS instance"),
+             "mtls_listener_backend_servers", "list the ECS instance IDs"),
 ]
 
 
@@ -176,6 +177,68 @@ def test_role_bad_input(workspace, case):
     assert case.hint in message, f"the message gives no hint ({case.hint!r}): {message}"
 
 
+SITE_INVENTORY = """all:
+  hosts:
+    localhost:
+      ansible_connection: local
+  children:
+    linux_clients:
+      hosts:
+        client01:
+          ansible_connection: local
+"""
+
+
+def site_vars(ws: Workspace, **overrides) -> dict:
+    """A complete, valid set of site.yml variables with `overrides`, the one bad input (None removes a variable)."""
+    variables = {**cloud(ws), "mtls_clb_pki_dir": ws.path("site-pki"), "mtls_clb_domain": "www.bad-input.test",
+                 "mtls_clb_backend_servers": ws.emulator.ecs_ids, "mtls_clb_pkcs12_password": "p12-roles-Hw31",
+                 "mtls_clb_issue_lab_certificate": True, "mtls_clb_create_load_balancer": True,
+                 "mtls_clb_load_balancer_name": "bad-input-site", "mtls_clb_client_directory": ws.path("home-ca"),
+                 "mtls_clb_client_become": False, "ansible_python_interpreter": sys.executable}
+    variables.update(overrides)
+    return {name: value for name, value in variables.items() if value is not None}
+
+
+# (id, bad input, variable named, hint given). Each is found by site.yml's first plays, which check every
+# role's inputs before step 1: no file is written and the API is not called at all.
+SITE_CASES = [
+    ("listener port out of range", {"mtls_clb_listener_port": 70000}, "mtls_clb_listener_port", "1-65535"),
+    ("invalid TLS policy name", {"mtls_listener_tls_cipher_policy": "tls_cipher_policy_1_3"},
+     "mtls_listener_tls_cipher_policy", "must be one of"),
+    ("backend given by name, not ID", {"mtls_clb_backend_servers": ["ECS01", "ECS02"]}, "mtls_clb_backend_servers",
+     "(i-...)"),
+    ("backend weight above 100", {"mtls_listener_backend_weight": 101}, "mtls_listener_backend_weight", "0 (out of rotation) to 100"),
+    ("no PKCS#12 password", {"mtls_clb_pkcs12_password": None}, "mtls_clb_pkcs12_password", "Ansible Vault"),
+    ("wildcard domain", {"mtls_clb_domain": "*.bad-input.test"}, "mtls_clb_domain", "one name it covers"),
+    ("domain left empty in YAML", {"mtls_clb_domain": ""}, "mtls_clb_domain", "https://<domain>/"),
+    ("purchased certificate not in place", {"mtls_clb_issue_lab_certificate": False},
+     "certificate_upload_server_certificate_path", "mtls_clb_issue_lab_certificate"),
+    ("step 7 asked for more backends than requests", {"mtls_verify_requests": 1},
+     "mtls_verify_min_backends", "at least as many"),
+    ("relative client directory", {"mtls_clb_client_directory": "home/ca"}, "client_install_directory", "absolute path"),
+    ("root CA renewal window longer than its validity", {"root_ca_valid_days": 10, "root_ca_renew_before_days": 30},
+     "root_ca_renew_before_days", "smaller than root_ca_valid_days"),
+]
+
+
+@pytest.mark.parametrize("overrides, variable, hint", [pytest.param(*case[1:], id=case[0]) for case in SITE_CASES])
+def test_site_checks_every_input_before_step_1(workspace, overrides, variable, hint):
+    """site.yml refuses bad input for any step before step 1 runs: no file, no API call at all."""
+    ws = workspace
+    inventory = ws.work / "site-inventory.yml"
+    inventory.write_text(SITE_INVENTORY)
+    calls_before = len(ws.emulator.calls())
+
+    messages, changed, mutating = run_failing(ws, REPO_ROOT / "site.yml", site_vars(ws, **overrides), inventory=inventory)
+
+    assert changed == {}, f"files changed: {changed}"
+    assert ws.emulator.calls()[calls_before:] == [], "the API was called before the inputs were checked"
+    message = "\n".join(messages)
+    assert variable in message, f"the message does not name {variable!r}: {message}"
+    assert hint in message, f"the message gives no hint ({hint!r}): {message}"
+
+
 def test_site_without_domain_names_the_variable(workspace):
     """site.yml without mtls_clb_domain stops at its first task, naming the variable, before any step runs."""
     ws = workspace
@@ -188,4 +251,4 @@ def test_site_without_domain_names_the_variable(workspace):
 
     assert changed == {} and mutating == []
     message = "\n".join(messages)
-    assert "mtls_clb_domain" in message and "playbooks/examples/" in message, message
+    assert "mtls_clb_domain is not set" in message and "https://<domain>/" in message, message
