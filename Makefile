@@ -51,7 +51,7 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 demo: install
-	scripts/demo.sh
+	scripts/demo.sh $(if $(KEEP),--keep)
 
 build: install
 	mkdir -p build

@@ -3,7 +3,14 @@
 # that must change nothing. Needs no sudo and writes only under demo/ in this checkout:
 #   demo/emulator/   the emulator's state          demo/pki/       root CA, client and server certificates
 #   demo/home-ca/    stands in for /home/ca        demo/*.log      the emulator's and both runs' output
+# With --keep (make demo KEEP=1) the emulator keeps running afterwards, to try more against it.
 set -euo pipefail
+keep=false
+case "${1:-}" in
+  --keep) keep=true ;;
+  "") ;;
+  *) echo "usage: $0 [--keep]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 DEMO="$ROOT/demo"
@@ -111,3 +118,18 @@ if grep -E '^[^ ].*: ok=' "$DEMO/run2.log" | grep -vqE 'changed=0 '; then
   exit 1
 fi
 echo "==> Done in $((SECONDS - started)) s (run 1: ${run1_seconds} s, run 2: ${run2_seconds} s); second run changed=0."
+if $keep; then
+  trap - EXIT
+  # The demo's throwaway keys, for a shell that wants to run more plays against this emulator.
+  (umask 077; printf 'export ALIBABA_CLOUD_ACCESS_KEY_ID=%q ALIBABA_CLOUD_ACCESS_KEY_SECRET=%q\n' \
+    "$ALIBABA_CLOUD_ACCESS_KEY_ID" "$ALIBABA_CLOUD_ACCESS_KEY_SECRET" >"$DEMO/env.sh")
+  api_url=$(python3 -c 'import json,sys; print(next(json.loads(l) for l in open(sys.argv[1]) if "\"ready\"" in l)["api_url"])' "$DEMO/emulator.ready")
+  cat <<KEEPEOF
+==> The emulator keeps running (pid $emulator_pid, API $api_url). To try more against it:
+    source demo/env.sh; export ANSIBLE_CONFIG=\$PWD/ansible.cfg PATH=\$PWD/.venv/bin:\$PATH; unset HTTP_PROXY HTTPS_PROXY
+    ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @demo/extra-vars.json --check --diff
+    ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @demo/extra-vars.json -e mtls_verify_requests=40
+    curl -s $api_url/_emulator/calls      # every API call the runs made
+    kill $emulator_pid                        # when done
+KEEPEOF
+fi
