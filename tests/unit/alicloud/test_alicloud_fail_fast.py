@@ -102,7 +102,7 @@ def test_no_credentials_anywhere_fails_at_once_and_lists_what_was_tried(tmp_path
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
            "PYTHONPATH": str(REPO_ROOT / "build" / "collections"), "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"}
     proc = subprocess.run([sys.executable, "-c", NO_CREDENTIALS_RUN], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=str(tmp_path))
+                          check=False, timeout=120, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     outcome = json.loads(proc.stdout)
     assert outcome["code"] == "NoCredentials" and outcome["retryable"] is False
@@ -161,8 +161,8 @@ def test_a_credential_exception_is_recognised_by_class_name_too():
     ("xx-nowhere-9", "slb.xx-nowhere-9.aliyuncs.com", "xx-nowhere-9 is not a region this collection knows"),
     ("eu-central-1", "slb.eu-central-1.aliyuncs.com", "this host's DNS"),
 ])
-def test_a_region_whose_endpoint_does_not_resolve_fails_on_the_first_attempt(unresolvable_names, region,
-                                                                            expected_host, advice):
+def test_a_region_whose_endpoint_does_not_resolve_fails_on_the_first_attempt(
+        unresolvable_names, region, expected_host, advice):
     api, policy = slb_api(region)
     with pytest.raises(AlicloudApiError) as err:
         api.call("DescribeServerCertificates")
@@ -177,7 +177,7 @@ def test_a_region_whose_endpoint_does_not_resolve_fails_on_the_first_attempt(unr
 
 
 def test_a_typo_that_looks_like_no_region_gets_no_guess(unresolvable_names):
-    api, _ = slb_api("zz-qqqq-7")
+    api, unused_policy = slb_api("zz-qqqq-7")
     with pytest.raises(AlicloudApiError) as err:
         api.call("DescribeServerCertificates")
     assert "did you mean" not in err.value.describe()
@@ -192,7 +192,7 @@ def test_a_known_region_is_never_refused_before_asking_the_service(no_proxy_env,
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    api, _ = slb_api("ap-southeast-99")
+    api, unused_policy = slb_api("ap-southeast-99")
     with pytest.raises(AlicloudApiError):
         api.call("DescribeLoadBalancers")
     assert answered == ["slb.ap-southeast-99.aliyuncs.com"]
@@ -213,7 +213,7 @@ def test_an_endpoint_option_that_cannot_resolve_blames_the_endpoint_within_one_a
 
 
 def test_an_upload_to_an_unresolvable_endpoint_shows_neither_key_nor_signature(unresolvable_names):
-    api, _ = slb_api("cn-hangzou")
+    api, unused_policy = slb_api("cn-hangzou")
     with pytest.raises(AlicloudApiError) as err:
         api.call("UploadServerCertificate", {"ServerCertificate": "-----BEGIN CERTIFICATE-----x",
                                              "PrivateKey": PRIVATE_KEY}, retry=False)
@@ -347,7 +347,7 @@ BLOCKED_IMPORT_RUN = textwrap.dedent("""
 def test_the_missing_library_message_names_the_import_that_failed_and_the_versions_needed(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "build" / "collections"))
     proc = subprocess.run([sys.executable, "-c", BLOCKED_IMPORT_RUN], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=str(tmp_path))
+                          check=False, timeout=120, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     outcome = json.loads(proc.stdout)
     assert outcome["has_sdk"] is False and outcome["missing"][0].startswith("darabonba")
