@@ -16,7 +16,11 @@ description:
   - Uploads the CA certificate that signs the client certificates (API C(UploadCACertificate)), step 5 of
     the mutual TLS procedure. An HTTPS listener that references it (M(mtls.clb.https_listener)
     O(mtls.clb.https_listener#module:ca_certificate_id)) requires client certificates issued by this CA.
-  - Idempotent by SHA-1 fingerprint within the region; a changed name is applied with C(SetCACertificateName).
+  - Idempotent by SHA-1 fingerprint within the region. A CA certificate found under another name is used as it
+    is (RV(name_differs)); O(rename_existing=true) renames it (C(SetCACertificateName)).
+  - After each upload the module compares its SHA-1 fingerprint with the one SLB reports and warns, naming
+    both values, if they differ. A listed certificate whose fingerprint is not a SHA-1 value at all is then also
+    recognised by O(name), common name and expiry (RV(matched_by)), so a run does not upload it again.
   - The certificate is checked locally first - PEM, not expired, and a CA certificate.
 author:
   - mtls.clb contributors (!UNKNOWN)
@@ -32,6 +36,8 @@ options:
   name:
     description:
       - Name of the CA certificate in SLB (1-80 characters, letters, digits, C(.), C(_), C(-), starting with a letter).
+      - With O(state=present), an existing CA certificate with the same fingerprint but another name keeps its
+        name unless O(rename_existing=true).
       - With O(state=absent), deletes every CA certificate with this name (combined with the other filters).
     type: str
   certificate:
@@ -48,6 +54,14 @@ options:
       - With O(state=absent), the SHA-1 fingerprint of the CA certificate to delete.
       - With O(state=absent) and O(certificate)/O(certificate_path), the fingerprint is computed from the certificate.
     type: str
+  rename_existing:
+    description:
+      - With O(state=present), rename a CA certificate that is already uploaded under another name to O(name)
+        (C(SetCACertificateName)).
+      - By default it is used as it is and RV(name_differs) is V(true), because the name may be another
+        owner's (Terraform, another team).
+    type: bool
+    default: false
   state:
     description:
       - V(present) uploads the CA certificate if it is not there yet.
@@ -65,6 +79,12 @@ EXAMPLES = r"""
     region: cn-hangzhou
   register: client_ca
 
+- name: Same CA, renamed to this name even if someone uploaded it under another one
+  mtls.clb.ca_certificate:
+    name: client-root-ca
+    certificate_path: /etc/pki/mtls/root.crt
+    rename_existing: true
+
 - name: Remove it again
   mtls.clb.ca_certificate:
     ca_certificate_id: "{{ client_ca.ca_certificate_id }}"
@@ -78,7 +98,7 @@ ca_certificate_id:
   type: str
   sample: 139a00604bd-cn-east-hangzhou-01
 fingerprint:
-  description: SHA-1 fingerprint, lower-case hex with colons.
+  description: The fingerprint as SLB reports it, lower case (SHA-1 hex with colons as far as known).
   returned: when state is present
   type: str
 name:
@@ -93,6 +113,21 @@ expire_time:
   description: Expiry of the CA certificate (UTC, ISO 8601).
   returned: when state is present
   type: str
+name_differs:
+  description:
+    - V(true) when the CA certificate was already uploaded under a name other than O(name) and kept it
+      (O(rename_existing=false)); RV(name) is that name.
+  returned: when state is present
+  type: bool
+  sample: false
+matched_by:
+  description:
+    - How the existing CA certificate was found; V(null) when it was uploaded (or would be, in check mode).
+    - V(fingerprint) (SHA-1), or V(name_common_name_expire_time) when SLB reports a fingerprint that is not
+      a SHA-1 value (the module warns then).
+  returned: when state is present
+  type: str
+  sample: fingerprint
 certificate_info:
   description: The CA certificate as SLB reports it (its listing, or the upload reply right after an upload), snake_cased.
   returned: when state is present
@@ -116,6 +151,7 @@ def main():
             certificate_path=dict(type="path"),
             ca_certificate_id=dict(type="str"),
             fingerprint=dict(type="str"),
+            rename_existing=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
         mutually_exclusive=[("certificate", "certificate_path")],

@@ -16,7 +16,13 @@ description:
   - Uploads a server certificate and its private key to Classic Load Balancer (API C(UploadServerCertificate)),
     step 5 of the mutual TLS procedure.
   - Idempotent by SHA-1 fingerprint within the region. If the same certificate is already uploaded, its ID
-    is returned and nothing is uploaded; if only the name differs, it is renamed (C(SetServerCertificateName)).
+    is returned and nothing is uploaded, whatever its name. A certificate found under another name is used as
+    it is (RV(name_differs)); in a shared account it may belong to Terraform, another team or the SSL
+    Certificates Service. O(rename_existing=true) renames it (C(SetServerCertificateName)).
+  - The module computes the fingerprint as the SHA-1 of the leaf certificate's DER, the form SLB's documentation
+    shows. After each upload it compares that with the fingerprint SLB reports and warns, naming both values,
+    if they differ. A listed certificate whose fingerprint is not a SHA-1 value at all is then also recognised
+    by O(name), common name and expiry (RV(matched_by)), so a run does not upload it again.
   - Before any API call the material is checked locally - PEM format, the key matches the first certificate,
     the certificate has not expired, the chain is leaf first. The key is converted to the unencrypted
     traditional PEM form SLB requires (C(BEGIN RSA PRIVATE KEY) / C(BEGIN EC PRIVATE KEY)); PKCS#8 keys are converted,
@@ -36,7 +42,8 @@ options:
   name:
     description:
       - Name of the certificate in SLB (1-80 characters, letters, digits, C(.), C(_), C(-), starting with a letter).
-      - With O(state=present), an existing certificate with the same fingerprint but another name is renamed.
+      - With O(state=present), an existing certificate with the same fingerprint but another name keeps its
+        name unless O(rename_existing=true).
       - With O(state=absent), deletes every certificate with this name (combined with the other filters).
     type: str
   certificate:
@@ -75,6 +82,16 @@ options:
       - With O(state=absent), the SHA-1 fingerprint of the certificate to delete (case and colons do not matter).
       - With O(state=absent) and O(certificate)/O(certificate_path), the fingerprint is computed from the certificate.
     type: str
+  rename_existing:
+    description:
+      - With O(state=present), rename a certificate that is already uploaded under another name to O(name)
+        (C(SetServerCertificateName)).
+      - By default it is used as it is and RV(name_differs) is V(true), because the name may be another
+        owner's (Terraform, another team).
+      - A certificate of Alibaba Cloud's SSL Certificates Service (C(IsAliCloudCertificate=1)) is never
+        renamed; the module warns instead.
+    type: bool
+    default: false
   state:
     description:
       - V(present) uploads the certificate if it is not there yet.
@@ -101,6 +118,13 @@ EXAMPLES = r"""
     private_key: "{{ lookup('file', 'server.key') }}"
     private_key_passphrase: "{{ vault_server_key_passphrase }}"
 
+- name: Take over a certificate uploaded earlier under another name (by hand, say)
+  mtls.clb.server_certificate:
+    name: www-example-com
+    certificate_path: /etc/pki/mtls/server-fullchain.pem
+    private_key_path: /etc/pki/mtls/server.key
+    rename_existing: true
+
 - name: Delete it by fingerprint
   mtls.clb.server_certificate:
     fingerprint: "{{ server_cert.fingerprint }}"
@@ -114,7 +138,7 @@ server_certificate_id:
   type: str
   sample: 1231579085529123_18f79de306d_1714763408_709271
 fingerprint:
-  description: SHA-1 fingerprint, lower-case hex with colons.
+  description: The fingerprint as SLB reports it, lower case (SHA-1 hex with colons as far as known).
   returned: when state is present
   type: str
   sample: 68:08:1a:f8:2f:3e:91:47:0d:7b:73:56:6c:8d:a8:70:cd:b5:4d:c3
@@ -136,6 +160,21 @@ expire_time:
   returned: when state is present
   type: str
   sample: "2027-11-28T10:00:00Z"
+name_differs:
+  description:
+    - V(true) when the certificate was already uploaded under a name other than O(name) and kept it
+      (O(rename_existing=false), or a certificate of the SSL Certificates Service); RV(name) is that name.
+  returned: when state is present
+  type: bool
+  sample: false
+matched_by:
+  description:
+    - How the existing certificate was found; V(null) when it was uploaded (or would be, in check mode).
+    - V(fingerprint) (SHA-1), V(ali_cloud_certificate_id), or V(name_common_name_expire_time) when SLB reports
+      a fingerprint that is not a SHA-1 value (the module warns then).
+  returned: when state is present
+  type: str
+  sample: fingerprint
 certificate_info:
   description: The certificate as SLB reports it (its listing, or the upload reply right after an upload), snake_cased (no key material).
   returned: when state is present
@@ -165,6 +204,7 @@ def main():
             ali_cloud_certificate_region_id=dict(type="str"),
             server_certificate_id=dict(type="str"),
             fingerprint=dict(type="str"),
+            rename_existing=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
         ),
         mutually_exclusive=[

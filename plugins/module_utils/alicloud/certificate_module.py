@@ -6,7 +6,12 @@
 
 normalize (read + validate material) -> look up by fingerprint (one Describe) -> decide (upload /
 rename / delete / nothing) -> stop here in check mode -> apply -> return what the API answered
-(the upload reply is the stored record; no second listing).
+(the upload reply is the stored record; no second listing unless it lacks the fingerprint, which is
+then read back to check it against ours).
+
+A certificate found under another name is used as it is: in a shared account it may belong to
+Terraform, another team or the SSL Certificates Service. Only `rename_existing` renames it, and
+never one of the SSL Certificates Service.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -29,10 +34,13 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_mate
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates import (
     CA_CERTIFICATE,
+    MATCHED_BY_ALI_CLOUD_CERTIFICATE_ID,
+    MATCHED_BY_NAME_COMMON_NAME_EXPIRY,
     SERVER_CERTIFICATE,
     CertificateInUseError,
     CertificateStore,
     certificate_facts,
+    is_sha1_fingerprint,
     pick_best_match,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
@@ -130,7 +138,7 @@ class CertificateModuleRunner:
             self.module.fail_api_error(error)
         self.module.exit_json(**result)
 
-    def _result(self, changed, item, before, summary=None):
+    def _result(self, changed, item, before, summary=None, name=None, matched_by=None):
         facts = certificate_facts(self.kind, item) if item else {}
         if summary:
             for key, value in summary.items():
@@ -145,6 +153,9 @@ class CertificateModuleRunner:
             "common_name": facts.get("common_name"),
             "expire_time": facts.get("expire_time"),
             "certificate_info": facts,
+            # True when an existing certificate was reused under another owner's name.
+            "name_differs": name is not None and facts.get("name") != name,
+            "matched_by": matched_by,
             "diff": {"before": before, "after": _diff_view(self.kind, item)},
         }
         if self.kind is SERVER_CERTIFICATE:
@@ -157,35 +168,89 @@ class CertificateModuleRunner:
         material = None if ali_cloud_id else self.load_material()
         # Everything above is local; the first API call happens only after input is known good.
         store = CertificateStore(self.module.slb, self.kind)
+        summary = material.summary() if material is not None else None
         if material is not None:
-            matches = store.find(fingerprint=material.fingerprint)
+            matches, matched_by = self._find_material(store, material, summary, name)
         else:
             matches = store.find(ali_cloud_certificate_id=ali_cloud_id)
+            matched_by = MATCHED_BY_ALI_CLOUD_CERTIFICATE_ID if matches else None
         existing = pick_best_match(self.kind, matches, name)
-        summary = material.summary() if material is not None else None
         before = _diff_view(self.kind, existing)
 
         if existing is not None:
-            certificate_id = existing.get(self.kind.id_field)
-            if name is None or existing.get(self.kind.name_field) == name:
-                return self._result(False, existing, before, summary)
-            if not self.module.check_mode:
-                store.rename(certificate_id, name)
-            # The rename answers with a RequestId only; the listed record with the new name is the result.
-            return self._result(True, dict(existing, **{self.kind.name_field: name}), before, summary)
+            return self._reuse(store, existing, before, summary, name, matched_by)
 
         if self.module.check_mode:
             planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None,
                        "ExpireTime": summary.get("expire_time") if summary else None}
-            return self._result(True, planned, before, summary)
+            return self._result(True, planned, before, summary, name=name)
         if material is not None:
-            uploaded = store.upload(name, material.upload_params(), fingerprint=material.fingerprint)
+            uploaded = store.upload(name, material.upload_params(),
+                                    find_again=lambda: self._find_material(store, material, summary, name)[0])
+            certificate_id = uploaded.get(self.kind.id_field)
+            reported = uploaded.get("Fingerprint") or self._listed_fingerprint(store, certificate_id)
+            if reported:
+                uploaded = dict(uploaded, Fingerprint=reported)
+                self._warn_on_fingerprint_mismatch(certificate_id, reported, material)
+            record = uploaded_record(self.kind, uploaded, name, material)
         else:
             extra = {"AliCloudCertificateId": ali_cloud_id,
                      "AliCloudCertificateName": self.params.get("ali_cloud_certificate_name"),
                      "AliCloudCertificateRegionId": self.params.get("ali_cloud_certificate_region_id")}
-            uploaded = store.upload(name, {}, extra)
-        return self._result(True, uploaded_record(self.kind, uploaded, name, material), before, summary)
+            record = uploaded_record(self.kind, store.upload(name, {}, extra), name, None)
+        return self._result(True, record, before, summary, name=name)
+
+    def _find_material(self, store, material, summary, name):
+        matches, matched_by = store.find_uploaded(material.fingerprint, name, summary.get("common_name"),
+                                                  summary.get("expire_time"))
+        if matched_by == MATCHED_BY_NAME_COMMON_NAME_EXPIRY:
+            self.module.warn(
+                "{0} {1!r} was found by its name, common name and expiry, not by its fingerprint: SLB reports "
+                "fingerprint {2!r}, which is not the SHA-1 ({3}) this module computes. A re-keyed certificate "
+                "with the same name and expiry would not be uploaded; give it another name. Please report this "
+                "to the mtls.clb maintainers with both values.".format(
+                    self.kind.label, name, matches[0].get("Fingerprint"), material.fingerprint))
+        return matches, matched_by
+
+    def _listed_fingerprint(self, store, certificate_id):
+        """The reply carried no fingerprint: what the region lists for the new ID is the service's value."""
+        listed = store.list_all(certificate_id) if certificate_id else []
+        return listed[0].get("Fingerprint") if listed else None
+
+    def _warn_on_fingerprint_mismatch(self, certificate_id, reported, material):
+        """Compare SLB's fingerprint of what was just uploaded with ours, so that a different live
+        format is noticed on the first upload instead of as a duplicate on every later run."""
+        if normalize_fingerprint(reported) == normalize_fingerprint(material.fingerprint):
+            return
+        follow_up = ("The next run finds it by name, common name and expiry." if not is_sha1_fingerprint(reported)
+                     else "That looks like a SHA-1 of something else, so the next run cannot tell it from "
+                          "another certificate and uploads it again.")
+        self.module.warn(
+            "SLB reports fingerprint {0!r} for the {1} it just stored ({2}), but this module computed {3!r} "
+            "(SHA-1 of the leaf certificate's DER), the value it looks certificates up by. {4} Please report "
+            "this to the mtls.clb maintainers with both values.".format(
+                reported, self.kind.label, certificate_id, material.fingerprint, follow_up))
+
+    def _reuse(self, store, existing, before, summary, name, matched_by):
+        """The certificate is there already: keep its name unless told to rename it, and never rename
+        one of the SSL Certificates Service (it, Terraform or another team may own the name)."""
+        existing_name = existing.get(self.kind.name_field)
+        if name is None or existing_name == name:
+            return self._result(False, existing, before, summary, name=name, matched_by=matched_by)
+        if str(existing.get("IsAliCloudCertificate") or "0") == "1":
+            if self.params.get("rename_existing"):
+                self.module.warn(
+                    "{0} {1} ({2!r}) came from Alibaba Cloud's SSL Certificates Service, so it is not renamed "
+                    "to {3!r} although rename_existing is true; it is used as it is.".format(
+                        self.kind.label, existing.get(self.kind.id_field), existing_name, name))
+            return self._result(False, existing, before, summary, name=name, matched_by=matched_by)
+        if not self.params.get("rename_existing"):
+            return self._result(False, existing, before, summary, name=name, matched_by=matched_by)
+        if not self.module.check_mode:
+            store.rename(existing.get(self.kind.id_field), name)
+        # The rename answers with a RequestId only; the listed record with the new name is the result.
+        return self._result(True, dict(existing, **{self.kind.name_field: name}), before, summary, name=name,
+                            matched_by=matched_by)
 
     def ensure_absent(self):
         certificate_id = self.params.get(self.id_result_key)

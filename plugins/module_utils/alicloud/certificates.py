@@ -6,17 +6,31 @@
 
 Uploads are not idempotent on the service side (every upload makes a new ID), so a certificate
 is first looked up by its SHA-1 fingerprint in the region and uploaded only when missing.
+
+That SLB's `Fingerprint` is the SHA-1 of the leaf's DER is what the API documentation's examples
+suggest, not something it states. So that a different live format cannot make every run upload a
+duplicate, a certificate whose reported fingerprint is not a SHA-1 value at all is also recognised
+by its name, common name and expiry (`find_uploaded`), and the modules compare the fingerprint of
+each upload's reply with their own (certificate_module.py) and warn on a mismatch.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import normalize_fingerprint
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
 
 IN_USE_CODE = "CertificateAndPrivateKeyIsRefered"
+
+# How find_uploaded recognised a certificate (the modules return it as `matched_by`).
+MATCHED_BY_FINGERPRINT = "fingerprint"
+MATCHED_BY_NAME_COMMON_NAME_EXPIRY = "name_common_name_expire_time"
+MATCHED_BY_ALI_CLOUD_CERTIFICATE_ID = "ali_cloud_certificate_id"
+SHA1_HEX_DIGITS = 40
 
 
 class CertificateKind:
@@ -95,10 +109,33 @@ class CertificateStore:
             matches.append(item)
         return matches
 
-    def upload(self, name, upload_params, extra_params=None, fingerprint=None):
-        """Upload once. Uploads are not idempotent, so after a transient failure the region is
-        searched for the fingerprint before trying again: a request that timed out or got a 5xx
-        may still have been applied."""
+    def find_uploaded(self, fingerprint, name, common_name, expire_time):
+        """(matches, how they matched) for certificate material, from one listing.
+
+        First by SHA-1 fingerprint. Failing that, by name, common name and expiry, but only among
+        certificates whose reported fingerprint is not a SHA-1 value: a 40-digit one that differs
+        is another certificate (a re-keyed one can keep name, common name and expiry), while a
+        value of another length or form means SLB computes fingerprints differently from us, and
+        without this fallback every run would upload the certificate again."""
+        items = self.list_all()
+        wanted_fp = normalize_fingerprint(fingerprint)
+        by_fingerprint = [item for item in items if normalize_fingerprint(item.get("Fingerprint")) == wanted_fp]
+        if by_fingerprint:
+            return by_fingerprint, MATCHED_BY_FINGERPRINT
+        if name is None:
+            return [], None
+        wanted_expiry = expiry_seconds(expire_time)
+        by_identity = [item for item in items
+                       if item.get(self.kind.name_field) == name
+                       and not is_sha1_fingerprint(item.get("Fingerprint"))
+                       and (item.get("CommonName") or None) == (common_name or None)
+                       and wanted_expiry is not None and listed_expiry_seconds(item) == wanted_expiry]
+        return by_identity, (MATCHED_BY_NAME_COMMON_NAME_EXPIRY if by_identity else None)
+
+    def upload(self, name, upload_params, extra_params=None, find_again=None):
+        """Upload once. Uploads are not idempotent, so after a transient failure `find_again()`
+        (the region searched for this certificate) runs before trying again: a request that timed
+        out or got a 5xx may still have been applied."""
         params = dict(upload_params)
         if name:
             params[self.kind.name_field] = name
@@ -108,8 +145,8 @@ class CertificateStore:
             try:
                 return self.slb.call(self.kind.upload_action, params, retry=False)
             except AlicloudApiError as error:
-                if error.retryable and fingerprint:
-                    already = self.find(fingerprint=fingerprint)
+                if error.retryable and find_again is not None:
+                    already = find_again()
                     if already:
                         return already[0]
                 raise
@@ -147,6 +184,35 @@ class CertificateStore:
         except AlicloudApiError:
             pass
         return found
+
+
+def is_sha1_fingerprint(fingerprint):
+    return len(normalize_fingerprint(fingerprint)) == SHA1_HEX_DIGITS
+
+
+def expiry_seconds(text):
+    """Seconds since the epoch of an ISO 8601 UTC time such as SLB's `2019-05-18T06:34:24Z`."""
+    if not text:
+        return None
+    value = str(text).strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp())
+
+
+def listed_expiry_seconds(item):
+    """A listed certificate's expiry: ExpireTimeStamp (milliseconds) or else ExpireTime."""
+    stamp = item.get("ExpireTimeStamp")
+    try:
+        if stamp not in (None, ""):
+            return int(stamp) // 1000
+    except (TypeError, ValueError):
+        pass
+    return expiry_seconds(item.get("ExpireTime"))
 
 
 def certificate_facts(kind, item):

@@ -121,7 +121,7 @@ def test_certificate_rename_does_not_list_again(emu, args, pki, module, certific
               else {"certificate": pki.ca_pem})
     first = run_module("mtls.clb." + module, {**args, "name": "first", **params})
     start = len(emu.calls())
-    renamed = run_module("mtls.clb." + module, {**args, "name": "second", **params})
+    renamed = run_module("mtls.clb." + module, {**args, "name": "second", "rename_existing": True, **params})
     id_key = module + "_id"
     assert renamed["changed"] and renamed["name"] == "second" and renamed[id_key] == first[id_key]
     kind = "Server" if certificate == "server" else "CA"

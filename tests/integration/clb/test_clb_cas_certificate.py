@@ -1,5 +1,6 @@
 """server_certificate with ali_cloud_certificate_id: a certificate of the SSL Certificates Service is
-imported once (IsAliCloudCertificate=1) and found again by that ID; an unknown ID fails clearly."""
+imported once (IsAliCloudCertificate=1), found again by that ID and never renamed; an unknown ID fails
+clearly."""
 from __future__ import annotations
 
 from tests.support.ansible_run import run_module
@@ -27,9 +28,13 @@ def test_import_by_ali_cloud_certificate_id_four_steps(emu, args, pki):
     assert check_again["server_certificate_id"] == apply["server_certificate_id"]
     assert actions(emu).count("UploadServerCertificate") == 1
 
-    renamed = run_module(SERVER, {**params, "name": "www-renamed"})
-    assert renamed["changed"] and renamed["server_certificate_id"] == apply["server_certificate_id"]
-    assert mutating(emu)[-1] == "SetServerCertificateName"
+    # An SSL Certificates Service certificate keeps its name, even with rename_existing.
+    start = len(emu.calls())
+    kept = run_module(SERVER, {**params, "name": "www-renamed", "rename_existing": True})
+    assert kept["changed"] is False and kept["server_certificate_id"] == apply["server_certificate_id"]
+    assert kept["name"] == "www-from-cas" and kept["name_differs"] is True
+    assert any("SSL Certificates Service" in warning for warning in kept.get("warnings", [])), kept
+    assert mutating(emu, start) == []
 
 
 def test_unknown_ali_cloud_certificate_id_fails_naming_it(emu, args):

@@ -40,9 +40,10 @@ def test_unchanged_run_makes_only_describe_calls(emu, args, pki):
     assert actions(emu, before) and mutating(emu, before) == []
 
 
-def test_same_certificate_under_a_new_name_is_renamed_not_uploaded(emu, args, pki, slb):
+def test_same_certificate_under_a_new_name_is_renamed_with_rename_existing_not_uploaded(emu, args, pki, slb):
     certificate_id = upload_server_certificate(slb, pki, name="old-name")
-    params = {**args, "name": "new-name", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}
+    params = {**args, "name": "new-name", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key),
+              "rename_existing": True}
     check = run_module(SERVER, params, check=True, diff=True)
     assert check["changed"]
     assert (check["diff"]["before"]["name"], check["diff"]["after"]["name"]) == ("old-name", "new-name")
@@ -138,7 +139,7 @@ def test_ca_certificate_four_steps_and_absent(emu, args, pki):
     assert apply["ca_certificate_id"] == again["ca_certificate_id"]
     assert apply["fingerprint"] == fingerprint(pki.ca_cert) and apply["common_name"] == "Test Root CA"
     assert actions(emu).count("UploadCACertificate") == 1
-    renamed = run_module(CA, {**params, "name": "client-ca-2"})
+    renamed = run_module(CA, {**params, "name": "client-ca-2", "rename_existing": True})
     assert renamed["changed"] and renamed["ca_certificate_id"] == apply["ca_certificate_id"]
     assert mutating(emu)[-1] == "SetCACertificateName"
     absent = {**args, "certificate": pki.ca_pem, "state": "absent"}
