@@ -173,6 +173,15 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 self._send_json(400, {"error": str(error)})
                 return True
             self._send_json(200, {"cas_certificate": entry})
+        elif path == "/_emulator/certificate-fingerprints" and method == "GET":
+            self._send_json(200, {"algorithm": app.backend.fingerprint_algorithm})
+        elif path == "/_emulator/certificate-fingerprints" and method == "POST":
+            try:
+                algorithm = app.backend.set_fingerprint_algorithm(str(payload.get("algorithm") or ""))
+            except ValueError as error:
+                self._send_json(400, {"error": str(error)})
+                return True
+            self._send_json(200, {"algorithm": algorithm})
         elif path == "/_emulator/faults" and method == "GET":
             self._send_json(200, {"faults": app.faults.list()})
         elif path == "/_emulator/faults" and method == "POST":

@@ -224,6 +224,8 @@ class SlbBackend:
         # UploadServerCertificate can import by AliCloudCertificateId. Outside SLB, so in memory
         # only and kept by reset (like the ECS instances); every account of the emulator sees them.
         self.cas_certificates: dict[str, dict] = {}
+        # How uploads are fingerprinted (a testing hook; reset restores the documented SHA-1).
+        self.fingerprint_algorithm = pki.DEFAULT_FINGERPRINT_ALGORITHM
         self.state = self._empty_state()
         loaded = load_state(self.state_dir)
         for key in self.state:
@@ -248,6 +250,7 @@ class SlbBackend:
             demo_ids = self.state["demo_ecs_ids"]
             self.state = self._empty_state()
             self.state["demo_ecs_ids"] = demo_ids
+            self.fingerprint_algorithm = pki.DEFAULT_FINGERPRINT_ALGORITHM
             for path in self.tls_dir.glob("*.pem"):
                 path.unlink()
             self.save()
@@ -362,6 +365,14 @@ class SlbBackend:
             self.cas_certificates[cert_id] = entry | {"cert_pem": cert_pem, "key_pem": key_pem, "facts": facts}
         return entry
 
+    def set_fingerprint_algorithm(self, algorithm: str) -> str:
+        """How later uploads are fingerprinted (a testing hook, not SLB); stored records keep theirs."""
+        if algorithm not in pki.FINGERPRINT_ALGORITHMS:
+            raise ValueError(f"algorithm {algorithm!r} is not one of {', '.join(pki.FINGERPRINT_ALGORITHMS)}")
+        with self.lock:
+            self.fingerprint_algorithm = algorithm
+        return algorithm
+
     def list_cas_certificates(self) -> list[dict]:
         with self.lock:
             return [{k: v for k, v in entry.items() if k not in ("cert_pem", "key_pem", "facts")}
@@ -403,7 +414,7 @@ class SlbBackend:
         record = {
             "owner": account.account_id, "RegionId": region,
             "ServerCertificateId": cert_id, "ServerCertificateName": name or "",
-            "Fingerprint": facts.fingerprint, "CommonName": facts.common_name,
+            "Fingerprint": facts.fingerprint_by(self.fingerprint_algorithm), "CommonName": facts.common_name,
             "SubjectAlternativeNames": {"SubjectAlternativeName": facts.subject_alternative_names},
             "CreateTime": _now_iso(now), "CreateTimeStamp": int(now * 1000),
             "ExpireTime": facts.not_after_iso, "ExpireTimeStamp": facts.not_after_ms,
@@ -431,7 +442,7 @@ class SlbBackend:
         record = {
             "owner": account.account_id, "RegionId": region,
             "CACertificateId": cert_id, "CACertificateName": name or "",
-            "Fingerprint": facts.fingerprint, "CommonName": facts.common_name,
+            "Fingerprint": facts.fingerprint_by(self.fingerprint_algorithm), "CommonName": facts.common_name,
             "CreateTime": _now_iso(now), "CreateTimeStamp": int(now * 1000),
             "ExpireTime": facts.not_after_iso, "ExpireTimeStamp": facts.not_after_ms,
             "ResourceGroupId": params.get("ResourceGroupId") or "rg-default",

@@ -1,6 +1,7 @@
 """PEM checks the real service applies to uploaded certificates and keys."""
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import timezone
@@ -17,6 +18,14 @@ RSA_KEY_SIZES = (1024, 2048, 4096)
 EC_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 
 
+# How the emulator may fingerprint certificates. "sha1" (SHA-1 of the leaf's DER, lower-case hex with
+# colons) is what the API documentation's examples show; the others exist so tests can check that
+# clients survive a service that computes its `Fingerprint` differently (POST
+# /_emulator/certificate-fingerprints).
+FINGERPRINT_ALGORITHMS = ("sha1", "sha256", "sha1-of-pem")
+DEFAULT_FINGERPRINT_ALGORITHM = "sha1"
+
+
 @dataclass
 class CertificateFacts:
     fingerprint: str  # SHA-1 of the DER, lower-case hex with colons, as the service reports it
@@ -25,6 +34,20 @@ class CertificateFacts:
     not_before_ms: int
     not_after_ms: int
     not_after_iso: str
+    leaf_der: bytes = b""
+
+    def fingerprint_by(self, algorithm: str) -> str:
+        """The leaf's fingerprint as the emulator reports it under `algorithm`."""
+        if algorithm == "sha256":
+            return _colon_hex(hashlib.sha256(self.leaf_der).digest())
+        if algorithm == "sha1-of-pem":
+            pem = x509.load_der_x509_certificate(self.leaf_der).public_bytes(serialization.Encoding.PEM)
+            return _colon_hex(hashlib.sha1(pem).digest())  # noqa: S324 - an identifier, as SLB's is
+        return self.fingerprint
+
+
+def _colon_hex(digest: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in digest)
 
 
 def _certificate_blocks(pem: str) -> list[str]:
@@ -47,7 +70,7 @@ def _facts(cert: x509.Certificate) -> CertificateFacts:
     not_after = cert.not_valid_after_utc.astimezone(timezone.utc)
     not_before = cert.not_valid_before_utc.astimezone(timezone.utc)
     return CertificateFacts(fingerprint, common_name, sans, int(not_before.timestamp() * 1000),
-                            int(not_after.timestamp() * 1000), not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
+                            int(not_after.timestamp() * 1000), not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), der)
 
 
 def parse_certificate_chain(pem: str, parameter: str) -> tuple[list[x509.Certificate], CertificateFacts]:
