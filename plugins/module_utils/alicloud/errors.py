@@ -69,6 +69,9 @@ CREDENTIAL_CODES = frozenset((
     "InvalidCredentials",
     "Forbidden.AccessKeyDisabled",
 ))
+# The key is valid but its RAM user or role may not call the action (slb-api.md section 3 spells the
+# sub-user code "Forbbiden.SubUser"; "Forbidden.RAM" and "NoPermission" are Alibaba-wide RAM denials).
+PERMISSION_CODES = frozenset(("Forbidden", "Forbidden.RAM", "NoPermission", "Forbbiden.SubUser"))
 NO_CREDENTIALS_CODE = "NoCredentials"
 CREDENTIAL_PROVIDER_CODE = "CredentialProviderError"
 REGION_CODES = frozenset(("InvalidRegionId.NotFound", "InvalidRegionId", "RegionNotSupport"))
@@ -172,6 +175,10 @@ class AlicloudApiError(Exception):
         if self.code in CREDENTIAL_CODES:
             return ("Check access_key_id / access_key_secret / security_token (or the "
                     "ALIBABA_CLOUD_* / ALICLOUD_* environment variables) for this account.")
+        if self.code in PERMISSION_CODES:
+            return ("The access key's RAM user or role may not call slb:{0}: grant it (the section \"RAM policy\" "
+                    "of docs/cloud-modules.md in the mtls.clb collection lists every action each module calls, "
+                    "with a ready-made policy), or attach AliyunSLBFullAccess in a lab account.".format(self.action))
         if self.code in REGION_CODES or "RegionId" in self.message:
             region = " ({0})".format(self.region) if self.region else ""
             return "Check the region option{0} (or {1}).".format(region, REGION_ENV_TEXT)
