@@ -25,7 +25,7 @@ ROLE_PLAYBOOK = """---
 """
 # Action plugins that run on the controller only, without starting a module on the client.
 CONTROLLER_ONLY = {"ansible.builtin.include_role", "ansible.builtin.validate_argument_spec", "ansible.builtin.fail",
-                   "ansible.builtin.debug"}
+                   "ansible.builtin.debug", "ansible.builtin.assert"}
 SOURCES = {"client.key": "clients/localhost.key", "client.crt": "clients/localhost.crt", "root.crt": "root.crt",
            "ca.crt": "server/ca.crt"}
 
