@@ -28,9 +28,11 @@ def set_fingerprint_algorithm(emu, algorithm):
 
 
 def material(kind, pki):
+    """(module, its certificate options, the certificate, the result key of its ID)."""
     if kind == "server":
-        return SERVER, {"certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}, pki.server_cert
-    return CA, {"certificate": pki.ca_pem}, pki.ca_cert
+        return (SERVER, {"certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}, pki.server_cert,
+                "server_certificate_id")
+    return CA, {"certificate": pki.ca_pem}, pki.ca_cert, "ca_certificate_id"
 
 
 def preupload(kind, slb, pki, name):
@@ -39,14 +41,14 @@ def preupload(kind, slb, pki, name):
 
 @pytest.mark.parametrize("kind", ["server", "ca"])
 def test_certificate_under_another_name_is_reused_and_keeps_that_name(emu, args, pki, slb, kind):
-    module, params, _cert = material(kind, pki)
+    module, params, _cert, id_key = material(kind, pki)
     existing_id = preupload(kind, slb, pki, "terraform-owned")
     params = {**args, "name": "mtls-www", **params}
     start = len(emu.calls())
     results = [run_module(module, params, check=True, diff=True), run_module(module, params, diff=True)]
     for result in results:
         assert result["changed"] is False, result.get("msg")
-        assert result[module.split(".")[-1] + "_id"] == existing_id
+        assert result[id_key] == existing_id
         assert result["name"] == "terraform-owned" and result["name_differs"] is True
         assert result["matched_by"] == "fingerprint" and not result.get("warnings")
         assert result["diff"]["before"] == result["diff"]["after"]
@@ -57,7 +59,7 @@ def test_certificate_under_another_name_is_reused_and_keeps_that_name(emu, args,
 
 @pytest.mark.parametrize("kind", ["server", "ca"])
 def test_another_fingerprint_format_warns_once_and_is_not_uploaded_again(emu, args, pki, kind):
-    module, params, cert = material(kind, pki)
+    module, params, cert, id_key = material(kind, pki)
     set_fingerprint_algorithm(emu, "sha256")
     params = {**args, "name": "mtls-" + kind, **params}
     first = run_module(module, params)
@@ -70,7 +72,7 @@ def test_another_fingerprint_format_warns_once_and_is_not_uploaded_again(emu, ar
     again = [run_module(module, params, check=True), run_module(module, params)]
     for result in again:
         assert result["changed"] is False and result["matched_by"] == "name_common_name_expire_time"
-        assert result[module.split(".")[-1] + "_id"] == first[module.split(".")[-1] + "_id"]
+        assert result[id_key] == first[id_key]
         assert "name, common name and expiry" in " ".join(result.get("warnings", []))
     assert mutating(emu, start) == []
     upload = "UploadServerCertificate" if kind == "server" else "UploadCACertificate"

@@ -280,13 +280,13 @@ class FingerprintingSlb(CertificateSlb):
 def _present(slb, pki, **params):
     module = FakeModule(slb, **dict({"name": "www", "certificate": pki.server_pem,
                                      "private_key": key_pem(pki.server_key)}, **params))
-    return run(module), module.warnings
+    return dict(run(module), warnings=module.warnings)
 
 
 def test_upload_with_the_expected_fingerprint_warns_nothing():
     pki = make_pki()
-    result, warnings = _present(FingerprintingSlb(fingerprint), pki)
-    assert result["changed"] and warnings == []
+    result = _present(FingerprintingSlb(fingerprint), pki)
+    assert result["changed"] and result["warnings"] == []
     assert result["matched_by"] is None and result["name_differs"] is False
 
 
@@ -295,7 +295,8 @@ def test_another_fingerprint_format_is_warned_about_and_found_again_by_name_comm
         fingerprint_in_reply):
     pki = make_pki()
     slb = FingerprintingSlb(sha256_fingerprint, fingerprint_in_reply=fingerprint_in_reply)
-    first, first_warnings = _present(slb, pki)
+    first = _present(slb, pki)
+    first_warnings = first["warnings"]
     service_value = sha256_fingerprint(pki.server_cert)
     assert first["changed"] and first["fingerprint"] == service_value.lower()
     assert len(first_warnings) == 1
@@ -321,12 +322,12 @@ def test_fallback_needs_the_same_name_common_name_and_expiry():
     pki = make_pki()
     slb = FingerprintingSlb(sha256_fingerprint)
     _present(slb, pki, name="www")
-    other_name, _ = _present(slb, pki, name="www-2")
+    other_name = _present(slb, pki, name="www-2")
     assert other_name["changed"] and other_name["matched_by"] is None
     slb.certificates[0]["ExpireTimeStamp"] += 1000
     slb.certificates[1]["CommonName"] = "other.example.test"
-    third, _ = _present(slb, pki, name="www")
-    fourth, _ = _present(slb, pki, name="www-2")
+    third = _present(slb, pki, name="www")
+    fourth = _present(slb, pki, name="www-2")
     assert third["changed"] and fourth["changed"]
     assert [call[0] for call in slb.calls].count("UploadServerCertificate") == 4
 
@@ -336,10 +337,10 @@ def test_a_different_sha1_value_is_another_certificate_so_it_is_uploaded_and_war
     (same name, common name and expiry), so the module uploads rather than reuse the wrong key."""
     pki = make_pki()
     slb = FingerprintingSlb(sha1_of_pem)
-    first, warnings = _present(slb, pki)
-    assert first["changed"] and len(warnings) == 1
-    assert sha1_of_pem(pki.server_cert) in warnings[0] and "uploads it again" in warnings[0]
-    second, _ = _present(slb, pki)
+    first = _present(slb, pki)
+    assert first["changed"] and len(first["warnings"]) == 1
+    assert sha1_of_pem(pki.server_cert) in first["warnings"][0] and "uploads it again" in first["warnings"][0]
+    second = _present(slb, pki)
     assert second["changed"] and second["server_certificate_id"] != first["server_certificate_id"]
 
 
@@ -355,11 +356,11 @@ def _re_keyed(pki, key):
 def test_a_re_keyed_certificate_with_the_same_name_common_name_and_expiry_is_uploaded():
     pki = make_pki()
     slb = FingerprintingSlb(fingerprint)
-    first, _ = _present(slb, pki)
+    first = _present(slb, pki)
     re_keyed = _re_keyed(pki, pki.other_key)
-    second, warnings = _present(slb, pki, certificate=pem(re_keyed), private_key=key_pem(pki.other_key))
+    second = _present(slb, pki, certificate=pem(re_keyed), private_key=key_pem(pki.other_key))
     assert second["changed"] and second["server_certificate_id"] != first["server_certificate_id"]
-    assert second["fingerprint"] == fingerprint(re_keyed) and warnings == []
+    assert second["fingerprint"] == fingerprint(re_keyed) and second["warnings"] == []
     assert [item["ExpireTime"] for item in slb.certificates] == [first["expire_time"]] * 2
 
 
@@ -377,6 +378,6 @@ def test_lost_upload_reply_is_found_again_by_the_fallback_identity():
         return reply
 
     slb.call = call_losing_the_first_reply
-    result, _ = _present(slb, pki)
+    result = _present(slb, pki)
     assert result["changed"] and result["server_certificate_id"] == "sc-1"
     assert len(slb.certificates) == 1
