@@ -20,6 +20,10 @@ description:
   - B(Mutual authentication) has no switch of its own in the SLB API. It is on when the listener has a
     CA certificate (O(ca_certificate_id) set to the ID returned by M(mtls.clb.ca_certificate)) and off when
     the CA certificate ID is empty. Set O(ca_certificate_id=) (empty string) to turn it off.
+  - That an empty CA certificate ID turns mutual authentication off is unverified against the live service (the
+    API reference does not say so; Terraform and the emulator do it). After such an update the module reads the
+    listener again and fails if C(CACertificateId) is still set; then delete the listener (O(state=absent)) and
+    create it again without O(ca_certificate_id).
   - A port that already has a listener of another protocol (HTTP, TCP, UDP) is an error; the module never
     replaces it. The service refuses the creation (C(ListenerAlreadyExists)) and only then is the load balancer
     read to name the protocol; in check mode it is read before deciding, since nothing is created.
@@ -61,7 +65,8 @@ options:
   ca_certificate_id:
     description:
       - ID of the CA certificate that signs client certificates (M(mtls.clb.ca_certificate)).
-      - Set turns mutual authentication on; V("") (empty) turns it off; unset leaves it as it is.
+      - Set turns mutual authentication on; V("") (empty) turns it off (unverified against the live service; the
+        module reads the listener back and fails if the CA certificate is still set); unset leaves it as it is.
     type: str
   tls_cipher_policy:
     description: TLS security policy (guaranteed-performance instances only).

@@ -83,9 +83,25 @@ listeners:
       description: For HTTPS listeners, whether a client CA certificate is set.
       type: bool
     backend_health:
-      description: Health of each backend server for this listener (when O(backend_health=true)).
+      description:
+        - Health of each backend server for this listener (when O(backend_health=true)), the
+          C(DescribeHealthStatus) entries snake_cased. Role mtls.clb.mtls_listener polls this after a change until
+          enough servers are V(normal).
       type: list
       elements: dict
+      contains:
+        server_id:
+          description: ECS instance (or ENI/ECI) ID.
+          type: str
+        server_health_status:
+          description: V(normal), V(abnormal), or V(unavailable) (health check off, listener stopped, or no verdict yet).
+          type: str
+        server_ip:
+          description: Address the health check reaches the server at.
+          type: str
+        port:
+          description: Backend port that is checked.
+          type: int
 """
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule

@@ -14,9 +14,14 @@ short_description: Ensure a Classic Load Balancer (CLB) instance exists or is go
 version_added: 0.1.0
 description:
   - The prerequisite of the mutual TLS procedure - a CLB instance, found by O(name) (or O(load_balancer_id)) in the region.
-  - Creates it (C(CreateLoadBalancer)) when missing, with the given spec, address type, VPC / vSwitch and billing.
-    An existing instance is not re-created; differing creation-time settings are reported as warnings
-    because they cannot be changed in place.
+  - Creates it (C(CreateLoadBalancer)) when missing, with the given billing, address type, VPC / vSwitch and zones.
+    New instances are pay-by-capacity-unit (C(PayByCLCU)) unless O(instance_charge_type) says otherwise, because
+    Alibaba Cloud stopped selling new pay-by-specification (C(PayBySpec)) instances on 2025-06-01 (international
+    site, UTC+8) and 2026-01-01 (China site); a pay-by-specification creation would most likely be refused.
+  - An existing instance is not re-created; creation-time settings that were given and differ from the instance
+    are reported as warnings because they cannot be changed in place. Settings that were not given are not
+    compared, so an instance created before the cutoff (C(PayBySpec)) draws no warning unless you ask for another
+    billing.
   - O(state=absent) deletes it (C(DeleteLoadBalancer)); deletion protection makes that fail with the service's error.
 author:
   - mtls.clb contributors (!UNKNOWN)
@@ -31,7 +36,11 @@ attributes:
 options:
   name:
     description:
-      - Name of the CLB instance (1-80 characters). Must be unique in the region for this module to find it.
+      - Name of the CLB instance. Must be unique in the region for this module to find it.
+      - As C(CreateLoadBalancer) documents it, 1-80 characters, starting with a letter, then letters, digits,
+        periods (V(.)), underscores (V(_)) and hyphens (V(-)). With O(state=present) it is checked before any API
+        call, so an instance named otherwise (for example in the console) must be given by O(load_balancer_id)
+        without O(name).
       - Required unless O(load_balancer_id) is given. With O(load_balancer_id), a different name renames the
         instance; leave it unset to use the instance as it is.
     type: str
@@ -39,7 +48,12 @@ options:
     description: ID of an existing instance; when given, it is used instead of looking the name up.
     type: str
   load_balancer_spec:
-    description: Instance specification, for example V(slb.s1.small) (guaranteed performance; needed for TLS policies).
+    description:
+      - Specification of a pay-by-specification instance, for example V(slb.s1.small). Valid only with
+        O(instance_charge_type=PayBySpec); the API ignores it for V(PayByCLCU) instances, so this module refuses the
+        combination before any call.
+      - New pay-by-specification instances are no longer sold (see the description); keep this only to describe an
+        existing instance.
     type: str
   address_type:
     description: V(internet) for a public address, V(intranet) for a private one (the default when O(vswitch_id) is set).
@@ -52,7 +66,7 @@ options:
     description: vSwitch of an intranet instance in a VPC.
     type: str
   internet_charge_type:
-    description: Billing of internet traffic.
+    description: Billing of internet traffic. A V(PayByCLCU) instance supports only V(paybytraffic).
     type: str
     choices: [paybytraffic, paybybandwidth]
   bandwidth:
@@ -63,7 +77,12 @@ options:
     type: str
     choices: [PayOnDemand]
   instance_charge_type:
-    description: V(PayBySpec) (by specification) or V(PayByCLCU) (by capacity units; no O(load_balancer_spec)).
+    description:
+      - Metering of a pay-as-you-go instance. V(PayByCLCU) is pay-by-capacity-unit (pay-by-LCU), the only kind
+        Alibaba Cloud sells for new instances now; it takes no O(load_balancer_spec) and reads back as
+        C(LoadBalancerSpec=slb.lcu.elastic). V(PayBySpec) is pay-by-specification, discontinued for new
+        instances (the API would create it by default, which is why this module sends V(PayByCLCU) itself).
+      - When unset, a new instance is created with V(PayByCLCU), and an existing instance is not compared.
     type: str
     choices: [PayBySpec, PayByCLCU]
   master_zone_id:
@@ -94,17 +113,22 @@ options:
 """
 
 EXAMPLES = r"""
-- name: The CLB instance the listener goes on
+- name: The CLB instance the listener goes on (pay-as-you-go, pay-by-LCU)
   mtls.clb.load_balancer:
     name: mtls-demo
-    load_balancer_spec: slb.s1.small
     address_type: internet
-    internet_charge_type: paybytraffic
+    instance_charge_type: PayByCLCU
   register: clb
 
 - name: Show its address
   ansible.builtin.debug:
     msg: "https://{{ clb.address }}/"
+
+- name: An instance bought by specification before the cutoff, described as it is (no warning)
+  mtls.clb.load_balancer:
+    name: legacy-clb
+    instance_charge_type: PayBySpec
+    load_balancer_spec: slb.s1.small
 """
 
 RETURN = r"""
@@ -142,7 +166,12 @@ load_balancer:
       description: V(active), V(inactive) or V(locked). Not in the reply of a creation without O(wait).
       type: str
     load_balancer_spec:
-      description: Specification, for example V(slb.s1.small); for a new instance only when O(load_balancer_spec) was given.
+      description:
+        - Specification. A pay-by-LCU instance reads back as V(slb.lcu.elastic); a pay-by-specification one as its
+          spec, for example V(slb.s1.small). For a new instance only when O(load_balancer_spec) was given.
+      type: str
+    instance_charge_type:
+      description: V(PayByCLCU) or V(PayBySpec). For a new instance, what was sent (V(PayByCLCU) unless given).
       type: str
     address_type:
       description: V(internet) or V(intranet); for a new instance only when O(address_type) was given.
@@ -164,9 +193,9 @@ load_balancer:
     address_type: internet
     address_ip_version: ipv4
     network_type: classic
-    load_balancer_spec: slb.s1.small
+    load_balancer_spec: slb.lcu.elastic
     internet_charge_type: paybytraffic
-    instance_charge_type: PayBySpec
+    instance_charge_type: PayByCLCU
     pay_type: PayOnDemand
     master_zone_id: cn-hangzhou-b
     slave_zone_id: cn-hangzhou-d
@@ -175,6 +204,7 @@ load_balancer:
     create_time: "2026-11-28T17:00:00Z"
 """
 
+import re
 import time
 import uuid
 
@@ -186,6 +216,12 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers i
     find_load_balancers,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
+
+# What the real cloud sells for new pay-as-you-go instances (CreateLoadBalancer documentation, 2025-12).
+DEFAULT_INSTANCE_CHARGE_TYPE = "PayByCLCU"
+# CreateLoadBalancer: 1-80 characters, a letter first, then letters, digits, '.', '_', '-'.
+# [^\W\d_] is "a letter" in Python's Unicode-aware re (the API also takes Chinese characters).
+LOAD_BALANCER_NAME_PATTERN = re.compile(r"^[^\W\d_][\w.-]{0,79}\Z")
 
 CREATE_OPTIONS = (
     ("load_balancer_spec", "LoadBalancerSpec"),
@@ -200,6 +236,30 @@ CREATE_OPTIONS = (
     ("slave_zone_id", "SlaveZoneId"),
     ("resource_group_id", "ResourceGroupId"),
 )
+
+
+def load_balancer_name_problem(name):
+    """Why CreateLoadBalancer / SetLoadBalancerName would refuse the name, or None."""
+    if LOAD_BALANCER_NAME_PATTERN.match(name):
+        return None
+    return ("name {0!r} is not a valid load balancer name: it must be 1-80 characters, start with a letter and "
+            "contain only letters, digits, '.', '_' and '-' (for example mtls-clb)".format(name))
+
+
+def creation_problem(params):
+    """Why the billing options cannot describe one instance (the API documents these as invalid), or None."""
+    charge = params["instance_charge_type"] or DEFAULT_INSTANCE_CHARGE_TYPE
+    if charge == "PayByCLCU" and params["load_balancer_spec"]:
+        return ("load_balancer_spec ({0}) is only valid with instance_charge_type=PayBySpec, and instance_charge_type "
+                "is {1}{2}: drop load_balancer_spec (new instances are pay-by-LCU; pay-by-specification instances are "
+                "no longer sold), or set instance_charge_type=PayBySpec to describe an existing pay-by-specification "
+                "instance".format(params["load_balancer_spec"], charge,
+                                  "" if params["instance_charge_type"] else " (the default)"))
+    if charge == "PayByCLCU" and params["internet_charge_type"] == "paybybandwidth":
+        return ("internet_charge_type=paybybandwidth is not available with instance_charge_type=PayByCLCU{0}: a "
+                "pay-by-LCU instance is billed by traffic; use internet_charge_type=paybytraffic or leave it "
+                "unset".format("" if params["instance_charge_type"] else " (the default)"))
+    return None
 
 
 def _view(item):
@@ -262,8 +322,14 @@ def main():
     )
     params = module.params
     name = params["name"]
-    if name is not None and not 1 <= len(name) <= 80:
-        module.fail_json(msg="name must be 1-80 characters")
+    if name is not None and params["state"] == "present":
+        problem = load_balancer_name_problem(name)
+        if problem:
+            module.fail_json(msg=problem)
+    if params["state"] == "present":
+        problem = creation_problem(params)
+        if problem:
+            module.fail_json(msg=problem)
     if params["vswitch_id"] and params["address_type"] == "internet":
         module.fail_json(msg="vswitch_id places the instance in a VPC, which needs address_type=intranet "
                              "(or leave address_type unset)")
@@ -294,7 +360,13 @@ def main():
             attributes = existing
             for option, wire in CREATE_OPTIONS:
                 wanted = params.get(option)
-                if wanted is not None and option != "bandwidth" and str(attributes.get(wire) or "") != str(wanted):
+                if wanted is None or option == "bandwidth":
+                    continue
+                if option == "instance_charge_type" and not attributes.get(wire):
+                    # The field is documented as China-site only; an instance that does not report it
+                    # cannot be compared, and a warning on every run would be noise.
+                    continue
+                if str(attributes.get(wire) or "") != str(wanted):
                     module.warn("{0}: the instance has {1!r}, not {2!r}; this cannot be changed in place "
                                 "(delete and re-create the instance to change it)".format(
                                     option, attributes.get(wire), wanted))
@@ -315,7 +387,9 @@ def main():
             module.exit_json(changed=True, load_balancer_id=None, address=None, load_balancer={},
                              diff={"before": {}, "after": {"name": name}})
         # ClientToken makes a retried CreateLoadBalancer return the first instance instead of a second one.
-        request = {"LoadBalancerName": name, "ClientToken": str(uuid.uuid4())}
+        request = {"LoadBalancerName": name, "ClientToken": str(uuid.uuid4()),
+                   # Sent explicitly: the API's own default is the discontinued PayBySpec.
+                   "InstanceChargeType": DEFAULT_INSTANCE_CHARGE_TYPE}
         for option, wire in CREATE_OPTIONS:
             if params.get(option) is not None:
                 request[wire] = params[option]

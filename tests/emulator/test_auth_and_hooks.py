@@ -142,7 +142,7 @@ def test_faulted_mutations_change_nothing(fresh_emulator):
     fresh_emulator.set_faults([{"action": "CreateLoadBalancer", "error": "ServiceIsConfiguring"}])
     client = fresh_emulator.sdk_client()
     with pytest.raises(TeaException):
-        client.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION))
+        client.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION, instance_charge_type="PayByCLCU"))
     fresh_emulator.clear_faults()
     assert describe_lbs(client).body.total_count == 0
 
@@ -188,13 +188,13 @@ def test_bad_fault_specification_is_refused(fresh_emulator):
 
 def test_reset_keeps_ecs_instances(fresh_emulator):
     client = fresh_emulator.sdk_client()
-    client.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION))
+    client.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION, instance_charge_type="PayByCLCU"))
     fresh_emulator.set_faults([{"action": "CreateLoadBalancer", "error": "Throttling"}])
     fresh_emulator.reset()
     assert describe_lbs(client).body.total_count == 0
     assert [c["action"] for c in fresh_emulator.calls()] == ["DescribeLoadBalancers"]
     assert [i["instance_id"] for i in fresh_emulator.ecs()] == fresh_emulator.ecs_ids
-    client.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION))  # the fault went too
+    client.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION, instance_charge_type="PayByCLCU"))  # the fault went too
 
 
 def test_ready_line_and_ecs_listing(fresh_emulator):
@@ -225,7 +225,7 @@ def test_accounts_from_a_credentials_file_are_isolated(tmp_path):
     # The harness always passes --access-key-id; here it names an account of the file, which wins.
     with emulator.start():
         alice = emulator.sdk_client()
-        alice.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION))
+        alice.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION, instance_charge_type="PayByCLCU"))
         emulator.access_key_id, emulator.access_key_secret = "AKbob", "bob-secret"
         bob = emulator.sdk_client()
         assert describe_lbs(bob).body.total_count == 0

@@ -49,7 +49,7 @@ def test_backend_servers_json_errors(raw, code):
 
 
 def test_stopped_ecs_is_obtain_ip_fail_and_nothing_is_attached(backend):
-    lb = backend.action_CreateLoadBalancer({"RegionId": "cn-hangzhou"}, ACCOUNT)
+    lb = backend.action_CreateLoadBalancer({"RegionId": "cn-hangzhou", "InstanceChargeType": "PayByCLCU"}, ACCOUNT)
     servers = json.dumps([{"ServerId": "i-running0000000000001"}, {"ServerId": "i-stopped0000000000001"}])
     with pytest.raises(ApiError) as info:
         backend.action_AddBackendServers({"RegionId": "cn-hangzhou", "LoadBalancerId": lb["LoadBalancerId"],
@@ -61,7 +61,7 @@ def test_stopped_ecs_is_obtain_ip_fail_and_nothing_is_attached(backend):
 
 
 def test_resources_are_private_to_their_account(backend):
-    lb = backend.action_CreateLoadBalancer({"RegionId": "cn-hangzhou"}, ACCOUNT)
+    lb = backend.action_CreateLoadBalancer({"RegionId": "cn-hangzhou", "InstanceChargeType": "PayByCLCU"}, ACCOUNT)
     with pytest.raises(ApiError) as info:
         backend.action_DescribeLoadBalancerAttribute({"RegionId": "cn-hangzhou",
                                                       "LoadBalancerId": lb["LoadBalancerId"]}, OTHER_ACCOUNT)
@@ -69,7 +69,8 @@ def test_resources_are_private_to_their_account(backend):
 
 
 def test_state_is_persisted_privately_and_reloaded(backend, tmp_path):
-    lb = backend.action_CreateLoadBalancer({"RegionId": "cn-hangzhou", "LoadBalancerName": "kept"}, ACCOUNT)
+    lb = backend.action_CreateLoadBalancer({"RegionId": "cn-hangzhou", "InstanceChargeType": "PayByCLCU",
+                                            "LoadBalancerName": "kept"}, ACCOUNT)
     state_file = backend.state_dir / "state.json"
     assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
     assert not list(backend.state_dir.glob(".state.json.*"))  # no temp file left behind

@@ -32,6 +32,7 @@ def upload_ca(sdk, issued, name=None, region=REGION):
 
 
 def create_lb(sdk, name="mtls-lb", region=REGION, **extra):
+    extra.setdefault("instance_charge_type", "PayByCLCU")
     return sdk.create_load_balancer(m.CreateLoadBalancerRequest(region_id=region, load_balancer_name=name,
                                                                 **extra)).body
 

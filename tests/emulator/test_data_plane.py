@@ -44,7 +44,7 @@ class Deployment:
         if ca:
             self.ca_id = sdk.upload_cacertificate(m.UploadCACertificateRequest(
                 region_id=REGION, cacertificate=material[ca].cert_pem)).body.cacertificate_id
-        lb = sdk.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION)).body
+        lb = sdk.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION, instance_charge_type="PayByCLCU")).body
         self.lb_id, self.address = lb.load_balancer_id, lb.address
         sdk.add_backend_servers(m.AddBackendServersRequest(
             region_id=REGION, load_balancer_id=self.lb_id, backend_servers=backend_servers_json(emulator.ecs_ids)))
@@ -278,7 +278,7 @@ def test_listener_whose_port_is_taken_does_not_start(fresh_emulator, tls_materia
     server_id = sdk.upload_server_certificate(m.UploadServerCertificateRequest(
         region_id=REGION, server_certificate=tls_material["server"].cert_pem,
         private_key=tls_material["server"].key_pem)).body.server_certificate_id
-    lb = sdk.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION)).body
+    lb = sdk.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION, instance_charge_type="PayByCLCU")).body
     sdk.create_load_balancer_httpslistener(m.CreateLoadBalancerHTTPSListenerRequest(
         region_id=REGION, load_balancer_id=lb.load_balancer_id, listener_port=8443, backend_server_port=80,
         bandwidth=-1, health_check="off", server_certificate_id=server_id))

@@ -40,6 +40,9 @@ MUTATING_ACTIONS = frozenset(a for a in ACTIONS if not a.startswith("Describe"))
 
 TLS_CIPHER_POLICIES = ("tls_cipher_policy_1_0", "tls_cipher_policy_1_1", "tls_cipher_policy_1_2",
                        "tls_cipher_policy_1_2_strict", "tls_cipher_policy_1_2_strict_with_1_3")
+# What DescribeLoadBalancers/-Attribute report as the spec of a pay-by-LCU instance (SDK 3.3.31 models:
+# "Pay-as-you-go CLB instances are not subject to specifications. By default, slb.lcu.elastic is returned").
+CLCU_SPEC = "slb.lcu.elastic"
 LOAD_BALANCER_SPECS = ("slb.s1.small", "slb.s2.small", "slb.s2.medium", "slb.s3.small", "slb.s3.medium",
                        "slb.s3.large")
 HTTP_CODE_CLASSES = ("http_2xx", "http_3xx", "http_4xx", "http_5xx")
@@ -211,8 +214,12 @@ def parse_backend_servers(raw: str | None) -> list[dict]:
 
 
 class SlbBackend:
-    def __init__(self, state_dir: Path, ecs: EcsRegistry, default_region: str = "cn-hangzhou"):
+    def __init__(self, state_dir: Path, ecs: EcsRegistry, default_region: str = "cn-hangzhou",
+                 allow_pay_by_spec: bool = False):
         self.state_dir = Path(state_dir)
+        # New pay-by-specification instances are no longer sold (2025-06-01 international site, 2026-01-01
+        # China site); True emulates an account from before the cutoff, for tests of such instances.
+        self.allow_pay_by_spec = allow_pay_by_spec
         self.tls_dir = self.state_dir / "tls"
         self.tls_dir.mkdir(exist_ok=True, mode=0o700)
         self.ecs = ecs
@@ -231,6 +238,10 @@ class SlbBackend:
         for key in self.state:
             if key in loaded:
                 self.state[key] = loaded[key]
+        for lb in self.state["load_balancers"].values():
+            # State written before pay-by-LCU instances reported their spec.
+            if lb.get("InstanceChargeType") == "PayByCLCU" and not lb.get("LoadBalancerSpec"):
+                lb["LoadBalancerSpec"] = CLCU_SPEC
 
     # -- state ------------------------------------------------------------------------------
     @staticmethod
@@ -522,9 +533,7 @@ class SlbBackend:
     # -- load balancers ---------------------------------------------------------------------
     def action_CreateLoadBalancer(self, params: dict, account) -> dict:
         region = self._region(params)
-        name = params.get("LoadBalancerName") or "auto_named_slb"
-        if not 1 <= len(name) <= 80:
-            raise invalid("The specified parameter LoadBalancerName is not valid: 1-80 characters.")
+        name = _check_name(params.get("LoadBalancerName") or "auto_named_slb", "LoadBalancerName")
         address_type = _parse_enum(params, "AddressType", ("internet", "intranet"))
         ip_version = _parse_enum(params, "AddressIPVersion", ("ipv4",)) or "ipv4"
         internet_charge = _parse_enum(params, "InternetChargeType", ("paybytraffic", "paybybandwidth")) \
@@ -533,12 +542,22 @@ class SlbBackend:
         if internet_charge == "paybybandwidth" and bandwidth is None:
             raise missing("Bandwidth")
         spec = _parse_enum(params, "LoadBalancerSpec", LOAD_BALANCER_SPECS)
-        charge = _parse_enum(params, "InstanceChargeType", ("PayBySpec", "PayByCLCU"))
-        if charge is None:
-            charge = "PayBySpec" if spec else "PayByCLCU"
+        # The documented default is PayBySpec, so a request without InstanceChargeType asks for the
+        # discontinued kind too.
+        charge = _parse_enum(params, "InstanceChargeType", ("PayBySpec", "PayByCLCU")) or "PayBySpec"
+        if charge == "PayBySpec" and not self.allow_pay_by_spec:
+            raise invalid("The specified parameter InstanceChargeType is not valid: pay-by-specification "
+                          "(PayBySpec, the default) instances can no longer be created; send "
+                          "InstanceChargeType=PayByCLCU without LoadBalancerSpec.")
         if charge == "PayBySpec" and not spec:
             raise invalid("The specified parameter LoadBalancerSpec must be specified when InstanceChargeType "
                           "is PayBySpec: shared-performance instances are no longer sold.")
+        if charge == "PayByCLCU" and spec:
+            raise invalid("The specified parameter LoadBalancerSpec is not valid with InstanceChargeType "
+                          "PayByCLCU: pay-by-LCU instances have no specification.")
+        if charge == "PayByCLCU" and internet_charge == "paybybandwidth":
+            raise invalid("The specified parameter InternetChargeType is not valid: PayByCLCU instances support "
+                          "paybytraffic only.")
         delete_protection = _parse_enum(params, "DeleteProtection", ON_OFF) or "off"
         modification = _parse_enum(params, "ModificationProtectionStatus",
                                    ("NonProtection", "ConsoleProtection")) or "NonProtection"
@@ -574,7 +593,7 @@ class SlbBackend:
                 "NetworkType": network, "VpcId": vpc, "VSwitchId": vswitch,
                 "InternetChargeType": internet_charge, "InternetChargeTypeAlias": internet_charge,
                 "Bandwidth": bandwidth if bandwidth is not None else 5120,
-                "InstanceChargeType": charge, "LoadBalancerSpec": spec or "",
+                "InstanceChargeType": charge, "LoadBalancerSpec": spec if charge == "PayBySpec" else CLCU_SPEC,
                 "MasterZoneId": params.get("MasterZoneId") or f"{region}-b",
                 "SlaveZoneId": params.get("SlaveZoneId") or f"{region}-d",
                 "DeleteProtection": delete_protection, "ModificationProtectionStatus": modification,
@@ -608,9 +627,7 @@ class SlbBackend:
 
     def action_SetLoadBalancerName(self, params: dict, account) -> dict:
         _require(params, "LoadBalancerId")
-        name = _require(params, "LoadBalancerName")
-        if not 1 <= len(name) <= 80:
-            raise invalid("The specified parameter LoadBalancerName is not valid: 1-80 characters.")
+        name = _check_name(_require(params, "LoadBalancerName"), "LoadBalancerName")
         with self.lock:
             lb = self._load_balancer(params, account)
             lb["LoadBalancerName"] = name

@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--listener-port-offset", type=int, default=0, metavar="N",
                         help="a listener on port P binds Address:(P+N), so non-root users can serve port 443 "
                              "(default 0)")
+    parser.add_argument("--allow-pay-by-spec", action="store_true",
+                        help="accept CreateLoadBalancer with InstanceChargeType=PayBySpec (the API default), as "
+                             "for an account before the end of sale; by default it is refused like the real "
+                             "service's new purchases")
     parser.add_argument("--default-region", default="cn-hangzhou", choices=sorted(REGIONS),
                         help="region used when an action's optional RegionId is omitted (default cn-hangzhou)")
     return parser
@@ -128,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
     state_dir = ensure_state_dir(args.state_dir)
     ecs = EcsRegistry()
-    backend = SlbBackend(state_dir, ecs, default_region=args.default_region)
+    backend = SlbBackend(state_dir, ecs, default_region=args.default_region,
+                         allow_pay_by_spec=args.allow_pay_by_spec)
     _register_cas_certificates(backend, args.cas_certificate)
     for instance_id, host, port in args.ecs:
         ecs.register(EcsInstance(instance_id, instance_id, host, port, "Running"))

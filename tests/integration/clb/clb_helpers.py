@@ -33,7 +33,7 @@ def upload_ca_certificate(slb, pki, name="client-ca") -> str:
 
 def create_load_balancer(slb, name="lb-test") -> str:
     return slb.call("CreateLoadBalancer", {
-        "LoadBalancerName": name, "LoadBalancerSpec": "slb.s1.small", "AddressType": "internet"})["LoadBalancerId"]
+        "LoadBalancerName": name, "InstanceChargeType": "PayByCLCU", "AddressType": "internet"})["LoadBalancerId"]
 
 
 def add_backends(slb, load_balancer_id, server_ids):

@@ -46,7 +46,7 @@ def run_site_modules(emu, args, pki):
                                          "private_key": key_pem(pki.server_key), "state": "present"})
     ca = step("ca_certificate", {"name": "mtls-client-ca", "certificate": pki.ca_pem, "state": "present"})
     balancer = step("load_balancer", {"name": "mtls-clb", "address_type": "internet",
-                                      "load_balancer_spec": "slb.s1.small", "state": "present"})
+                                      "instance_charge_type": "PayByCLCU", "state": "present"})
     step("backend_servers", {"load_balancer_id": balancer["load_balancer_id"],
                              "servers": [{"server_id": server_id} for server_id in emu.ecs_ids], "purge": False})
     step("https_listener", {"load_balancer_id": balancer["load_balancer_id"], "listener_port": 443,
@@ -87,7 +87,7 @@ def test_cold_then_warm_calls_per_module(emu, args, pki):
 def test_load_balancer_result_has_the_instance_fields_but_no_listeners_or_members(emu, args, pki):
     runs = run_site_modules(emu, args, pki)
     created = runs["load_balancer"][0]["load_balancer"]
-    assert created["load_balancer_name"] == "mtls-clb" and created["load_balancer_spec"] == "slb.s1.small"
+    assert created["load_balancer_name"] == "mtls-clb" and created["instance_charge_type"] == "PayByCLCU"
     assert created["address"] and created["region_id"] == emu.region and created["network_type"] == "classic"
     found = run_module("mtls.clb.load_balancer", {**args, "name": "mtls-clb"})["load_balancer"]
     assert found["load_balancer_id"] == created["load_balancer_id"]
@@ -99,7 +99,7 @@ def test_load_balancer_result_has_the_instance_fields_but_no_listeners_or_member
 
 def test_load_balancer_wait_polls_until_active(emu, args):
     start = len(emu.calls())
-    result = run_module("mtls.clb.load_balancer", {**args, "name": "waited", "load_balancer_spec": "slb.s1.small",
+    result = run_module("mtls.clb.load_balancer", {**args, "name": "waited",
                                                    "wait": True})
     assert result["changed"] and result["load_balancer"]["load_balancer_status"] == "active"
     assert actions(emu, start) == ["DescribeLoadBalancers", "CreateLoadBalancer", "DescribeLoadBalancerAttribute"]

@@ -73,7 +73,7 @@ def test_modules_converge_under_throttling_and_503_without_double_uploads(emu, a
     assert second["failed"] is False and second["changed"] is False
     assert second["server_certificate_id"] == first["server_certificate_id"]
     ca = run_module("mtls.clb.ca_certificate", {**fast, "name": "ca", "certificate": pki.ca_pem})
-    lb = run_module("mtls.clb.load_balancer", {**fast, "name": "faulty", "load_balancer_spec": "slb.s1.small"})
+    lb = run_module("mtls.clb.load_balancer", {**fast, "name": "faulty"})
     backends = run_module("mtls.clb.backend_servers", {**fast, "load_balancer_id": lb["load_balancer_id"],
                                                        "servers": [{"server_id": i} for i in emu.ecs_ids]})
     listener = run_module("mtls.clb.https_listener", {

@@ -111,12 +111,41 @@ def test_warm_run_reads_the_listener_once_and_nothing_else():
 
 def test_update_alone_returns_the_live_listener_with_the_values_set():
     slb = SequencedSlb({DESCRIBE: LIVE, SET: {}})
-    result = converge(slb, {"tls_cipher_policy": "tls_cipher_policy_1_2", "ca_certificate_id": ""})
+    result = converge(slb, {"tls_cipher_policy": "tls_cipher_policy_1_2"})
     assert slb.calls == [DESCRIBE, SET]
     assert result["actions"] == ["update"]
     assert result["listener"]["tls_cipher_policy"] == "tls_cipher_policy_1_2"
+    assert result["listener"]["mutual_authentication"] is True
+    assert result["listener"]["server_certificate_id"] == "sc-1"
+
+
+def test_turning_mutual_authentication_off_reads_back_and_returns_that_read():
+    turned_off = dict(LIVE, CACertificateId="", TLSCipherPolicy="tls_cipher_policy_1_2")
+    slb = SequencedSlb({DESCRIBE: [LIVE, turned_off], SET: {}})
+    result = converge(slb, {"tls_cipher_policy": "tls_cipher_policy_1_2", "ca_certificate_id": ""})
+    assert slb.calls == [DESCRIBE, SET, DESCRIBE]
+    assert result["actions"] == ["update"]
     assert result["listener"]["mutual_authentication"] is False
     assert result["listener"]["server_certificate_id"] == "sc-1"
+
+
+def test_a_service_that_keeps_the_ca_after_an_empty_ca_certificate_id_fails_the_run():
+    slb = SequencedSlb({DESCRIBE: LIVE, SET: {}})
+    with pytest.raises(Failed) as info:
+        converge(slb, {"ca_certificate_id": ""})
+    assert slb.calls == [DESCRIBE, SET, DESCRIBE]
+    message = str(info.value)
+    assert "ca_certificate_id" in message and "still reports CACertificateId ca-1" in message
+    assert "state=absent" in message
+
+
+def test_turning_off_then_starting_checks_the_read_back_before_the_start():
+    stopped = dict(LIVE, Status="stopped")
+    slb = SequencedSlb({DESCRIBE: [stopped, dict(stopped, CACertificateId=""), dict(LIVE, CACertificateId="")],
+                        SET: {}, START: {}})
+    result = converge(slb, {"ca_certificate_id": ""})
+    assert slb.calls == [DESCRIBE, SET, DESCRIBE, START, DESCRIBE]
+    assert result["listener"]["status"] == "running" and result["listener"]["mutual_authentication"] is False
 
 
 def test_update_and_start_use_the_wait_read_as_the_result():

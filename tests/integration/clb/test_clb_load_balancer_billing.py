@@ -1,0 +1,93 @@
+"""load_balancer creates what Alibaba Cloud sells now (pay-by-LCU), refuses billing combinations and
+names the API documents as invalid before any call, and compares an existing instance without a
+warning on every run - through the real `ansible` CLI against the emulator."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support.ansible_run import run_module
+from tests.support.emulator import start_emulator
+from clb_helpers import actions
+
+LB = "mtls.clb.load_balancer"
+
+
+def test_a_new_instance_is_pay_by_lcu_and_reads_back_without_warnings(emu, args):
+    created = run_module(LB, {**args, "name": "mtls-clb"})
+    assert created["changed"] and not created.get("warnings")
+    assert created["load_balancer"]["instance_charge_type"] == "PayByCLCU"
+    again = run_module(LB, {**args, "name": "mtls-clb", "instance_charge_type": "PayByCLCU",
+                            "address_type": "internet"})
+    assert not again["changed"] and not again.get("warnings"), again.get("warnings")
+    assert again["load_balancer"]["load_balancer_spec"] == "slb.lcu.elastic"
+    assert again["load_balancer"]["instance_charge_type"] == "PayByCLCU"
+    assert actions(emu).count("CreateLoadBalancer") == 1
+
+
+@pytest.mark.parametrize("params,named", [
+    ({"load_balancer_spec": "slb.s1.small"}, ("load_balancer_spec", "instance_charge_type", "(the default)")),
+    ({"load_balancer_spec": "slb.s1.small", "instance_charge_type": "PayByCLCU"},
+     ("load_balancer_spec", "instance_charge_type=PayBySpec")),
+    ({"internet_charge_type": "paybybandwidth", "bandwidth": 10}, ("paybybandwidth", "instance_charge_type")),
+], ids=["spec-with-default-clcu", "spec-with-clcu", "bandwidth-with-clcu"])
+def test_invalid_billing_combinations_fail_before_any_call(emu, args, params, named):
+    result = run_module(LB, {**args, "name": "mtls-clb", **params})
+    assert result["failed"]
+    for text in named:
+        assert text in result["msg"], (text, result["msg"])
+    assert actions(emu) == []
+
+
+def test_pay_by_specification_is_refused_by_the_service_and_nothing_is_created(emu, args):
+    result = run_module(LB, {**args, "name": "mtls-clb", "instance_charge_type": "PayBySpec",
+                             "load_balancer_spec": "slb.s1.small"})
+    assert result["failed"] and "InvalidParameter" in result["msg"] and "PayBySpec" in result["msg"]
+    assert actions(emu) == ["DescribeLoadBalancers", "CreateLoadBalancer"]
+    assert [call["status"] for call in emu.calls()][-1] == 400
+    listed = run_module(LB, {**args, "name": "mtls-clb"}, check=True)
+    assert listed["load_balancer_id"] is None
+
+
+@pytest.mark.parametrize("name", ["1st-clb", "my clb", "team/clb", "x" * 81, "-clb"])
+def test_names_the_api_refuses_fail_before_any_call_naming_the_option(emu, args, name):
+    result = run_module(LB, {**args, "name": name})
+    assert result["failed"] and result["msg"].startswith("name ")
+    assert "start with a letter" in result["msg"]
+    renamed = run_module(LB, {**args, "name": name, "load_balancer_id": "lb-whatever00000000000000"})
+    assert renamed["failed"] and renamed["msg"].startswith("name ")
+    assert actions(emu) == []
+
+
+def test_absent_does_not_check_the_name_so_console_named_instances_can_be_deleted(emu, args):
+    result = run_module(LB, {**args, "name": "team/clb", "state": "absent"})
+    assert not result.get("failed") and not result["changed"]
+    assert actions(emu) == ["DescribeLoadBalancers"]
+
+
+@pytest.fixture(scope="module")
+def legacy_emulator(tmp_path_factory):
+    """An emulator that still sells pay-by-specification instances, to stand for one bought before the cutoff."""
+    running = start_emulator(tmp_path_factory.mktemp("legacy-clb") / "state", demo_backends=0,
+                             extra_args=["--allow-pay-by-spec"])
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_an_existing_pay_by_specification_instance_draws_a_warning_only_when_asked_otherwise(legacy_emulator):
+    args = legacy_emulator.module_args()
+    legacy = {**args, "name": "legacy-clb", "instance_charge_type": "PayBySpec", "load_balancer_spec": "slb.s1.small"}
+    created = run_module(LB, legacy)
+    assert created["changed"] and created["load_balancer"]["instance_charge_type"] == "PayBySpec"
+
+    described = run_module(LB, legacy)
+    assert not described["changed"] and not described.get("warnings")
+    assert described["load_balancer"]["load_balancer_spec"] == "slb.s1.small"
+    # What the role passes by default when creation is allowed: nothing about billing.
+    by_name = run_module(LB, {**args, "name": "legacy-clb", "address_type": "internet"})
+    assert not by_name["changed"] and not by_name.get("warnings")
+
+    asked_for_lcu = run_module(LB, {**args, "name": "legacy-clb", "instance_charge_type": "PayByCLCU"})
+    assert not asked_for_lcu["changed"]
+    assert any("instance_charge_type" in w and "PayBySpec" in w for w in asked_for_lcu["warnings"])
