@@ -191,7 +191,7 @@ class CertificateModuleRunner:
             reported = uploaded.get("Fingerprint") or self._listed_fingerprint(store, certificate_id)
             if reported:
                 uploaded = dict(uploaded, Fingerprint=reported)
-                self._warn_on_fingerprint_mismatch(certificate_id, reported, material)
+                self._warn_on_fingerprint_mismatch(certificate_id, reported, material, name)
             record = uploaded_record(self.kind, uploaded, name, material)
         else:
             extra = {"AliCloudCertificateId": ali_cloud_id,
@@ -217,14 +217,18 @@ class CertificateModuleRunner:
         listed = store.list_all(certificate_id) if certificate_id else []
         return listed[0].get("Fingerprint") if listed else None
 
-    def _warn_on_fingerprint_mismatch(self, certificate_id, reported, material):
+    def _warn_on_fingerprint_mismatch(self, certificate_id, reported, material, name):
         """Compare SLB's fingerprint of what was just uploaded with ours, so that a different live
         format is noticed on the first upload instead of as a duplicate on every later run."""
         if normalize_fingerprint(reported) == normalize_fingerprint(material.fingerprint):
             return
-        follow_up = ("The next run finds it by name, common name and expiry." if not is_sha1_fingerprint(reported)
-                     else "That looks like a SHA-1 of something else, so the next run cannot tell it from "
-                          "another certificate and uploads it again.")
+        if is_sha1_fingerprint(reported):
+            follow_up = ("That looks like a SHA-1 of something else, so the next run cannot tell it from another "
+                         "certificate and uploads it again.")
+        elif name is None:
+            follow_up = "Set name: without it the next run cannot find it by name, common name and expiry."
+        else:
+            follow_up = "The next run finds it by name, common name and expiry."
         self.module.warn(
             "SLB reports fingerprint {0!r} for the {1} it just stored ({2}), but this module computed {3!r} "
             "(SHA-1 of the leaf certificate's DER), the value it looks certificates up by. {4} Please report "

@@ -318,6 +318,12 @@ def test_another_fingerprint_format_is_warned_about_and_found_again_by_name_comm
     assert [call[0] for call in slb.calls].count("UploadServerCertificate") == 1
 
 
+def test_without_a_name_the_mismatch_warning_asks_for_one():
+    pki = make_pki()
+    result = _present(FingerprintingSlb(sha256_fingerprint), pki, name=None)
+    assert result["changed"] and len(result["warnings"]) == 1 and "Set name" in result["warnings"][0]
+
+
 def test_fallback_needs_the_same_name_common_name_and_expiry():
     pki = make_pki()
     slb = FingerprintingSlb(sha256_fingerprint)
