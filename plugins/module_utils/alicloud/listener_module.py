@@ -167,13 +167,12 @@ class HttpsListenerRunner:
         path, and a service that kept the CA fails the run instead of reporting one-way TLS."""
         listener = self.api.describe() or {}
         if listener.get("CACertificateId"):
-            self.module.fail_json(
-                msg="ca_certificate_id: the update sent an empty CA certificate ID to turn mutual authentication "
-                    "off, but listener {0}:{1} still reports CACertificateId {2}, so mutual authentication is still "
-                    "on. The service did not accept the empty value; delete the listener (state=absent) and create "
-                    "it again without ca_certificate_id.".format(self.params["load_balancer_id"],
-                                                                  self.params["listener_port"],
-                                                                  listener.get("CACertificateId")))
+            message = ("ca_certificate_id: the update sent an empty CA certificate ID to turn mutual authentication "
+                       "off, but listener {0}:{1} still reports CACertificateId {2}, so mutual authentication is "
+                       "still on. The service did not accept the empty value; delete the listener (state=absent) "
+                       "and create it again without ca_certificate_id.")
+            self.module.fail_json(msg=message.format(self.params["load_balancer_id"], self.params["listener_port"],
+                                                     listener.get("CACertificateId")))
         return listener
 
     def _start_and_wait(self):
