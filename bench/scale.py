@@ -182,7 +182,7 @@ def _crowd(site: SiteUnderTest, count: int) -> None:
                  ServerCertificateName="unrelated-server-%d" % index)
         site.api("UploadCACertificate", CACertificate=cert, CACertificateName="unrelated-ca-%d" % index)
         site.api("CreateLoadBalancer", LoadBalancerName="unrelated-lb-%d" % index, AddressType="internet",
-                 LoadBalancerSpec="slb.s1.small")
+                 InstanceChargeType="PayByCLCU")
 
 
 def unrelated_series(unrelated, runs, work: Path):

@@ -93,7 +93,7 @@ def configure_clb(options, pki: Path) -> str:
     else:
         created = client.create_load_balancer(models.CreateLoadBalancerRequest(
             region_id=region, load_balancer_name=options.load_balancer_name, address_type="internet",
-            load_balancer_spec="slb.s1.small")).body
+            instance_charge_type="PayByCLCU")).body
         lb_id, address = created.load_balancer_id, created.address
     client.add_backend_servers(models.AddBackendServersRequest(
         region_id=region, load_balancer_id=lb_id,

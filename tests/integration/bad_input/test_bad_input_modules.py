@@ -86,7 +86,7 @@ def workspace(tmp_path_factory):
     emulator = start_emulator(work / "emulator", demo_backends=0, extra_args=ecs_args)
     slb = SlbApi(emulator.sdk_client(), emulator.region)
     load_balancer_id = slb.call("CreateLoadBalancer", {
-        "LoadBalancerName": "bad-input", "LoadBalancerSpec": "slb.s1.small",
+        "LoadBalancerName": "bad-input", "InstanceChargeType": "PayByCLCU",
         "AddressType": "internet"})["LoadBalancerId"]
     try:
         yield Workspace(work=work, emulator=emulator, load_balancer_id=load_balancer_id,
@@ -290,7 +290,7 @@ def test_more_than_20_backends_are_added_in_batches(workspace):
     """25 ECS instances in one backend_servers task: added in calls of at most 20, all attached, then idempotent."""
     ws = workspace
     slb = SlbApi(ws.emulator.sdk_client(), ws.emulator.region)
-    balancer_id = slb.call("CreateLoadBalancer", {"LoadBalancerName": "bulk", "LoadBalancerSpec": "slb.s1.small",
+    balancer_id = slb.call("CreateLoadBalancer", {"LoadBalancerName": "bulk", "InstanceChargeType": "PayByCLCU",
                                                   "AddressType": "internet"})["LoadBalancerId"]
     args = {**ws.cloud, "load_balancer_id": balancer_id,
             "servers": [{"server_id": server_id} for server_id in ws.bulk_backend_ids]}

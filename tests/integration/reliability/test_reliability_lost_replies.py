@@ -66,7 +66,7 @@ def plain_slb(emulator):
 
 def new_load_balancer(emulator) -> str:
     return plain_slb(emulator).call("CreateLoadBalancer", {
-        "LoadBalancerName": "lost-replies", "LoadBalancerSpec": "slb.s1.small", "AddressType": "internet",
+        "LoadBalancerName": "lost-replies", "InstanceChargeType": "PayByCLCU", "AddressType": "internet",
         "ClientToken": str(uuid.uuid4())})["LoadBalancerId"]
 
 
@@ -83,13 +83,13 @@ def new_stopped_listener(emulator, pki) -> HttpsListenerApi:
 
 
 def test_upload_whose_reply_was_lost_is_found_by_fingerprint_not_sent_again(fresh_emulator, pki):
-    """Pins down: CertificateStore.upload looks the fingerprint up after a transient failure, so the
+    """Pins down: CertificateStore.upload looks the certificate up (find_again) after a transient failure, so the
     applied upload is returned and the region holds the certificate once."""
     slb, client = slb_losing_first_reply_of(fresh_emulator, "UploadServerCertificate")
     store = CertificateStore(slb, SERVER_CERTIFICATE)
 
     uploaded = store.upload("lost-reply", {"ServerCertificate": pki.chain_pem, "PrivateKey": key_pem(pki.server_key)},
-                            fingerprint=fingerprint(pki.server_cert))
+                            find_again=lambda: store.find(fingerprint=fingerprint(pki.server_cert)))
 
     assert client.lost == 1
     assert len(store.list_all()) == 1
@@ -102,7 +102,7 @@ def test_create_load_balancer_whose_reply_was_lost_returns_the_same_instance(fre
     the service answers with the instance it already made instead of a second one."""
     slb, client = slb_losing_first_reply_of(fresh_emulator, "CreateLoadBalancer")
 
-    created = slb.call("CreateLoadBalancer", {"LoadBalancerName": "lost-reply", "LoadBalancerSpec": "slb.s1.small",
+    created = slb.call("CreateLoadBalancer", {"LoadBalancerName": "lost-reply", "InstanceChargeType": "PayByCLCU",
                                               "AddressType": "internet", "ClientToken": str(uuid.uuid4())})
 
     assert client.lost == 1
