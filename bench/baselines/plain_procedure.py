@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -104,7 +105,35 @@ def configure_clb(options, pki: Path) -> str:
         tlscipher_policy="tls_cipher_policy_1_2", health_check="on", sticky_session="off"))
     client.start_load_balancer_listener(models.StartLoadBalancerListenerRequest(
         region_id=region, load_balancer_id=lb_id, listener_port=options.port))
+    wait_until_serving(client, models, region, lb_id, options)
     return address
+
+
+# The reference's order of operations (slb-api.md section 7.1) ends with two polls before the test: the
+# listener until it is running, then DescribeHealthStatus until every backend is normal. Same 2 s
+# interval as mtls.clb.mtls_listener's health wait, so both pay the same waiting.
+POLL_SECONDS = 2.0
+POLL_TIMEOUT = 120.0
+
+
+def wait_until_serving(client, models, region, lb_id, options):
+    deadline = time.monotonic() + POLL_TIMEOUT
+    while client.describe_load_balancer_httpslistener_attribute(
+            models.DescribeLoadBalancerHTTPSListenerAttributeRequest(
+                region_id=region, load_balancer_id=lb_id, listener_port=options.port)).body.status != "running":
+        if time.monotonic() > deadline:
+            raise SystemExit("the listener did not reach running")
+        time.sleep(POLL_SECONDS)
+    while True:
+        health = client.describe_health_status(models.DescribeHealthStatusRequest(
+            region_id=region, load_balancer_id=lb_id, listener_port=options.port)).body
+        servers = health.backend_servers.backend_server if health.backend_servers else []
+        normal = {s.server_id for s in servers if s.server_health_status == "normal"}
+        if set(options.backends) <= normal:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit("backends not healthy: %s" % sorted(set(options.backends) - normal))
+        time.sleep(POLL_SECONDS)
 
 
 def curl(home_ca: Path, domain: str, port: int, address: str, cert: Path | None, key: Path | None) -> int:
