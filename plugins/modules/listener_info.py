@@ -44,6 +44,15 @@ options:
     description: Also fetch the backend health of each listener.
     type: bool
     default: true
+  listener_details:
+    description:
+      - Read each listener's configuration (C(DescribeLoadBalancerListeners)).
+      - V(false) reads only the backend health (one C(DescribeHealthStatus) per instance), for a task that polls
+        it with C(until) - role mtls.clb.mtls_listener does, before step 7. Then O(load_balancer_ids) must be given,
+        O(backend_health) must be V(true), and each listener entry has only C(load_balancer_id), C(listener_port),
+        C(listener_protocol) and C(backend_health).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -58,6 +67,15 @@ EXAMPLES = r"""
     that:
       - info.listeners[0].status == 'running'
       - info.listeners[0].backend_health | map(attribute='server_health_status') | unique == ['normal']
+- name: Wait until both backends of the listener on 443 pass the health check (one API call per read)
+  mtls.clb.listener_info:
+    load_balancer_id: "{{ clb.load_balancer_id }}"
+    listener_port: 443
+    listener_details: false
+  register: health
+  until: health.listeners[0].backend_health | default([]) | selectattr('server_health_status', 'eq', 'normal') | list | length == 2
+  retries: 60
+  delay: 2
 """
 
 RETURN = r"""
@@ -77,10 +95,10 @@ listeners:
       description: Protocol.
       type: str
     status:
-      description: V(running) or V(stopped).
+      description: V(running) or V(stopped). Not returned with O(listener_details=false).
       type: str
     mutual_authentication:
-      description: For HTTPS listeners, whether a client CA certificate is set.
+      description: For HTTPS listeners, whether a client CA certificate is set. Not returned with O(listener_details=false).
       type: bool
     backend_health:
       description:
@@ -126,6 +144,24 @@ def _list_listeners(slb, load_balancer_ids, port, protocol):
     return listeners
 
 
+def _health_only(slb, params):
+    """One DescribeHealthStatus per instance, grouped into listener entries by port and protocol."""
+    entries = {}
+    for load_balancer_id in params["load_balancer_ids"]:
+        body = slb.call("DescribeHealthStatus", {"LoadBalancerId": load_balancer_id,
+                                                 "ListenerPort": params["listener_port"]})
+        for server in (body.get("BackendServers") or {}).get("BackendServer") or []:
+            protocol = (server.get("Protocol") or params["listener_protocol"] or "").lower()
+            if params["listener_protocol"] and protocol != params["listener_protocol"]:
+                continue
+            port = int(server.get("ListenerPort") or params["listener_port"] or 0)
+            entry = entries.setdefault((load_balancer_id, port, protocol), {
+                "load_balancer_id": load_balancer_id, "listener_port": port, "listener_protocol": protocol,
+                "backend_health": []})
+            entry["backend_health"].append(snake_dict(server))
+    return [entries[key] for key in sorted(entries)]
+
+
 def main():
     module = AlicloudModule(
         argument_spec=dict(
@@ -133,11 +169,20 @@ def main():
             listener_port=dict(type="int"),
             listener_protocol=dict(type="str", choices=["http", "https", "tcp", "udp"]),
             backend_health=dict(type="bool", default=True),
+            listener_details=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     params = module.params
     slb = module.slb
+    if not params["listener_details"]:
+        if not params["load_balancer_ids"] or not params["backend_health"]:
+            module.fail_json(msg="listener_details=false reads only the backend health: give load_balancer_ids (the "
+                                 "instances to read) and keep backend_health=true")
+        try:
+            module.exit_json(changed=False, listeners=_health_only(slb, params))
+        except AlicloudApiError as error:
+            module.fail_api_error(error)
     try:
         ids = list(params["load_balancer_ids"])
         if not ids:

@@ -146,3 +146,24 @@ def test_listener_info_reports_listener_and_backend_health(emu, args, slb, stack
     assert sorted(h["server_id"] for h in listener["backend_health"]) == sorted(emu.ecs_ids)
     assert mutating(emu) == ["UploadServerCertificate", "UploadCACertificate", "CreateLoadBalancer",
                              "AddBackendServers", "CreateLoadBalancerHTTPSListener", "StartLoadBalancerListener"]
+
+
+def test_listener_info_health_only_makes_one_health_read_per_instance(emu, args, slb, stack):
+    running_listener(slb, stack["load_balancer_id"], stack["server_certificate_id"], stack["ca_certificate_id"])
+    before = len(emu.calls())
+    info = run_module("mtls.clb.listener_info", {**args, "load_balancer_id": stack["load_balancer_id"],
+                                                 "listener_port": 443, "listener_protocol": "https",
+                                                 "listener_details": False})
+    assert info["changed"] is False
+    assert actions(emu, before) == ["DescribeHealthStatus"]
+    [listener] = info["listeners"]
+    assert (listener["load_balancer_id"], listener["listener_port"], listener["listener_protocol"]) == (
+        stack["load_balancer_id"], 443, "https")
+    assert "status" not in listener
+    assert sorted(h["server_id"] for h in listener["backend_health"]) == sorted(emu.ecs_ids)
+
+
+def test_listener_info_health_only_needs_the_instances(emu, args):
+    result = run_module("mtls.clb.listener_info", {**args, "listener_details": False})
+    assert result["failed"] and "give load_balancer_ids" in result["msg"]
+    assert actions(emu) == []

@@ -19,7 +19,6 @@ PLAYBOOK = """\
       ansible.builtin.include_role:
         name: mtls.clb.mtls_listener
 """
-HEALTH_READS = ("DescribeLoadBalancerListeners", "DescribeHealthStatus")
 
 
 @pytest.fixture
@@ -58,6 +57,8 @@ def test_cold_run_creates_pay_by_lcu_and_waits_for_health_warm_run_does_not(emu,
     calls = actions(emu)
     started = calls.index("StartLoadBalancerListener")
     assert "DescribeHealthStatus" in calls[started:]
+    # The wait reads health only: no listener listing per poll.
+    assert set(calls[calls.index("DescribeHealthStatus"):]) == {"DescribeHealthStatus"}, calls[started:]
     created = slb.call("DescribeLoadBalancers", {"LoadBalancerName": "health-wait"})["LoadBalancers"]["LoadBalancer"]
     assert [(x["InstanceChargeType"], x["LoadBalancerSpec"]) for x in created] == [("PayByCLCU", "slb.lcu.elastic")]
     health = slb.call("DescribeHealthStatus", {"LoadBalancerId": created[0]["LoadBalancerId"], "ListenerPort": 443})
