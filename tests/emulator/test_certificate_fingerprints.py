@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.error
-import urllib.request
 
 import pytest
 from alibabacloud_slb20140515 import models as m
@@ -18,12 +17,7 @@ HOOK = "/_emulator/certificate-fingerprints"
 
 
 def hook(emulator, method, payload=None):
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(emulator.api_url + HOOK, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(request, timeout=30) as response:
-        return json.loads(response.read())
+    return emulator._hook(method, HOOK, payload)
 
 
 def colon_hex(digest):
