@@ -57,6 +57,13 @@ def calls_by_action(calls: list[dict]) -> Counter:
     return Counter(call["action"] for call in calls)
 
 
+# Actions that run inside the controller's worker, without starting a module on a host.
+CONTROLLER_ACTIONS = frozenset(("ansible.builtin.assert", "ansible.builtin.debug", "ansible.builtin.set_fact",
+                                "ansible.builtin.fail", "ansible.builtin.include_role", "ansible.builtin.include_tasks",
+                                "ansible.builtin.import_role", "ansible.builtin.validate_argument_spec",
+                                "ansible.builtin.meta"))
+
+
 def modules_by_action(run_data: dict) -> Counter:
     """Module invocations of a playbook run: one per host and task result that was not skipped
     (a loop counts once per item, as each item is one module execution)."""

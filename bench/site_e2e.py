@@ -133,10 +133,6 @@ def profile_warm(site: SiteUnderTest, key_size, requests, top=12):
     return {"tasks": tasks[:top], "count": len(tasks), "total": sum(t for _, t in tasks)}
 
 
-# Actions that run inside the controller's worker, without starting a module on a host.
-CONTROLLER_ACTIONS = {"ansible.builtin.assert", "ansible.builtin.debug", "ansible.builtin.set_fact",
-                      "ansible.builtin.fail", "ansible.builtin.include_role", "ansible.builtin.include_tasks",
-                      "ansible.builtin.import_role", "ansible.builtin.validate_argument_spec", "ansible.builtin.meta"}
 COST_MODEL_MODULES = 20
 
 
@@ -174,7 +170,7 @@ def ansible_cost_model(samples=3):
 
 def module_runs(module_counts):
     """Module invocations that start a module on a host (not controller-only actions)."""
-    return sum(n for action, n in module_counts.items() if action not in CONTROLLER_ACTIONS)
+    return sum(n for action, n in module_counts.items() if action not in common.CONTROLLER_ACTIONS)
 
 
 # --- the benchmark -------------------------------------------------------------------------------

@@ -241,30 +241,27 @@ def pem_bytes(option, text):
     return text.encode("utf-8")
 
 
+def _resolve_id(option, value, lookup, kind, number):
+    """The numeric ID for `value` (a name or a number), or None when not set."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        return lookup(value)
+    except KeyError:
+        raise BundleError("%s: there is no %s %r on this host; create the %s first or set %s to an existing %s name "
+                          "or a numeric %s" % (option, kind, value, kind, option, kind, number))
+
+
 def resolve_owner(owner):
     """uid for `owner` (a name or a number), or None when not set."""
-    if owner is None:
-        return None
-    if owner.isdigit():
-        return int(owner)
-    try:
-        return pwd.getpwnam(owner).pw_uid
-    except KeyError:
-        raise BundleError("owner: there is no user %r on this host; create the user first or set owner to an "
-                          "existing user name or a numeric uid" % owner)
+    return _resolve_id("owner", owner, lambda name: pwd.getpwnam(name).pw_uid, "user", "uid")
 
 
 def resolve_group(group):
     """gid for `group` (a name or a number), or None when not set."""
-    if group is None:
-        return None
-    if group.isdigit():
-        return int(group)
-    try:
-        return grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise BundleError("group: there is no group %r on this host; create the group first or set group to an "
-                          "existing group name or a numeric gid" % group)
+    return _resolve_id("group", group, lambda name: grp.getgrnam(name).gr_gid, "group", "gid")
 
 
 def plan_files(params):

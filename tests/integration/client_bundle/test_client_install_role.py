@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from bench.common import modules_by_action
+from bench.common import CONTROLLER_ACTIONS, modules_by_action
 from tests.support.ansible_run import run_playbook
 
 ROLE_PLAYBOOK = """---
@@ -24,14 +24,12 @@ ROLE_PLAYBOOK = """---
         name: mtls.clb.client_install
 """
 # Action plugins that run on the controller only, without starting a module on the client.
-CONTROLLER_ONLY = {"ansible.builtin.include_role", "ansible.builtin.validate_argument_spec", "ansible.builtin.fail",
-                   "ansible.builtin.debug", "ansible.builtin.assert"}
 SOURCES = {"client.key": "clients/localhost.key", "client.crt": "clients/localhost.crt", "root.crt": "root.crt",
            "ca.crt": "server/ca.crt"}
 
 
 def client_module_runs(run) -> dict:
-    return {action: count for action, count in modules_by_action(run.data).items() if action not in CONTROLLER_ONLY}
+    return {action: count for action, count in modules_by_action(run.data).items() if action not in CONTROLLER_ACTIONS}
 
 
 @pytest.fixture
