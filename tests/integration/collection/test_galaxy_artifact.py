@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+import re
 import subprocess
 import sys
 import tarfile
@@ -34,6 +36,30 @@ def test_artifact_ships_the_collection_and_no_dev_only_files(artifact):
     assert "meta/runtime.yml" in names
     for dev_only in ("emulator", "bench", "scripts", ".ci", ".venv", "build", "Makefile", "ansible.cfg"):
         assert not any(n == dev_only or n.startswith(dev_only + "/") for n in names), dev_only
+
+
+# A Markdown link target: `](target)`, without a title. Absolute URLs and in-page anchors are skipped.
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def test_artifact_documents_link_only_to_files_it_ships(artifact):
+    """Galaxy renders the README from the artifact: a relative link into a directory that
+    build_ignore leaves out (emulator/, bench/) is dead there even though it works in the checkout."""
+    with tarfile.open(artifact) as tar:
+        names = set(tar.getnames())
+        documents = {member.name: tar.extractfile(member).read().decode()
+                     for member in tar.getmembers() if member.isfile() and member.name.endswith(".md")}
+    assert "README.md" in documents
+    dead = []
+    for name, text in documents.items():
+        for target in MARKDOWN_LINK.findall(text):
+            path = target.split("#", 1)[0]
+            if not path or re.match(r"[a-z][a-z0-9+.-]*:", path):
+                continue
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(name), path)).rstrip("/")
+            if resolved not in names:
+                dead.append(f"{name}: {target}")
+    assert not dead, "links to files the artifact does not ship: " + ", ".join(dead)
 
 
 def test_installed_artifact_runs_its_modules(artifact, tmp_path):
