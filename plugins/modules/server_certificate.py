@@ -80,7 +80,9 @@ options:
   fingerprint:
     description:
       - With O(state=absent), the SHA-1 fingerprint of the certificate to delete (case and colons do not matter).
-      - With O(state=absent) and O(certificate)/O(certificate_path), the fingerprint is computed from the certificate.
+      - With O(state=absent) and O(certificate)/O(certificate_path), the module deletes what O(state=present)
+        would find for that certificate - by its SHA-1 fingerprint or, if SLB's fingerprints are not SHA-1
+        values, by O(name), common name and expiry (with a warning); O(name) and the ID narrow it further.
     type: str
   rename_existing:
     description:

@@ -26,9 +26,9 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_mate
     CRYPTOGRAPHY_IMPORT_ERROR,
     HAS_CRYPTOGRAPHY,
     CertificateMaterialError,
+    certificate_summary,
     load_certificate_chain,
     normalize_fingerprint,
-    sha1_fingerprint,
     validate_ca_certificate,
     validate_server_certificate,
 )
@@ -204,13 +204,16 @@ class CertificateModuleRunner:
         matches, matched_by = store.find_uploaded(material.fingerprint, name, summary.get("common_name"),
                                                   summary.get("expire_time"))
         if matched_by == MATCHED_BY_NAME_COMMON_NAME_EXPIRY:
-            self.module.warn(
-                "{0} {1!r} was found by its name, common name and expiry, not by its fingerprint: SLB reports "
-                "fingerprint {2!r}, which is not the SHA-1 ({3}) this module computes. A re-keyed certificate "
-                "with the same name and expiry would not be uploaded; give it another name. Please report this "
-                "to the mtls.clb maintainers with both values.".format(
-                    self.kind.label, name, matches[0].get("Fingerprint"), material.fingerprint))
+            self._warn_matched_by_identity(matches, name, material.fingerprint)
         return matches, matched_by
+
+    def _warn_matched_by_identity(self, matches, name, fingerprint):
+        self.module.warn(
+            "{0} {1!r} was found by its name, common name and expiry, not by its fingerprint: SLB reports "
+            "fingerprint {2!r}, which is not the SHA-1 ({3}) this module computes. A re-keyed certificate "
+            "with the same name and expiry would be taken for it; give it another name. Please report this "
+            "to the mtls.clb maintainers with both values.".format(
+                self.kind.label, name, matches[0].get("Fingerprint"), fingerprint))
 
     def _listed_fingerprint(self, store, certificate_id):
         """The reply carried no fingerprint: what the region lists for the new ID is the service's value."""
@@ -261,18 +264,31 @@ class CertificateModuleRunner:
         name = self.params.get("name")
         fingerprint = self.params.get("fingerprint")
         has_material = bool(self.params.get("certificate") or self.params.get("certificate_path"))
+        leaf = None
         if has_material and not fingerprint:
             certificate = read_text_option(self.module, "certificate", "certificate_path")
             option = "certificate_path" if self.params.get("certificate_path") else "certificate"
-            fingerprint = sha1_fingerprint(load_certificate_chain(certificate, option)[0])
+            leaf = load_certificate_chain(certificate, option)[0]
         if fingerprint and len(normalize_fingerprint(fingerprint)) != 40:
             self.module.fail_json(msg="fingerprint {0!r} is not a SHA-1 fingerprint (40 hex digits, "
                                       "colons optional)".format(fingerprint))
-        if not (certificate_id or name or fingerprint):
+        if not (certificate_id or name or fingerprint or leaf is not None):
             self.module.fail_json(msg="state=absent needs {0}, name, fingerprint or the certificate to "
                                       "identify what to delete".format(self.id_result_key))
         store = CertificateStore(self.module.slb, self.kind)
-        matches = store.find(certificate_id=certificate_id, name=name, fingerprint=fingerprint)
+        if leaf is not None:
+            # Given the certificate itself, delete what state=present would have found for it (the same
+            # fallback when SLB's fingerprints are not SHA-1), narrowed by an ID or name also given.
+            summary = certificate_summary(leaf)
+            found, matched_by = store.find_uploaded(summary["fingerprint"], name, summary["common_name"],
+                                                    summary["expire_time"])
+            matches = [item for item in found
+                       if (certificate_id is None or item.get(self.kind.id_field) == certificate_id)
+                       and (name is None or item.get(self.kind.name_field) == name)]
+            if matches and matched_by == MATCHED_BY_NAME_COMMON_NAME_EXPIRY:
+                self._warn_matched_by_identity(matches, name, summary["fingerprint"])
+        else:
+            matches = store.find(certificate_id=certificate_id, name=name, fingerprint=fingerprint)
         before = [_diff_view(self.kind, item) for item in matches]
         if not matches:
             return {"changed": False, self.id_result_key: certificate_id, "deleted": [],

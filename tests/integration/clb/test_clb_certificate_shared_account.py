@@ -97,3 +97,40 @@ def test_documented_format_gives_no_warning(emu, args, pki):
     assert first["changed"] and not first.get("warnings") and first["fingerprint"] == fingerprint(pki.server_cert)
     again = run_module(SERVER, params)
     assert again["changed"] is False and again["matched_by"] == "fingerprint" and not again.get("warnings")
+
+
+@pytest.mark.parametrize("kind", ["server", "ca"])
+def test_absent_given_the_certificate_deletes_what_present_found_in_another_fingerprint_format(emu, args, pki, kind):
+    """state=absent with the certificate itself finds it the way state=present does: by name, common
+    name and expiry when the service's fingerprints are not SHA-1 (before, it matched SHA-1 only, so
+    it reported `deleted: []` and left the certificate in place)."""
+    module, params, _cert, id_key = material(kind, pki)
+    set_fingerprint_algorithm(emu, "sha256")
+    present = run_module(module, {**args, "name": "mtls-" + kind, **params})
+    assert present["changed"]
+    certificate_only = {"certificate": params["certificate"]}
+
+    unnamed = run_module(module, {**args, "state": "absent", **certificate_only})
+    assert unnamed["changed"] is False and unnamed["deleted"] == []  # no name: the fallback cannot apply
+
+    absent = {**args, "name": "mtls-" + kind, "state": "absent", **certificate_only}
+    planned = run_module(module, absent, check=True)
+    assert planned["changed"] and planned["deleted"] == [present[id_key]]
+    assert "name, common name and expiry" in " ".join(planned.get("warnings", []))
+    results = [run_module(module, absent), run_module(module, absent)]
+    assert [result["changed"] for result in results] == [True, False]
+    assert results[0]["deleted"] == [present[id_key]]
+    listed = run_module("mtls.clb.certificate_info", {**args, "certificate_type": kind})
+    assert listed[kind + "_certificates"] == []
+
+
+def test_absent_given_the_certificate_keeps_a_same_named_certificate_with_another_sha1(emu, args, pki):
+    """A 40-digit fingerprint that differs is another certificate (a re-keyed one keeps name, common
+    name and expiry): the fallback never deletes it."""
+    set_fingerprint_algorithm(emu, "sha1-of-pem")
+    params = {**args, "name": "www", "certificate": pki.chain_pem, "private_key": key_pem(pki.server_key)}
+    kept = run_module(SERVER, params)["server_certificate_id"]
+    result = run_module(SERVER, {**args, "name": "www", "certificate": pki.chain_pem, "state": "absent"})
+    assert result["changed"] is False and result["deleted"] == []
+    listed = run_module("mtls.clb.certificate_info", {**args, "certificate_type": "server"})
+    assert [item["server_certificate_id"] for item in listed["server_certificates"]] == [kept]
