@@ -180,6 +180,8 @@ class CertificateModuleRunner:
         if existing is not None:
             return self._reuse(store, existing, before, summary, name, matched_by)
 
+        if material is not None:
+            material.check_before_upload()
         if self.module.check_mode:
             planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None,
                        "ExpireTime": summary.get("expire_time") if summary else None}

@@ -21,6 +21,7 @@ from tests.integration.security.nothing_changed import (mutating_calls, snapshot
 from tests.support.ansible_run import run_module
 from tests.support.cases import CaseParam
 from tests.support.emulator import start_emulator
+from tests.unit.alicloud.certgen import damaged_rsa_key_pem
 
 BULK_BACKENDS = 25  # more than the 20 servers AddBackendServers takes in one call
 PKCS12_PASSWORD = "p12-bad-input-Zq81"
@@ -72,6 +73,7 @@ def workspace(tmp_path_factory):
                               not_before_days=-30, days=-1)
     pki.write(material / "expired.crt", pki.certificate_pem(expired), 0o644)
     pki.write(material / "unrelated.key", pki.key_pem(pki.new_key()))
+    pki.write(material / "server-damaged.key", damaged_rsa_key_pem(server_key))
     pki.write(material / "malformed.crt",
               "-----BEGIN CERTIFICATE-----\nthis is not base64 !!\n-----END CERTIFICATE-----\n", 0o644)
     (work / "out").mkdir()
@@ -178,6 +180,9 @@ CLOUD_CASES = [
     Case("certificate/key mismatch", "mtls.clb.server_certificate",
          lambda ws: upload_args(ws, private_key_path=ws.path("material/unrelated.key")),
          "private_key_path", "give the key that belongs to the server certificate"),
+    Case("damaged private key (matches the certificate, fails OpenSSL's RSA check)", "mtls.clb.server_certificate",
+         lambda ws: upload_args(ws, private_key_path=ws.path("material/server-damaged.key")),
+         "private_key_path", "give an intact copy"),
     Case("expired server certificate", "mtls.clb.server_certificate",
          lambda ws: upload_args(ws, certificate_path=ws.path("material/expired.crt")),
          "certificate_path", "renew it before uploading"),

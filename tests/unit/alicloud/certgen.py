@@ -53,6 +53,15 @@ def key_pem(key, fmt: str = "pkcs1", passphrase: str | None = None) -> str:
     return key.private_bytes(serialization.Encoding.PEM, private_format, encryption).decode()
 
 
+def damaged_rsa_key_pem(key) -> str:
+    """`key` with its private exponent off by two: the public part (and so the match with its
+    certificate) is intact, OpenSSL's RSA key check is not."""
+    numbers = key.private_numbers()
+    damaged = rsa.RSAPrivateNumbers(p=numbers.p, q=numbers.q, d=numbers.d + 2, dmp1=numbers.dmp1,
+                                    dmq1=numbers.dmq1, iqmp=numbers.iqmp, public_numbers=numbers.public_numbers)
+    return key_pem(damaged.private_key(unsafe_skip_rsa_key_validation=True))
+
+
 def fingerprint(cert: x509.Certificate) -> str:
     return ":".join(f"{b:02x}" for b in cert.fingerprint(hashes.SHA1()))
 

@@ -7,7 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud import certificate_material as cm
-from tests.unit.alicloud.certgen import fingerprint, key_pem, make_certificate, make_pki, pem, rsa_key
+from tests.unit.alicloud.certgen import damaged_rsa_key_pem, fingerprint, key_pem, make_certificate, make_pki, pem, rsa_key
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,17 @@ def test_wrong_passphrase_is_reported_without_echoing_it(pki):
         cm.validate_server_certificate(pki.server_pem, key_pem(pki.server_key, "pkcs8", "right-one"), "wrong-one")
     assert "private_key_passphrase is wrong" in str(err.value)
     assert "wrong-one" not in str(err.value) and "right-one" not in str(err.value)
+
+
+def test_damaged_key_matches_its_certificate_but_is_refused_before_an_upload(pki):
+    """Loading skips OpenSSL's RSA check (it costs ~300 ms per 4096-bit key on every run); the
+    check runs when an upload is planned, so a damaged key is still refused before any upload."""
+    material = cm.validate_server_certificate(pki.server_pem, damaged_rsa_key_pem(pki.server_key), None,
+                                              key_option="private_key_path")
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        material.check_before_upload()
+    assert "private_key_path is damaged" in str(err.value)
+    cm.validate_server_certificate(pki.server_pem, key_pem(pki.server_key), None).check_before_upload()
 
 
 def test_key_of_another_certificate_is_a_mismatch(pki):
