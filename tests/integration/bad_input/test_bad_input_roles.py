@@ -3,9 +3,14 @@ and says how to fix it, and changes nothing (no file or directory, no mutating A
 
 ROLE_CASES reads as a table: (id, role, variables, variable named, hint given). Each role runs
 alone from a one-task playbook, as a user's own playbook would include it.
+
+CLOUD_REFUSAL_CASES are inputs only the cloud can refuse (well-formed, but nothing of that ID exists
+there): the module's message stays first and whole (code and request ID), followed by the role variable
+behind the option it names and the shared mtls_clb_* variable its default comes from.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +20,8 @@ from typing import Callable
 
 import pytest
 
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import SlbApi
+from tests.integration.security import mtls_test_pki
 from tests.integration.security.nothing_changed import mutating_calls, snapshot_difference, tree_snapshot
 from tests.support.ansible_run import REPO_ROOT, run_playbook
 from tests.support.cases import CaseParam
@@ -56,6 +63,15 @@ def workspace(tmp_path_factory):
         (work / directory).mkdir(mode=0o700)
     for name in ("server.crt", "server.key"):
         (work / "server-with-files" / name).write_text("placeholder\n")
+    # Step 5's inputs as steps 1-2 leave them, real PEM this time: the cloud, not the module, refuses them.
+    server_key = mtls_test_pki.new_key()
+    mtls_test_pki.write_pair(work / "server-valid", "server",
+                             mtls_test_pki.certificate("www.bad-input.test", server_key, dns_names=["www.bad-input.test"]),
+                             server_key)
+    (work / "server-valid").chmod(0o700)
+    root_key = mtls_test_pki.new_key()
+    mtls_test_pki.write(work / "pki-valid" / "root.crt",
+                        mtls_test_pki.certificate_pem(mtls_test_pki.certificate("bad-input root", root_key, ca=True)), 0o644)
     locked = work / "locked-pki"
     locked.mkdir()
     if os.geteuid() == 0:  # root ignores mode bits
@@ -139,6 +155,99 @@ ROLE_CASES = [
 ]
 
 
+def slb_api(ws: Workspace) -> SlbApi:
+    return SlbApi(ws.emulator.sdk_client(), ws.emulator.region)
+
+
+def load_balancer_named(ws: Workspace, name: str, backend_ids=()) -> dict:
+    """Role variables that find an existing (pay-by-LCU) load balancer `name`, created through the API with
+    `backend_ids` in its default server group; `__load_balancer_id` (not a role variable) is its ID."""
+    slb = slb_api(ws)
+    found = slb.call("DescribeLoadBalancers", {"LoadBalancerName": name})["LoadBalancers"]["LoadBalancer"]
+    if found:
+        load_balancer_id = found[0]["LoadBalancerId"]
+    else:
+        load_balancer_id = slb.call("CreateLoadBalancer", {"LoadBalancerName": name, "InstanceChargeType": "PayByCLCU",
+                                                           "AddressType": "internet"})["LoadBalancerId"]
+        if backend_ids:
+            slb.call("AddBackendServers", {"LoadBalancerId": load_balancer_id, "BackendServers": json.dumps(
+                [{"ServerId": server_id, "Weight": "100", "Type": "ecs"} for server_id in backend_ids])})
+    return {"mtls_listener_load_balancer_name": name, "__load_balancer_id": load_balancer_id}
+
+
+def load_balancer_state(ws: Workspace, load_balancer_id: str) -> dict:
+    """What a refused step 6 must leave as it was: the default server group and the listener ports."""
+    attribute = slb_api(ws).call("DescribeLoadBalancerAttribute", {"LoadBalancerId": load_balancer_id})
+    return {"backends": sorted((server["ServerId"], int(server["Weight"]))
+                               for server in attribute.get("BackendServers", {}).get("BackendServer", [])),
+            "listener_ports": sorted(attribute.get("ListenerPorts", {}).get("ListenerPort", []))}
+
+
+def uploaded_certificate_names(ws: Workspace) -> list[str]:
+    slb = slb_api(ws)
+    servers = slb.call("DescribeServerCertificates")["ServerCertificates"]["ServerCertificate"]
+    cas = slb.call("DescribeCACertificates")["CACertificates"]["CACertificate"]
+    return sorted([item["ServerCertificateName"] for item in servers] + [item["CACertificateName"] for item in cas])
+
+
+def certificate_upload_vars(ws: Workspace, **overrides) -> dict:
+    """certificate_upload with a purchased certificate and a client CA in place (real PEM), and `overrides`."""
+    return {**cloud(ws), "certificate_upload_directory": ws.path("server-valid"), "mtls_clb_domain": "www.bad-input.test",
+            "certificate_upload_client_ca_certificate_path": ws.path("pki-valid/root.crt"), **overrides}
+
+
+@dataclass
+class CloudRefusalCase(CaseParam):
+    id: str
+    role: str
+    variables: Callable[[Workspace], dict]
+    # The module's own words, and the role variables (and shared variables) the role adds behind them.
+    module_says: tuple
+    variables_named: tuple
+    # The mutating calls the cloud refused: refused, so nothing changed; no other mutating call may be made.
+    refused_calls: tuple = ()
+    access_key_secret: str = ""
+    defect: str = ""
+
+
+# A secret the emulator rejects; it must not appear in any output.
+WRONG_SECRET = "wrong-secret-Vd73kQ"
+
+CLOUD_REFUSAL_CASES = [
+    CloudRefusalCase("mtls_listener: well-formed ECS ID that does not exist", "mtls.clb.mtls_listener",
+                     lambda ws: {**listener_role_vars(ws, mtls_listener_backend_servers=None,
+                                                      mtls_clb_backend_servers=["i-bp1doesnotexist0000"]),
+                                 **load_balancer_named(ws, "refused-backend")},
+                     ("AddBackendServers failed: ObtainIpFail", "i-bp1doesnotexist0000", "Check servers[].server_id"),
+                     ("servers = mtls_listener_backend_servers (by default from mtls_clb_backend_servers)",),
+                     refused_calls=("AddBackendServers:ObtainIpFail",)),
+    CloudRefusalCase("mtls_listener: load balancer ID that does not exist", "mtls.clb.mtls_listener",
+                     lambda ws: listener_role_vars(ws, mtls_listener_load_balancer_id="lb-bp1doesnotexist00000000"),
+                     ("load balancer lb-bp1doesnotexist00000000 does not exist in region cn-hangzhou",
+                      "check load_balancer_id and region"),
+                     ("load_balancer_id = mtls_listener_load_balancer_id (by default from mtls_clb_load_balancer_id",
+                      "region = mtls_listener_region (by default from mtls_clb_region")),
+    CloudRefusalCase("mtls_listener: server certificate ID of another region", "mtls.clb.mtls_listener",
+                     lambda ws: {**listener_role_vars(ws, mtls_listener_server_certificate_id="1231579085529123_other"),
+                                 **load_balancer_named(ws, "refused-certificate", ws.emulator.ecs_ids)},
+                     ("CreateLoadBalancerHTTPSListener failed: ServerCertificateId.NotFound", "request id"),
+                     ("server_certificate_id = mtls_listener_server_certificate_id",),
+                     refused_calls=("CreateLoadBalancerHTTPSListener:ServerCertificateId.NotFound",)),
+    CloudRefusalCase("certificate_upload: region the cloud does not know", "mtls.clb.certificate_upload",
+                     lambda ws: certificate_upload_vars(ws, mtls_clb_region="xx-nowhere-9"),
+                     ("DescribeServerCertificates failed: InvalidRegionId.NotFound", "request id",
+                      "Check the region option (xx-nowhere-9)"),
+                     ("region = certificate_upload_region (by default from mtls_clb_region",)),
+    CloudRefusalCase("certificate_upload: access key secret the cloud rejects", "mtls.clb.certificate_upload",
+                     lambda ws: certificate_upload_vars(ws, mtls_clb_access_key_id=ws.emulator.access_key_id,
+                                                        mtls_clb_access_key_secret=WRONG_SECRET),
+                     ("DescribeServerCertificates failed: SignatureDoesNotMatch", "request id"),
+                     ("access_key_secret = certificate_upload_access_key_secret (by default from "
+                      "mtls_clb_access_key_secret",),
+                     access_key_secret=WRONG_SECRET),
+]
+
+
 def failure_messages(run) -> list[str]:
     messages = []
     for play in run.data.get("plays", []):
@@ -152,6 +261,12 @@ def failure_messages(run) -> list[str]:
 
 def run_failing(ws: Workspace, playbook: Path, variables: dict, inventory=None):
     """Run, and return (the failure messages, what changed on disk, mutating API calls)."""
+    run, changed, mutating = run_failing_with_output(ws, playbook, variables, inventory)
+    return failure_messages(run), changed, mutating
+
+
+def run_failing_with_output(ws: Workspace, playbook: Path, variables: dict, inventory=None):
+    """Run, and return (the run, what changed on disk, mutating API calls)."""
     watched = [path for path in ws.work.iterdir() if path.name != "emulator"]
     files_before = tree_snapshot(*watched, *(ws.work / name for name in ("home-ca", "clients", "site-pki")))
     calls_before = len(ws.emulator.calls())
@@ -161,7 +276,7 @@ def run_failing(ws: Workspace, playbook: Path, variables: dict, inventory=None):
     assert run.rc != 0, f"the run accepted bad input:\n{run.stdout[-3000:]}"
     changed = snapshot_difference(files_before, tree_snapshot(
         *watched, *(ws.work / name for name in ("home-ca", "clients", "site-pki"))))
-    return failure_messages(run), changed, mutating_calls(ws.emulator.calls()[calls_before:])
+    return run, changed, mutating_calls(ws.emulator.calls()[calls_before:])
 
 
 @pytest.mark.parametrize("case", [case.param() for case in ROLE_CASES])
@@ -175,6 +290,41 @@ def test_role_bad_input(workspace, case):
     message = "\n".join(messages)
     assert case.variable in message, f"the message does not name {case.variable!r}: {message}"
     assert case.hint in message, f"the message gives no hint ({case.hint!r}): {message}"
+
+
+@pytest.mark.parametrize("case", [case.param() for case in CLOUD_REFUSAL_CASES])
+def test_cloud_refusal_names_the_role_variable(workspace, case):
+    """What only the cloud can refuse: the module's message first and whole (code, request ID), then the role
+    variable behind the refused option and the shared variable it defaults from; nothing else changes."""
+    ws = workspace
+    variables = {name: value for name, value in case.variables(ws).items() if value is not None}
+    load_balancer_id = variables.pop("__load_balancer_id", None)
+    before = load_balancer_state(ws, load_balancer_id) if load_balancer_id else None
+    certificates_before = uploaded_certificate_names(ws)
+
+    run, changed, mutating = run_failing_with_output(
+        ws, ws.work / "role.yml", {"role_under_test": case.role, **variables})
+
+    messages = failure_messages(run)
+    module_message = next((message for message in messages if case.module_says[0] in message), None)
+    assert module_message is not None, f"the module did not fail as expected: {messages}"
+    role_message = messages[-1]
+    # The module's message comes first and whole; the role adds to it, it does not rewrite it.
+    assert role_message.startswith(module_message) and role_message != module_message, messages
+    for text in case.module_says:
+        assert text in module_message, f"{text!r} not in the module's message: {module_message}"
+    added = role_message[len(module_message):]
+    for text in case.variables_named:
+        assert text in added, f"the role does not name {text!r}: {role_message}"
+    if case.access_key_secret:
+        assert case.access_key_secret not in run.stdout + run.stderr, "the access key secret is in the output"
+    # Nothing changed: no file, no mutating call but the refused ones, the load balancer and the
+    # certificates as they were.
+    assert changed == {}, f"files changed: {changed}"
+    assert mutating == list(case.refused_calls), f"mutating API calls: {mutating}"
+    if load_balancer_id:
+        assert load_balancer_state(ws, load_balancer_id) == before
+    assert uploaded_certificate_names(ws) == certificates_before
 
 
 SITE_INVENTORY = """all:
