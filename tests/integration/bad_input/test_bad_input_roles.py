@@ -129,6 +129,14 @@ ROLE_CASES = [
              lambda ws: {**cloud(ws), "certificate_upload_directory": ws.path("server-with-files"),
                          "certificate_upload_client_ca_certificate_path": ws.path("no-pki/root.crt")},
              "certificate_upload_client_ca_certificate_path", "mtls.clb.root_ca"),
+    # The lab CA module names its option (certificate_path: directory ... cannot be created); the role adds the
+    # variables behind it.
+    RoleCase("certificate_upload: lab certificate directory not writable", "mtls.clb.certificate_upload",
+             lambda ws: {**cloud(ws), "certificate_upload_directory": ws.path("locked-pki/server"),
+                         "mtls_clb_issue_lab_certificate": True, "mtls_clb_domain": "www.bad-input.test",
+                         "certificate_upload_lab_key_size": 2048},
+             "certificate_upload_lab_ca_private_key_path (by default from ca.key in certificate_upload_directory",
+             "is not writable by this user"),
     RoleCase("client_certificates: empty client list", "mtls.clb.client_certificates",
              lambda ws: {"client_certificates_clients": [], "client_certificates_directory": ws.path("clients"),
                          "client_certificates_pkcs12_password": "p12-roles-Hw31"},
