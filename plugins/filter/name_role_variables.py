@@ -103,7 +103,6 @@ import re
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.six import string_types
 
 # Letters, digits and '_' continue a name: "mtls_listener_backend_servers" must not name "servers".
 _NAME_CHARACTER = r"[A-Za-z0-9_]"
@@ -111,8 +110,8 @@ INTRODUCTION = "Role variables behind the options named above: "
 
 
 def _string_list(value, field, index):
-    if isinstance(value, string_types) or not isinstance(value, (list, tuple)) or not value \
-            or not all(isinstance(item, string_types) and item for item in value):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value \
+            or not all(isinstance(item, str) and item for item in value):
         raise AnsibleFilterError("name_role_variables: sources[{0}].{1} must be a non-empty list of names, "
                                  "got {2!r}".format(index, field, value))
     return [to_text(item) for item in value]
@@ -123,11 +122,11 @@ def _checked_source(source, index):
         raise AnsibleFilterError("name_role_variables: sources[{0}] must be a dictionary with options and "
                                  "variable, got {1!r}".format(index, source))
     variable = source.get("variable")
-    if not isinstance(variable, string_types) or not variable:
+    if not isinstance(variable, str) or not variable:
         raise AnsibleFilterError("name_role_variables: sources[{0}].variable must name the role variable "
                                  "behind {1!r}".format(index, source.get("options")))
     default = source.get("default")
-    if default is not None and not isinstance(default, string_types):
+    if default is not None and not isinstance(default, str):
         raise AnsibleFilterError("name_role_variables: sources[{0}].default must be text, got "
                                  "{1!r}".format(index, default))
     modules = source.get("modules")
