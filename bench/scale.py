@@ -1,6 +1,6 @@
-"""How time grows: client certificates (1 to 500), listeners on one load balancer (1 and 10), and
-unrelated resources in the region (a warm site.yml with 0 vs N foreign certificates and load
-balancers). Sizes and approaches interleave within each repetition; medians are fitted to
+"""How time grows: client certificates (1 to 500), site.yml with N Linux client hosts, listeners on
+one load balancer (1 and 10), and unrelated resources in the region (a warm site.yml with 0 vs N
+foreign certificates and load balancers). Sizes and approaches interleave within each repetition; medians are fitted to
 time = constant + per-item × n.
 """
 from __future__ import annotations
@@ -9,6 +9,8 @@ import datetime
 import json
 import shutil
 from collections import Counter
+
+import yaml
 from pathlib import Path
 
 from cryptography import x509
@@ -20,12 +22,14 @@ from bench import common, pki_clients, report
 from tests.integration.reliability.reliability_harness import SiteUnderTest, verification_passed
 from tests.support.ansible_run import run_playbook
 from tests.support.emulator import start_emulator
-from tests.support.site import PORT_OFFSET
+from tests.support.site import DEMO_INVENTORY, PORT_OFFSET, SITE
 
 NAME = "scale"
-TITLE = "Scaling: client certificates, listeners, unrelated resources"
-HELP = ("time against the number of client certificates (1-500), of listeners on one load balancer (1, 10) and "
-        "of unrelated certificates and load balancers in the region (0 vs 50); constant + per-item fit")
+TITLE = "Scaling: client certificates, Linux client hosts, listeners, unrelated resources"
+HELP = ("time against the number of client certificates (1-500), of Linux client hosts in a site.yml run (1-20), "
+        "of listeners on one load balancer (1, 10) and of unrelated certificates and load balancers in the region "
+        "(0 vs 50); constant + per-item fit")
+SERIES = ("clients", "hosts", "listeners", "unrelated")
 
 LISTENERS_PLAYBOOK = common.REPO / "bench" / "baselines" / "listeners.yml"
 FIRST_LISTENER_PORT = 443
@@ -37,12 +41,13 @@ def _int_list(text):
 
 def add_arguments(parser):
     parser.add_argument("--clients", type=_int_list, help="client counts (default 1,10,100,500; quick 1,10)")
+    parser.add_argument("--hosts", type=_int_list, help="Linux client host counts for site.yml (default 1,5,20; quick 1,2)")
     parser.add_argument("--listeners", type=_int_list, help="listener counts (default 1,10; quick 1,3)")
     parser.add_argument("--unrelated", type=int,
                         help="unrelated server certificates, CA certificates and load balancers each (default 50, "
                              "quick 5)")
     parser.add_argument("--runs", type=int, help="repetitions (default 3, quick 1)")
-    parser.add_argument("--only", choices=("clients", "listeners", "unrelated"), action="append",
+    parser.add_argument("--only", choices=SERIES, action="append",
                         help="run only this series (repeatable); the others keep their last results")
 
 
@@ -91,7 +96,57 @@ def clients_series(counts, runs, work: Path):
     return measure_series("clients", counts, runs, issue_then_rerun)
 
 
-# --- series 2: listeners on one load balancer --------------------------------------------------------
+# --- series 2: site.yml with N Linux client hosts ------------------------------------------------------
+
+HOSTS_VERIFY_REQUESTS = 2  # step 7 needs at least one request per backend; the per-host cost is what grows
+
+
+def _hosts_inventory(path: Path, count: int) -> Path:
+    """The demo inventory with `count` Linux clients instead of client01, each a local connection."""
+    inventory = yaml.safe_load(DEMO_INVENTORY.read_text())
+    client = inventory["all"]["children"]["linux_clients"]["hosts"]["client01"]
+    inventory["all"]["children"]["linux_clients"]["hosts"] = {
+        "client%03d" % number: dict(client) for number in range(1, count + 1)}
+    path.write_text(yaml.safe_dump(inventory))
+    return path
+
+
+def hosts_series(counts, runs, work: Path):
+    """The whole site.yml with N hosts in linux_clients: step 3 issues N certificates, steps 4 and 7
+    run on every host (own 0700 directory, own step-7 check; local connections, Ansible's default 5
+    forks). Cold on an empty emulator and empty directories, then warm (changed=0, checked)."""
+    site = SiteUnderTest(work / "site", verify_requests=HOSTS_VERIFY_REQUESTS)
+    # Every host gets its own directory: the stand-ins for each client's /home/ca.
+    extra_vars = {**site.extra_vars, "mtls_clb_client_directory": str(site.home_ca) + "/{{ inventory_hostname }}"}
+
+    def cold_then_warm(count):
+        inventory = _hosts_inventory(work / ("inventory-%d.yml" % count), count)
+        common.make_cold(site)
+        seconds = {}
+        for phase in ("cold", "warm"):
+            seconds[phase], run = common.timed(run_playbook, SITE, inventory=inventory, extra_vars=extra_vars,
+                                               env=site.env)
+            if run.rc != 0:
+                raise RuntimeError("site.yml with %d Linux clients (%s) failed:\n%s\n%s" % (
+                    count, phase, run.stdout[-3000:], run.stderr[-2000:]))
+            hosts = {name for name in run.stats if name.startswith("client")}
+            if len(hosts) != count:
+                raise RuntimeError("site.yml ran on %d of %d Linux clients" % (len(hosts), count))
+            changed = sum(stats["changed"] for stats in run.stats.values())
+            if (phase == "warm") != (changed == 0):
+                raise RuntimeError("site.yml %s run with %d Linux clients reported changed=%s" % (phase, count, changed))
+        installed = sorted(site.home_ca.glob("client*/client.key"))
+        if len(installed) != count:
+            raise RuntimeError("%d of %d Linux clients got client.key" % (len(installed), count))
+        return seconds
+
+    try:
+        return measure_series("hosts", counts, runs, cold_then_warm)
+    finally:
+        site.stop()
+
+
+# --- series 3: listeners on one load balancer --------------------------------------------------------
 
 def _self_signed_certificate(key, common_name: str, is_ca: bool) -> bytes:
     """PEM of a 30-day certificate that `key` signs itself: enough for an upload, trusted by nobody."""
@@ -169,7 +224,7 @@ def _check_listeners(emulator, count):
         raise RuntimeError("expected %d listeners, the load balancer has ports %s" % (count, ports))
 
 
-# --- series 3: unrelated resources in the region -----------------------------------------------------
+# --- series 4: unrelated resources in the region -----------------------------------------------------
 
 def _crowd(site: SiteUnderTest, count: int) -> None:
     """`count` server certificates, CA certificates and load balancers that site.yml must ignore."""
@@ -218,13 +273,15 @@ SAMPLES_STORE = common.REPO / "build" / "bench" / NAME / "samples.json"
 
 def run(options) -> str:
     runs = common.option(options, "runs", 3, 1)
-    series = getattr(options, "only", None) or ["clients", "listeners", "unrelated"]
+    series = getattr(options, "only", None) or list(SERIES)
     work = common.work_dir(NAME)
     # Each series is stored on its own, so running one series keeps the others' last results.
     stored = json.loads(SAMPLES_STORE.read_text()) if SAMPLES_STORE.exists() else {}
     if "clients" in series:
         stored["clients"] = clients_series(common.option(options, "clients", [1, 10, 100, 500], [1, 10]), runs,
                                            work / "clients")
+    if "hosts" in series:
+        stored["hosts"] = hosts_series(common.option(options, "hosts", [1, 5, 20], [1, 2]), runs, work / "hosts")
     if "listeners" in series:
         stored["listeners"] = listeners_series(common.option(options, "listeners", [1, 10], [1, 3]), runs,
                                                work / "listeners")
@@ -276,6 +333,22 @@ def render(stored) -> str:
             (count, common.cell(data["issue"][count]), common.cell(data["unchanged"][count]),
              "%.3f s" % (common.median(data["issue"][count]) / int(count))) for count in data["issue"]])
         lines += _fit_sentence(data, ("issue", "unchanged"))
+    if "hosts" in stored:
+        data = stored["hosts"]
+        lines += _section_opening(
+            "Linux client hosts (site.yml end to end)", data,
+            "The whole `site.yml` with N hosts in `linux_clients` (local connections, Ansible's default 5 forks): "
+            "step 3 issues one certificate per host (RSA 2048), steps 4 and 7 run on every host - its own 0700 "
+            "directory, its own step-7 check (%d requests with the client certificate, one without, one with a "
+            "foreign certificate). *Cold* on an empty emulator with empty directories, *warm* the re-run "
+            "(changed=0, checked; every host's client.key checked). Seconds, median **bold**, samples in "
+            "brackets." % HOSTS_VERIFY_REQUESTS)
+        lines += _table(["Linux clients", "cold", "warm"], [
+            (count, common.cell(data["cold"][count]), common.cell(data["warm"][count])) for count in data["cold"]])
+        lines += _fit_sentence(data, ("cold", "warm"), " (n = Linux client hosts)")
+        lines += ["Each host adds its own step 4 and step 7 (two module runs and about twenty controller-side "
+                  "tasks, see the site-e2e section); the constant is the controller's steps 1-3, 5 and 6 and "
+                  "Ansible's start.", ""]
     if "listeners" in stored:
         data = stored["listeners"]
         counts = list(data["cold"])
@@ -308,8 +381,8 @@ def render(stored) -> str:
                   "API calls (per action)." % (medians[-1] / medians[0], "the same" if same_calls else
                                               "DIFFERENT"), ""]
         lines += _calls_table({"%s unrelated" % c: data["calls"][c] for c in counts}, "unrelated")
-    lines += ["Rerun: `.venv/bin/python -m bench scale` (options `--clients 1,10,100,500`, `--listeners 1,10`, "
-              "`--unrelated 50`, `--runs`, `--only clients|listeners|unrelated`; `--quick` for a smoke test). Each "
+    lines += ["Rerun: `.venv/bin/python -m bench scale` (options `--clients 1,10,100,500`, `--hosts 1,5,20`, "
+              "`--listeners 1,10`, `--unrelated 50`, `--runs`, `--only clients|hosts|listeners|unrelated`; `--quick` for a smoke test). Each "
               "series keeps its last samples in `build/bench/scale/samples.json`, so `--only` re-measures one "
               "series and the section still shows the others. On this 2-core machine a 1-minute load above 2 "
               "means other processes competed for the CPU and stretched the times of that series."]
