@@ -29,7 +29,10 @@ except ImportError:  # the class name is matched as well, so the check works wit
 # Transient service answers. The first six are the issue's list; ServiceIsStopping (409),
 # ProcessingSameRequest (400), InternalInvokeError (500) and VServerGroupProcessing (400) are
 # "please try again later" codes of the CLB error table (2021) that Terraform's SlbIsBusy list
-# and the SLB API notes (retry list) also retry. `Throttling*` is matched by prefix below.
+# and the SLB API notes (retry list) also retry. ListenerProcessing ("A previous configuration of
+# the listener is pending"), BackendServerProcessing ("Backend Server is adding") and
+# LocationServiceTimeout ("Location service connection timeout") are "try again later" codes of
+# the per-action error lists in Alibaba's API metadata. `Throttling*` is matched by prefix below.
 RETRYABLE_CODES = frozenset((
     "ServiceUnavailable",
     "SystemBusy",
@@ -41,21 +44,45 @@ RETRYABLE_CODES = frozenset((
     "ProcessingSameRequest",
     "InternalInvokeError",
     "VServerGroupProcessing",
+    "ListenerProcessing",
+    "BackendServerProcessing",
+    "LocationServiceTimeout",
 ))
+
+# Codes that are transient for some actions only. Operation.Deny is StartLoadBalancerListener's
+# "The specified listener is configuring, please try again later."; elsewhere it is a generic
+# refusal that waiting does not fix. OperationFailed.ListenerStatusNotSupport on a Set or a Delete
+# means the listener is between statuses (Delete works only on stopped or running listeners);
+# on Start/Stop it may instead mean "already there", which HttpsListenerApi decides by reading the
+# status. OperationFailed.TokenIsProcessing: a CreateLoadBalancer with the same ClientToken is
+# still being processed, so asking again returns that instance (Terraform retries it the same way).
+LISTENER_STATUS_CODE = "OperationFailed.ListenerStatusNotSupport"
+RETRYABLE_CODES_BY_ACTION = {
+    "Operation.Deny": frozenset(("StartLoadBalancerListener", "StopLoadBalancerListener",
+                                 "SetLoadBalancerHTTPSListenerAttribute", "DeleteLoadBalancerListener")),
+    LISTENER_STATUS_CODE: frozenset(("SetLoadBalancerHTTPSListenerAttribute", "DeleteLoadBalancerListener")),
+    "OperationFailed.TokenIsProcessing": frozenset(("CreateLoadBalancer",)),
+}
 
 # Read-only actions may be retried on any HTTP 5xx: a repeated read cannot apply anything twice.
 # A mutating call is retried only on the codes above (its caller protects against duplicates).
 READ_ONLY_ACTION_PREFIX = "Describe"
 
-# Codes that mean "the thing you named does not exist" for the read calls we make.
-NOT_FOUND_CODES = frozenset((
-    "InvalidLoadBalancerId.NotFound",
-    "ListenerNotFound",
+# Codes that mean "the thing you named does not exist" for the calls we make. The API metadata
+# documents ResourceNotFound.Listener (404) for a missing listener and ResourceNotFound.Certificate
+# (404) / CertificateNotExist (400) for a missing certificate; the 2021 error table has
+# ListenerNotFound and the *CertificateId.NotFound forms. Both generations may answer.
+LISTENER_NOT_FOUND_CODES = frozenset(("ListenerNotFound", "ResourceNotFound.Listener"))
+CERTIFICATE_NOT_FOUND_CODES = frozenset((
     "ServerCertificateId.NotFound",
     "CACertificateId.NotFound",
     "InvalidServerCertificateId.NotFound",
     "InvalidCACertificateId.NotFound",
+    "ResourceNotFound.Certificate",
+    "CertificateNotExist",
 ))
+NOT_FOUND_CODES = frozenset(("InvalidLoadBalancerId.NotFound",)) | LISTENER_NOT_FOUND_CODES | \
+    CERTIFICATE_NOT_FOUND_CODES
 NOT_FOUND_MESSAGE = "The specified resource does not exist"
 
 CREDENTIAL_CODES = frozenset((
@@ -76,6 +103,24 @@ NO_CREDENTIALS_CODE = "NoCredentials"
 CREDENTIAL_PROVIDER_CODE = "CredentialProviderError"
 REGION_CODES = frozenset(("InvalidRegionId.NotFound", "InvalidRegionId", "RegionNotSupport"))
 BACKEND_SERVER_CODES = frozenset(("ObtainIpFail", "InvalidServerId.NotFound", "InvalidBackendServers.Inconsistent"))
+
+# CreateLoadBalancer refusals that mean "pay-by-specification is not sold": the documented code for
+# a refused charge type, the one seen for a create without LoadBalancerSpec while PayBySpec was the
+# default (terraform-provider-alicloud#3517), and the documented "PayBySpec needs a spec".
+PAY_BY_SPEC_REFUSED_CODES = frozenset(("IllegalParam.InstanceChargeType", "ShareSlbHaltSales",
+                                       "MissingParam.LoadBalancerSpec"))
+LISTENER_WRITE_ACTIONS = frozenset(("CreateLoadBalancerHTTPSListener", "SetLoadBalancerHTTPSListenerAttribute"))
+CERTIFICATE_UPLOAD_ACTIONS = frozenset(("UploadServerCertificate", "UploadCACertificate"))
+# Upload refusals about the PEM material, old (2021 table) and new (API metadata) codes alike.
+_PEM_SHAPE = "PEM, the leaf first and then its intermediates, no blank lines between blocks"
+_UPLOAD_HINTS = {
+    "IllegalParam.ServerCertificate": "certificate_format",
+    "CertificateFormatInvalid": "certificate_format",
+    "KeyFormatError": "certificate_format",
+    "CertificateNotMatchPrivateKey": "key_mismatch",
+    "OperationDenied.IllegalKeyLength": "key_length",
+    "EccCertificateNotSupport": "ecc",
+}
 
 # The environment variables the modules read for the key pair (client.alicloud_argument_spec).
 ACCESS_KEY_ENV_TEXT = ("ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET, "
@@ -155,6 +200,8 @@ class AlicloudApiError(Exception):
             return True
         if self.code in RETRYABLE_CODES:
             return True
+        if self.action in RETRYABLE_CODES_BY_ACTION.get(self.code, ()):
+            return True
         return self.server_side_failure and self.action.startswith(READ_ONLY_ACTION_PREFIX)
 
     @property
@@ -182,6 +229,21 @@ class AlicloudApiError(Exception):
         if self.code in REGION_CODES or "RegionId" in self.message:
             region = " ({0})".format(self.region) if self.region else ""
             return "Check the region option{0} (or {1}).".format(region, REGION_ENV_TEXT)
+        if self.code in PAY_BY_SPEC_REFUSED_CODES and self.action == "CreateLoadBalancer":
+            return ("Pay-by-specification (PayBySpec) CLB instances are no longer sold (since 2025-06-01 on the "
+                    "international site, 2026-01-01 on the China site): set instance_charge_type=PayByCLCU (the "
+                    "default when it is unset) and leave load_balancer_spec out.")
+        if self.code in CERTIFICATE_NOT_FOUND_CODES and self.action in LISTENER_WRITE_ACTIONS:
+            region = " ({0})".format(self.region) if self.region else ""
+            return ("Check server_certificate_id and ca_certificate_id: each must be a certificate of this account "
+                    "in the load balancer's region{0} (certificates are regional; server_certificate and "
+                    "ca_certificate return the IDs to use).".format(region))
+        if self.code == "InvalidParameter.AliCloudCertificateId":
+            return ("Check ali_cloud_certificate_id (with ali_cloud_certificate_name and "
+                    "ali_cloud_certificate_region_id): it must be a certificate of the SSL Certificates Service "
+                    "of this account, in that region.")
+        if self.code in _UPLOAD_HINTS and self.action in CERTIFICATE_UPLOAD_ACTIONS:
+            return _upload_hint(_UPLOAD_HINTS[self.code], self.action)
         if self.code in BACKEND_SERVER_CODES:
             return ("Check servers[].server_id: each must be a running ECS instance (or ENI/ECI) in the load "
                     "balancer's region, and all must be in the same VPC (or all classic).")
@@ -234,6 +296,22 @@ class AlicloudApiError(Exception):
             "request_id": self.request_id,
             "status_code": self.status_code,
         }
+
+
+def _upload_hint(kind, action):
+    if action == "UploadCACertificate":
+        return "Check certificate / certificate_path: the CA certificate must be {0}.".format(_PEM_SHAPE)
+    if kind == "key_mismatch":
+        return ("private_key (or private_key_path) is not the key of certificate (or certificate_path): give the "
+                "key the certificate was issued for.")
+    if kind == "key_length":
+        return ("SLB refused the key size: issue certificate / private_key with an RSA 1024, 2048 or 4096-bit key "
+                "or an ECDSA P-256, P-384 or P-521 key.")
+    if kind == "ecc":
+        return ("SLB does not take ECDSA certificates here: issue certificate / private_key with an RSA key (2048 "
+                "or 4096 bits).")
+    return ("Check certificate / certificate_path ({0}) and private_key / private_key_path (an RSA or EC key; "
+            "the module converts PKCS#8 and decrypts with private_key_passphrase).".format(_PEM_SHAPE))
 
 
 def _no_credentials_hint(providers):

@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import LISTENER_STATUS_CODE, AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
     LoadBalancerNotFound,
     describe_load_balancer,
@@ -24,7 +24,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers i
 )
 
 # Start/Stop refuse a listener that is not in the opposite settled status ("try again later").
-STATUS_REFUSED_CODE = "OperationFailed.ListenerStatusNotSupport"
+STATUS_REFUSED_CODE = LISTENER_STATUS_CODE
 
 
 def _on_off(value):
@@ -260,8 +260,9 @@ class HttpsListenerApi:
         """The live HTTPS listener (wire dict), None when the port has none, or LoadBalancerNotFound.
 
         The API names an unknown load balancer (InvalidLoadBalancerId.NotFound) apart from an
-        unknown port on a known one (InvalidParameter "The specified resource does not exist" or
-        ListenerNotFound); a port held by another protocol reads as an unknown port here.
+        unknown port on a known one (InvalidParameter "The specified resource does not exist",
+        ListenerNotFound or ResourceNotFound.Listener); a port held by another protocol reads as an
+        unknown port here.
         """
         try:
             body = self.slb.call("DescribeLoadBalancerHTTPSListenerAttribute", self._ids())
@@ -296,19 +297,11 @@ class HttpsListenerApi:
 
     def update(self, params):
         """Setting attributes is idempotent, so a listener that is still settling (just created or
-        started: ListenerStatusNotSupport) is simply asked again with backoff, as Terraform does."""
+        started: ListenerStatusNotSupport, Operation.Deny) is simply asked again with backoff, as
+        Terraform does; errors.RETRYABLE_CODES_BY_ACTION makes those codes retryable for this action."""
         request = self._ids()
         request.update(params)
-
-        def attempt():
-            try:
-                self.slb.call("SetLoadBalancerHTTPSListenerAttribute", request, retry=False)
-            except AlicloudApiError as error:
-                if error.code == STATUS_REFUSED_CODE:
-                    raise ListenerStillSettling.from_error(error)
-                raise
-
-        self.slb.retry_policy.run(attempt)
+        self.slb.call("SetLoadBalancerHTTPSListenerAttribute", request)
 
     def start(self):
         self._switch("StartLoadBalancerListener", ("running", "starting"))
@@ -321,8 +314,9 @@ class HttpsListenerApi:
         lost (but applied) would fail; after a transient error the status decides whether to retry.
 
         A listener that is still being set up (right after its creation, which nothing waits for)
-        answers ServiceIsConfiguring or ListenerStatusNotSupport; both are retried with backoff
-        until it has settled, as long as it is not already where the call would take it."""
+        answers ServiceIsConfiguring, Operation.Deny ("the specified listener is configuring") or
+        ListenerStatusNotSupport; each is retried with backoff until it has settled, as long as it
+        is not already where the call would take it."""
         request = self._ids()
         request["ListenerProtocol"] = "https"
 
@@ -341,6 +335,9 @@ class HttpsListenerApi:
         self.slb.retry_policy.run(attempt)
 
     def delete(self):
+        """Delete works only on a stopped or running listener; one that is starting or being
+        configured answers a listener-status code, which the call retries (RETRYABLE_CODES_BY_ACTION).
+        A listener that is gone (deleted meanwhile, or by an attempt whose reply was lost) is done."""
         request = self._ids()
         request["ListenerProtocol"] = "https"
         try:

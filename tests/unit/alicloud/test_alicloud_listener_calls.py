@@ -45,12 +45,16 @@ class SequencedSlb:
         self.retry_policy = RetryPolicy(sleep=lambda seconds: None)
 
     def call(self, action, params=None, retry=True):
-        self.calls.append(action)
-        queue = self.answers[action]
-        answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        if isinstance(answer, Exception):
-            raise answer
-        return dict(answer)
+        """Like SlbApi.call: retry=True runs the attempt through the retry policy."""
+        def attempt():
+            self.calls.append(action)
+            queue = self.answers[action]
+            answer = queue.pop(0) if len(queue) > 1 else queue[0]
+            if isinstance(answer, Exception):
+                raise answer
+            return dict(answer)
+
+        return self.retry_policy.run(attempt) if retry else attempt()
 
 
 class Failed(Exception):
@@ -270,9 +274,10 @@ def test_update_refused_while_the_listener_settles_is_asked_again():
 def test_update_refused_until_the_retries_run_out_reports_the_service_error():
     slb = SequencedSlb({SET: SET_REFUSED})
     slb.retry_policy = RetryPolicy(max_attempts=4, sleep=lambda seconds: None)
-    with pytest.raises(ListenerStillSettling) as err:
+    with pytest.raises(AlicloudApiError) as err:
         HttpsListenerApi(slb, "lb-1", 443).update({"TLSCipherPolicy": "tls_cipher_policy_1_2"})
-    assert err.value.action == SET and "retry_max_attempts" in err.value.describe()
+    assert err.value.code == "OperationFailed.ListenerStatusNotSupport" and err.value.action == SET
+    assert "retry_max_attempts" in err.value.describe()
     assert slb.calls == [SET] * 4
 
 
