@@ -182,6 +182,15 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 self._send_json(400, {"error": str(error)})
                 return True
             self._send_json(200, {"algorithm": algorithm})
+        elif path == "/_emulator/stale-listener-reads" and method == "GET":
+            self._send_json(200, {"reads": app.backend.stale_listener_reads})
+        elif path == "/_emulator/stale-listener-reads" and method == "POST":
+            try:
+                reads = app.backend.set_stale_listener_reads(payload.get("reads"))
+            except ValueError as error:
+                self._send_json(400, {"error": str(error)})
+                return True
+            self._send_json(200, {"reads": reads})
         elif path == "/_emulator/faults" and method == "GET":
             self._send_json(200, {"faults": app.faults.list()})
         elif path == "/_emulator/faults" and method == "POST":

@@ -233,6 +233,10 @@ class SlbBackend:
         self.cas_certificates: dict[str, dict] = {}
         # How uploads are fingerprinted (a testing hook; reset restores the documented SHA-1).
         self.fingerprint_algorithm = pki.DEFAULT_FINGERPRINT_ALGORITHM
+        # Testing hook: after a Set*ListenerAttribute, this many Describe*ListenerAttribute reads of that
+        # listener still answer what it was before (a change that applies asynchronously); 0 = off.
+        self.stale_listener_reads = 0
+        self._stale_listener_views: dict[tuple[str, int], list] = {}  # (lb, port) -> [view, reads left]
         self.state = self._empty_state()
         loaded = load_state(self.state_dir)
         for key in self.state:
@@ -262,6 +266,8 @@ class SlbBackend:
             self.state = self._empty_state()
             self.state["demo_ecs_ids"] = demo_ids
             self.fingerprint_algorithm = pki.DEFAULT_FINGERPRINT_ALGORITHM
+            self.stale_listener_reads = 0
+            self._stale_listener_views.clear()
             for path in self.tls_dir.glob("*.pem"):
                 path.unlink()
             self.save()
@@ -383,6 +389,15 @@ class SlbBackend:
         with self.lock:
             self.fingerprint_algorithm = algorithm
         return algorithm
+
+    def set_stale_listener_reads(self, reads) -> int:
+        """How many listener reads after each Set still show the listener as it was (a testing hook)."""
+        if isinstance(reads, bool) or not isinstance(reads, int) or not 0 <= reads <= 1000:
+            raise ValueError("reads must be an integer from 0 to 1000")
+        with self.lock:
+            self.stale_listener_reads = reads
+            self._stale_listener_views.clear()
+        return reads
 
     def list_cas_certificates(self) -> list[dict]:
         with self.lock:
@@ -620,6 +635,8 @@ class SlbBackend:
                 raise ApiError("DeleteProtectionIsOn")
             ports = [int(p) for p in lb["listeners"]]
             del self.state["load_balancers"][lb["LoadBalancerId"]]
+            for port in ports:
+                self._stale_listener_views.pop((lb["LoadBalancerId"], port), None)
             self.save()
         for port in ports:
             self._notify(lb["LoadBalancerId"], port)
@@ -852,6 +869,10 @@ class SlbBackend:
         with self.lock:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params, not_found="InvalidParameter", protocol=protocol)
+            stale = self._stale_listener_views.get((lb["LoadBalancerId"], listener["ListenerPort"]))
+            if stale and stale[1] > 0:
+                stale[1] -= 1
+                return dict(stale[0])
             return self._listener_view(lb, listener)
 
     def action_SetLoadBalancerHTTPSListenerAttribute(self, params: dict, account) -> dict:
@@ -873,6 +894,9 @@ class SlbBackend:
             if dry_run:
                 raise ApiError("DryRunOperation", "Request validation has been passed with DryRun flag set.",
                                status=400)
+            if self.stale_listener_reads:
+                self._stale_listener_views[(lb["LoadBalancerId"], listener["ListenerPort"])] = [
+                    self._listener_view(lb, listener), self.stale_listener_reads]
             listener.update(changes)
             self.save()
         self._notify(lb["LoadBalancerId"], listener["ListenerPort"])
@@ -908,6 +932,7 @@ class SlbBackend:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params)
             del lb["listeners"][str(listener["ListenerPort"])]
+            self._stale_listener_views.pop((lb["LoadBalancerId"], listener["ListenerPort"]), None)
             self.save()
         self._notify(lb["LoadBalancerId"], listener["ListenerPort"])
         return {}

@@ -8,7 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import (
+    CERTIFICATE_NOT_FOUND_CODES,
+    AlicloudApiError,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import (
     FIELDS_BY_OPTION,
     CREATE_DEFAULTS,
@@ -29,6 +32,29 @@ TARGET_STATUS = {"present": "running", "stopped": "stopped"}
 SETTLED_STATUSES = ("running", "stopped")
 # SetLoadBalancerHTTPSListenerAttribute has no BackendServerPort parameter.
 IMMUTABLE_OPTIONS = ("backend_server_port",)
+# How long the listener is read again after CACertificateId="" before concluding the CA stayed:
+# Alibaba's load balancers apply some changes asynchronously (Start goes through "starting"), so one
+# immediate read could still show the old CA. 0.2 s doubling: five reads in about 5 s.
+MUTUAL_AUTHENTICATION_OFF_SECONDS = 5.0
+# Codes with which SetLoadBalancerHTTPSListenerAttribute may refuse the empty CA certificate ID
+# (its documented certificate errors; InvalidParameter only when its message is about a certificate).
+EMPTY_CA_REFUSAL_CODES = CERTIFICATE_NOT_FOUND_CODES | frozenset(("CertificateTypeMismatched",))
+
+
+class EmptyCaCertificateIdRefused(Exception):
+    """The update that sent CACertificateId="" (mutual authentication off) was refused with a
+    certificate error: the service may not accept the empty value at all."""
+
+    def __init__(self, api_error, sent):
+        self.api_error = api_error
+        self.sent = sent
+        super(EmptyCaCertificateIdRefused, self).__init__(api_error.message)
+
+
+def refuses_empty_ca(error):
+    if error.code in EMPTY_CA_REFUSAL_CODES:
+        return True
+    return error.code.startswith("InvalidParameter") and "certificate" in (error.code + error.message).lower()
 
 
 def listener_result(listener):
@@ -69,6 +95,8 @@ class HttpsListenerRunner:
             result = self.converge(desired)
         except (LoadBalancerNotFound, ListenerConflict, ListenerWaitTimeout) as error:
             self.module.fail_json(msg=str(error))
+        except EmptyCaCertificateIdRefused as refusal:
+            self.module.fail_json(msg=self._empty_ca_refused_message(refusal), **refusal.api_error.as_result())
         except AlicloudApiError as error:
             self.module.fail_api_error(error)
         self.module.exit_json(**result)
@@ -116,7 +144,12 @@ class HttpsListenerRunner:
         listener = live
         if changes:
             sent = update_params(changes, desired, live_view)
-            self.api.update(sent)
+            try:
+                self.api.update(sent)
+            except AlicloudApiError as error:
+                if sent.get("CACertificateId") == "" and refuses_empty_ca(error):
+                    raise EmptyCaCertificateIdRefused(error, sent)
+                raise
             # SetLoadBalancerHTTPSListenerAttribute answers with a RequestId only; what it stored is
             # what was sent, so the live listener plus those values is the result.
             listener = dict(live, **sent)
@@ -163,17 +196,35 @@ class HttpsListenerRunner:
         """The listener read again after an update that sent CACertificateId empty.
 
         That an empty CACertificateId turns mutual authentication off is unverified against the live
-        service (slb-api.md 1.3; Terraform sends it that way). The one extra read is made only on this
-        path, and a service that kept the CA fails the run instead of reporting one-way TLS."""
-        listener = self.api.describe() or {}
-        if listener.get("CACertificateId"):
-            message = ("ca_certificate_id: the update sent an empty CA certificate ID to turn mutual authentication "
-                       "off, but listener {0}:{1} still reports CACertificateId {2}, so mutual authentication is "
-                       "still on. The service did not accept the empty value; delete the listener (state=absent) "
-                       "and create it again without ca_certificate_id.")
-            self.module.fail_json(msg=message.format(self.params["load_balancer_id"], self.params["listener_port"],
-                                                     listener.get("CACertificateId")))
-        return listener
+        service (slb-api.md 1.3; Terraform sends it that way). Only this path reads again: a few reads
+        over a few seconds, since the change may apply asynchronously, and a service that kept the CA
+        fails the run instead of reporting one-way TLS."""
+        message = ("ca_certificate_id: the update sent an empty CA certificate ID to turn mutual authentication "
+                   "off, but listener {0}:{1} still reports CACertificateId {2} after {3:g}s, so mutual "
+                   "authentication is still on. The service did not accept the empty value; delete the listener "
+                   "(state=absent) and create it again without ca_certificate_id.")
+
+        def ca_kept(listener):
+            return ListenerWaitTimeout(message.format(
+                self.params["load_balancer_id"], self.params["listener_port"], (listener or {}).get("CACertificateId"),
+                MUTUAL_AUTHENTICATION_OFF_SECONDS))
+
+        return self.api.wait_until(lambda listener: not (listener or {}).get("CACertificateId"),
+                                   MUTUAL_AUTHENTICATION_OFF_SECONDS, ca_kept) or {}
+
+    def _empty_ca_refused_message(self, refusal):
+        error = refusal.api_error
+        refused = "{0} failed: {1}: {2}{3}".format(error.action, error.code, error.message,
+                                                   " (request id {0})".format(error.request_id)
+                                                   if error.request_id else "")
+        server = refusal.sent.get("ServerCertificateId")
+        check_server = (" If server_certificate_id ({0}, sent in the same update) is right,".format(server)
+                        if server else "")
+        return ("ca_certificate_id: the update of listener {0}:{1} sent an empty CA certificate ID "
+                "(CACertificateId=\"\") to turn mutual authentication off, and the service refused it: {2}.{3} "
+                "the service does not accept the empty value here; delete the listener (state=absent) and create it "
+                "again without ca_certificate_id.".format(self.params["load_balancer_id"], self.params["listener_port"],
+                                                          refused, check_server or " So"))
 
     def _start_and_wait(self):
         """Start; the listener as the wait for `running` last read it (or one read without waiting)."""

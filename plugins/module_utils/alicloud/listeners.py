@@ -349,17 +349,26 @@ class HttpsListenerApi:
     def wait_for_status(self, wanted, timeout):
         """Poll until the listener reports `wanted` (a status or a tuple of them); returns it."""
         accepted = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+
+        def timed_out(listener):
+            return ListenerWaitTimeout(
+                "listener {0}:{1} is still {2!r} after {3}s, not {4!r}; raise wait_timeout or check "
+                "the load balancer in the console".format(self.load_balancer_id, self.port,
+                                                          (listener or {}).get("Status"), timeout,
+                                                          " or ".join(accepted)))
+
+        return self.wait_until(lambda listener: (listener or {}).get("Status") in accepted, timeout, timed_out)
+
+    def wait_until(self, condition, timeout, timed_out):
+        """Read the listener (0.2 s, doubling to 2 s between reads) until `condition(listener)` holds;
+        returns that read, or raises `timed_out(last read)` once `timeout` seconds are spent."""
         deadline = self.clock() + timeout
         delay = 0.2
         while True:
             listener = self.describe()
-            status = (listener or {}).get("Status")
-            if status in accepted:
+            if condition(listener):
                 return listener
             if self.clock() + delay > deadline:
-                raise ListenerWaitTimeout(
-                    "listener {0}:{1} is still {2!r} after {3}s, not {4!r}; raise wait_timeout or check "
-                    "the load balancer in the console".format(self.load_balancer_id, self.port, status,
-                                                              timeout, " or ".join(accepted)))
+                raise timed_out(listener)
             self.sleep(delay)
             delay = min(2.0, delay * 2)

@@ -6,11 +6,15 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
-from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listener_module import HttpsListenerRunner
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listener_module import (
+    MUTUAL_AUTHENTICATION_OFF_SECONDS,
+    HttpsListenerRunner,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import (
     HttpsListenerApi,
     ListenerConflict,
     ListenerStillSettling,
+    ListenerWaitTimeout,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import LoadBalancerNotFound
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
@@ -133,14 +137,99 @@ def test_turning_mutual_authentication_off_reads_back_and_returns_that_read():
     assert result["listener"]["server_certificate_id"] == "sc-1"
 
 
-def test_a_service_that_keeps_the_ca_after_an_empty_ca_certificate_id_fails_the_run():
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def converge_on_fake_time(slb, desired, clock):
+    runner = HttpsListenerRunner(Module())
+    runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=clock.sleep, clock=clock.clock)
+    return runner.converge(desired)
+
+
+def test_a_service_that_keeps_the_ca_after_an_empty_ca_certificate_id_fails_after_a_few_reads():
     slb = SequencedSlb({DESCRIBE: LIVE, SET: {}})
-    with pytest.raises(Failed) as info:
-        converge(slb, {"ca_certificate_id": ""})
-    assert slb.calls == [DESCRIBE, SET, DESCRIBE]
+    clock = FakeClock()
+    with pytest.raises(ListenerWaitTimeout) as info:
+        converge_on_fake_time(slb, {"ca_certificate_id": ""}, clock)
+    reads_after_the_set = slb.calls[2:]
+    assert slb.calls[:2] == [DESCRIBE, SET] and set(reads_after_the_set) == {DESCRIBE}
+    assert 3 <= len(reads_after_the_set) <= 8 and 3.0 <= clock.now <= MUTUAL_AUTHENTICATION_OFF_SECONDS
     message = str(info.value)
-    assert "ca_certificate_id" in message and "still reports CACertificateId ca-1" in message
+    assert "ca_certificate_id" in message and "still reports CACertificateId ca-1 after 5s" in message
     assert "state=absent" in message
+
+
+def test_a_ca_that_goes_away_on_a_later_read_is_mutual_authentication_off():
+    """The change may apply asynchronously: the first reads may still show the old CA."""
+    turned_off = dict(LIVE, CACertificateId="")
+    slb = SequencedSlb({DESCRIBE: [LIVE, LIVE, LIVE, turned_off], SET: {}})
+    clock = FakeClock()
+    result = converge_on_fake_time(slb, {"ca_certificate_id": ""}, clock)
+    assert slb.calls == [DESCRIBE, SET, DESCRIBE, DESCRIBE, DESCRIBE]
+    assert result["listener"]["mutual_authentication"] is False and clock.sleeps == [0.2, 0.4]
+
+
+class RunnableModule(Module):
+    """What HttpsListenerRunner.run needs besides the params: the client and the exits."""
+
+    def __init__(self, slb, **options):
+        super().__init__(**options)
+        self.slb = slb
+        self.failure = None
+
+    def fail_json(self, msg, **kwargs):
+        self.failure = dict(kwargs, msg=msg)
+        raise Failed(msg)
+
+    def exit_json(self, **kwargs):
+        raise AssertionError("the run should have failed: {0}".format(kwargs))
+
+
+@pytest.mark.parametrize("code,status", [("CertificateNotExist", 400), ("ResourceNotFound.Certificate", 404),
+                                         ("InvalidParameter", 400)])
+def test_an_update_refused_with_a_certificate_code_for_the_empty_ca_says_so_and_what_to_do(code, status):
+    refusal = AlicloudApiError(SET, code, "The specified CertificateId does not exist.", request_id="REQ-CA",
+                               status_code=status)
+    slb = SequencedSlb({DESCRIBE: LIVE, SET: refusal})
+    module = RunnableModule(slb)
+    module.params.update({"ca_certificate_id": "", "backend_server_port": None, "server_certificate_id": None})
+    with pytest.raises(Failed):
+        HttpsListenerRunner(module).run()
+    assert slb.calls == [DESCRIBE, SET]
+    message = module.failure["msg"]
+    assert message.startswith("ca_certificate_id: the update of listener lb-1:443 sent an empty CA certificate ID")
+    assert "the service refused it: {0} failed: {1}: The specified CertificateId".format(SET, code) in message
+    assert "(request id REQ-CA)" in message and "state=absent" in message
+    assert module.failure["code"] == code and module.failure["api_action"] == SET
+
+
+def test_an_empty_ca_refused_together_with_a_new_server_certificate_names_it_to_check_first():
+    refusal = AlicloudApiError(SET, "CertificateNotExist", "The specified CertificateId does not exist.",
+                               status_code=400)
+    slb = SequencedSlb({DESCRIBE: LIVE, SET: refusal})
+    module = RunnableModule(slb)
+    module.params.update({"ca_certificate_id": "", "server_certificate_id": "sc-2"})
+    with pytest.raises(Failed):
+        HttpsListenerRunner(module).run()
+    assert "If server_certificate_id (sc-2, sent in the same update) is right" in module.failure["msg"]
+
+
+def test_an_update_refused_for_another_reason_while_turning_off_is_the_plain_api_error():
+    refusal = AlicloudApiError(SET, "Forbidden", "User not authorized", status_code=403)
+    slb = SequencedSlb({DESCRIBE: LIVE, SET: refusal})
+    with pytest.raises(AlicloudApiError) as err:
+        converge(slb, {"ca_certificate_id": ""})
+    assert err.value.code == "Forbidden"
 
 
 def test_turning_off_then_starting_checks_the_read_back_before_the_start():
