@@ -17,7 +17,8 @@ description:
   - Creates it (C(CreateLoadBalancer)) when missing, with the given billing, address type, VPC / vSwitch and zones.
     New instances are pay-by-capacity-unit (C(PayByCLCU)) unless O(instance_charge_type) says otherwise, because
     Alibaba Cloud stopped selling new pay-by-specification (C(PayBySpec)) instances on 2025-06-01 (international
-    site, UTC+8) and 2026-01-01 (China site); a pay-by-specification creation would most likely be refused.
+    site, UTC+8) and 2026-01-01 (China site); a pay-by-specification creation would most likely be refused (the
+    error then names O(instance_charge_type)).
   - An existing instance is not re-created; creation-time settings that were given and differ from the instance
     are reported as warnings because they cannot be changed in place. Settings that were not given are not
     compared, so an instance created before the cutoff (C(PayBySpec)) draws no warning unless you ask for another
@@ -50,8 +51,9 @@ options:
   load_balancer_spec:
     description:
       - Specification of a pay-by-specification instance, for example V(slb.s1.small). Valid only with
-        O(instance_charge_type=PayBySpec); the API ignores it for V(PayByCLCU) instances, so this module refuses the
-        combination before any call.
+        O(instance_charge_type=PayBySpec). The API documents it as ignored for V(PayByCLCU) instances (they are
+        created as C(slb.lcu.elastic)), so this module refuses the combination before any call rather than create
+        something other than what was asked for.
       - New pay-by-specification instances are no longer sold (see the description); keep this only to describe an
         existing instance.
     type: str
@@ -247,7 +249,9 @@ def load_balancer_name_problem(name):
 
 
 def creation_problem(params):
-    """Why the billing options cannot describe one instance (the API documents these as invalid), or None."""
+    """Why the billing options cannot describe one instance, or None. The API documents a spec as
+    ignored for PayByCLCU (it would create an slb.lcu.elastic instance, not the spec asked for) and
+    paybybandwidth as unavailable for it; both are refused here, before any call."""
     charge = params["instance_charge_type"] or DEFAULT_INSTANCE_CHARGE_TYPE
     if charge == "PayByCLCU" and params["load_balancer_spec"]:
         return ("load_balancer_spec ({0}) is only valid with instance_charge_type=PayBySpec, and instance_charge_type "

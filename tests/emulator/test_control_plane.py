@@ -15,9 +15,13 @@ from tests.emulator.conftest import REGION, backend_servers_json
 
 
 def error_code(call) -> str:
+    return refusal(call).code
+
+
+def refusal(call) -> TeaException:
     with pytest.raises(TeaException) as info:
         call()
-    return info.value.code
+    return info.value
 
 
 def upload_server(sdk, issued, name=None, region=REGION):
@@ -102,11 +106,22 @@ def test_certificates_are_regional(sdk, tls_material):
     in_hangzhou = sdk.describe_server_certificates(m.DescribeServerCertificatesRequest(region_id=REGION)).body
     assert in_hangzhou.server_certificates.server_certificate == []
     lb = create_lb(sdk)
-    assert error_code(lambda: create_listener(sdk, lb.load_balancer_id, uploaded.server_certificate_id)) \
-        == "ServerCertificateId.NotFound"
+    # A listener naming a certificate it cannot see gets the listener actions' documented code.
+    refused = refusal(lambda: create_listener(sdk, lb.load_balancer_id, uploaded.server_certificate_id))
+    assert (refused.code, refused.statusCode) == ("CertificateNotExist", 400)
+    assert "ServerCertificateId " + uploaded.server_certificate_id in refused.message
     server_here = upload_server(sdk, tls_material["server"])
-    assert error_code(lambda: create_listener(sdk, lb.load_balancer_id, server_here.server_certificate_id,
-                                              ca.cacertificate_id)) == "CACertificateId.NotFound"
+    refused = refusal(lambda: create_listener(sdk, lb.load_balancer_id, server_here.server_certificate_id,
+                                              ca.cacertificate_id))
+    assert (refused.code, refused.statusCode) == ("CertificateNotExist", 400)
+    assert "CACertificateId " + ca.cacertificate_id in refused.message
+    create_listener(sdk, lb.load_balancer_id, server_here.server_certificate_id)
+    refused = refusal(lambda: sdk.set_load_balancer_httpslistener_attribute(
+        m.SetLoadBalancerHTTPSListenerAttributeRequest(region_id=REGION, load_balancer_id=lb.load_balancer_id,
+                                                       listener_port=443, cacertificate_id=ca.cacertificate_id)))
+    assert (refused.code, refused.statusCode) == ("CertificateNotExist", 400)
+    assert listener_attr(sdk, lb.load_balancer_id).cacertificate_id == ""
+    # The certificate actions keep the codes Terraform matches for them.
     assert error_code(lambda: sdk.delete_cacertificate(m.DeleteCACertificateRequest(
         region_id=REGION, cacertificate_id=ca.cacertificate_id))) == "CACertificateId.NotFound"
 
@@ -211,7 +226,7 @@ def test_unknown_region_and_missing_region(sdk):
 
 def test_bad_values_are_refused(sdk):
     assert error_code(lambda: create_lb(sdk, load_balancer_spec="slb.s9.huge")) == "InvalidParameter"
-    assert error_code(lambda: create_lb(sdk, instance_charge_type="PayBySpec")) == "InvalidParameter"
+    assert error_code(lambda: create_lb(sdk, instance_charge_type="PayBySpec")) == "IllegalParam.InstanceChargeType"
     assert sdk.describe_load_balancers(m.DescribeLoadBalancersRequest(region_id=REGION)).body.total_count == 0
 
 

@@ -1,6 +1,7 @@
 """CreateLoadBalancer as the real service sells instances now: pay-by-LCU only (pay-by-specification
-is refused unless --allow-pay-by-spec), the CLCU spec read back as slb.lcu.elastic, and the documented
-LoadBalancerName rules on create and rename. In-process (no HTTP), like test_backend_rules."""
+is refused unless --allow-pay-by-spec), the CLCU spec read back as slb.lcu.elastic (a spec sent with
+PayByCLCU is ignored, as documented), and the documented LoadBalancerName rules on create and rename.
+In-process (no HTTP), like test_backend_rules."""
 from __future__ import annotations
 
 import json
@@ -49,19 +50,23 @@ def instances(backend):
 ], ids=["explicit", "spec-only", "nothing"])
 def test_pay_by_specification_is_refused_and_creates_nothing(backend, params):
     error = refusal(backend, LoadBalancerName="mtls-clb", **params)
-    assert error.code == "InvalidParameter"
-    assert "InstanceChargeType" in error.message and "PayByCLCU" in error.message
+    assert (error.code, error.status) == ("IllegalParam.InstanceChargeType", 400)
+    assert error.message.startswith("The parameter InstanceChargeType is illegal.") and "PayByCLCU" in error.message
     assert instances(backend) == []
 
 
-@pytest.mark.parametrize("params,parameter", [
-    ({"LoadBalancerSpec": "slb.s1.small"}, "LoadBalancerSpec"),
-    ({"InternetChargeType": "paybybandwidth", "Bandwidth": "10"}, "InternetChargeType"),
-])
-def test_pay_by_lcu_refuses_what_the_docs_call_invalid(backend, params, parameter):
-    error = refusal(backend, LoadBalancerName="mtls-clb", InstanceChargeType="PayByCLCU", **params)
-    assert error.code == "InvalidParameter" and parameter in error.message
+def test_pay_by_lcu_refuses_pay_by_bandwidth_as_documented(backend):
+    error = refusal(backend, LoadBalancerName="mtls-clb", InstanceChargeType="PayByCLCU",
+                    InternetChargeType="paybybandwidth", Bandwidth="10")
+    assert error.code == "InvalidParameter" and "InternetChargeType" in error.message
     assert instances(backend) == []
+
+
+def test_pay_by_lcu_ignores_a_spec_as_documented_and_reports_slb_lcu_elastic(backend):
+    """The metadata: with PayByCLCU, LoadBalancerSpec "does not take effect" (不生效)."""
+    create(backend, LoadBalancerName="mtls-clb", InstanceChargeType="PayByCLCU", LoadBalancerSpec="slb.s3.small")
+    assert [(x["InstanceChargeType"], x["LoadBalancerSpec"]) for x in instances(backend)] == \
+        [("PayByCLCU", "slb.lcu.elastic")]
 
 
 def test_pay_by_lcu_instance_reads_back_as_slb_lcu_elastic(backend):
@@ -80,8 +85,11 @@ def test_the_switch_allows_pay_by_specification_with_a_spec(tmp_path):
     create(backend, LoadBalancerName="legacy", LoadBalancerSpec="slb.s2.small")
     assert [(x["InstanceChargeType"], x["LoadBalancerSpec"]) for x in instances(backend)] == \
         [("PayBySpec", "slb.s2.small")]
-    # Shared-performance instances (no spec) stay unsold even then.
-    assert refusal(backend, LoadBalancerName="shared", InstanceChargeType="PayBySpec").code == "InvalidParameter"
+    # Shared-performance instances (no spec) stay unsold even then, with the code seen for them.
+    shared = refusal(backend, LoadBalancerName="shared", InstanceChargeType="PayBySpec")
+    assert (shared.code, shared.status, shared.message) == ("ShareSlbHaltSales", 400,
+                                                           "The share instance has been discontinued.")
+    assert len(instances(backend)) == 1
     assert build_parser().parse_args(["--state-dir", "x", "--allow-pay-by-spec"]).allow_pay_by_spec is True
     assert build_parser().parse_args(["--state-dir", "x"]).allow_pay_by_spec is False
 

@@ -417,8 +417,9 @@ class SlbBackend:
         with self.lock:
             entry = self.cas_certificates.get(cas_id)
         if entry is None or entry["AliCloudCertificateRegionId"] != cas_region:
-            raise invalid(f"The specified AliCloudCertificateId does not exist: {cas_id} is not a certificate of "
-                          f"the SSL Certificates Service in region {cas_region}.")
+            raise ApiError("InvalidParameter.AliCloudCertificateId",
+                           f"The specified AliCloudCertificateId is invalid. ({cas_id} is not a certificate of the "
+                           f"SSL Certificates Service in region {cas_region}.)")
         if entry["AliCloudCertificateName"] != cas_name:
             raise invalid(f"The specified AliCloudCertificateName is not valid: certificate {cas_id} of the SSL "
                           f"Certificates Service is named {entry['AliCloudCertificateName']!r}, not {cas_name!r}.")
@@ -561,15 +562,17 @@ class SlbBackend:
         # discontinued kind too.
         charge = _parse_enum(params, "InstanceChargeType", ("PayBySpec", "PayByCLCU")) or "PayBySpec"
         if charge == "PayBySpec" and not self.allow_pay_by_spec:
-            raise invalid("The specified parameter InstanceChargeType is not valid: pay-by-specification "
-                          "(PayBySpec, the default) instances can no longer be created; send "
-                          "InstanceChargeType=PayByCLCU without LoadBalancerSpec.")
+            # The documented code for a refused charge type; what the real service answers since the
+            # end of sale is unverified (emulator/README.md).
+            raise ApiError("IllegalParam.InstanceChargeType",
+                           "The parameter InstanceChargeType is illegal. (Pay-by-specification instances, PayBySpec, "
+                           "the documented default, can no longer be created; send InstanceChargeType=PayByCLCU.)")
         if charge == "PayBySpec" and not spec:
-            raise invalid("The specified parameter LoadBalancerSpec must be specified when InstanceChargeType "
-                          "is PayBySpec: shared-performance instances are no longer sold.")
-        if charge == "PayByCLCU" and spec:
-            raise invalid("The specified parameter LoadBalancerSpec is not valid with InstanceChargeType "
-                          "PayByCLCU: pay-by-LCU instances have no specification.")
+            # What a create without LoadBalancerSpec got while PayBySpec was the default
+            # (terraform-provider-alicloud#3517): shared-performance instances are no longer sold.
+            raise ApiError("ShareSlbHaltSales")
+        # PayByCLCU with a LoadBalancerSpec: documented as "does not take effect" (不生效), so the spec
+        # is ignored and the instance reports slb.lcu.elastic like any pay-by-LCU instance.
         if charge == "PayByCLCU" and internet_charge == "paybybandwidth":
             raise invalid("The specified parameter InternetChargeType is not valid: PayByCLCU instances support "
                           "paybytraffic only.")
@@ -763,18 +766,20 @@ class SlbBackend:
                 continue  # the SDK sends empty strings for unset optional fields on some paths
             changes[name] = self._listener_field(name, raw) if raw != "" else ""
         merged = dict(listener) | changes
+        # A missing certificate on a listener is CertificateNotExist (400) in the listener actions'
+        # documented errors; ResourceNotFound.Certificate (404) is documented there too.
         if "ServerCertificateId" in changes:
             if not changes["ServerCertificateId"]:
                 raise invalid("The specified parameter ServerCertificateId is empty.")
             if self._owned("server_certificates", changes["ServerCertificateId"], account, region) is None:
-                raise ApiError("ServerCertificateId.NotFound",
-                               f"The specified ServerCertificateId does not exist: {changes['ServerCertificateId']}"
-                               f" (region {region}; certificates are regional).")
+                raise ApiError("CertificateNotExist",
+                               "The specified CertificateId does not exist. (ServerCertificateId "
+                               f"{changes['ServerCertificateId']}, region {region}; certificates are regional.)")
         if changes.get("CACertificateId"):
             if self._owned("ca_certificates", changes["CACertificateId"], account, region) is None:
-                raise ApiError("CACertificateId.NotFound",
-                               f"The specified CACertificateId does not exist: {changes['CACertificateId']}"
-                               f" (region {region}; certificates are regional).")
+                raise ApiError("CertificateNotExist",
+                               "The specified CertificateId does not exist. (CACertificateId "
+                               f"{changes['CACertificateId']}, region {region}; certificates are regional.)")
         if merged.get("StickySession") == "on":
             if merged.get("StickySessionType") not in ("insert", "server"):
                 raise missing("StickySessionType")

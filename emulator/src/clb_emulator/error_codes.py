@@ -1,9 +1,13 @@
 """HTTP status and default message of every error code the emulator can return.
 
-Generated from the CLB common error code table (AlibabaCloudDocs/slb, 2021 snapshot; see
-`emulator/README.md`) plus the gateway-wide signature/throttling codes. Where the table lists a
-code several times, the first row wins, except `ServiceUnavailable` (503 as the SDK and the
-retry guidance expect) and `InternalError` (a neutral message).
+`ERROR_CODES` is generated from the CLB common error code table (AlibabaCloudDocs/slb, 2021
+snapshot; see `emulator/README.md`) plus the gateway-wide signature/throttling codes. Where the
+table lists a code several times, the first row wins, except `ServiceUnavailable` (503 as the SDK
+and the retry guidance expect) and `InternalError` (a neutral message). `METADATA_ERROR_CODES`
+(merged in at the end) are the newer codes of the per-action error lists in Alibaba's OpenAPI
+metadata for Slb/2014-05-15, which the emulator answers or tests inject as faults. A code in
+neither table gets 404 if it names a missing resource (`ResourceNotFound.*`, `*.NotFound`), else
+400 (`errors.default_status`).
 """
 from __future__ import annotations
 
@@ -171,3 +175,33 @@ ERROR_CODES: dict[str, tuple[int, str]] = {'ARREARAGE': (400, 'The Account has s
  'VipTooManyListeners': (400, 'The total number of input listeners exceeds max supported number: 10'),
  'VpcStatusError': (400, 'the specified vpc status is creating.'),
  'VpcZoneNotSupportCreate': (400, 'The specified zone dont not supported .')}
+
+
+# Per-action error lists of the API metadata (zh-CN, pre-2025). The messages are the metadata's,
+# except those of CertificateFormatInvalid, CertificateTypeMismatched, EccCertificateNotSupport,
+# OperationDenied.IllegalKeyLength and ServerCertificate.NotSupport, which are ours (our notes name
+# those codes, not their text). DryRunOperation is Alibaba's DryRun convention of other APIs.
+METADATA_ERROR_CODES: dict[str, tuple[int, str]] = {
+    "BackendServerProcessing": (400, "Backend Server is adding, please try again later."),
+    "CertificateFormatInvalid": (400, "The certificate format is invalid."),
+    "CertificateNotExist": (400, "The specified CertificateId does not exist."),
+    "CertificateTypeMismatched": (400, "The certificate type is mismatched."),
+    "DryRunOperation": (400, "Request validation has been passed with DryRun flag set."),
+    "EccCertificateNotSupport": (400, "The ECC certificate is not supported."),
+    "IllegalParam.InstanceChargeType": (400, "The parameter InstanceChargeType is illegal."),
+    "IllegalParam.ServerCertificate": (400, "The specified server certificate is illegal."),
+    "InvalidParameter.AliCloudCertificateId": (400, "The specified AliCloudCertificateId is invalid."),
+    "ListenerProcessing": (400, "A previous configuration of the listener is pending,please try again later."),
+    "LocationServiceTimeout": (400, "Location service connection timeout. Please try again later."),
+    "MissingParam.LoadBalancerSpec": (400, "The param LoadBalancerSpec is required."),
+    "Operation.Deny": (400, "The specified listener is configuring, please try again later."),
+    "Operation.NotAllowed": (400, "The specified listener is not allowed to operate."),
+    "OperationDenied.IllegalKeyLength": (400, "The key length of the certificate is illegal."),
+    "OperationFailed.TokenIsProcessing": (400, "The operation is failed, because the Client Token is processing."),
+    "ResourceNotFound.Certificate": (404, "The specified resource is not found."),
+    "ResourceNotFound.Listener": (404, "The specified listener is not found."),
+    "ServerCertificate.NotSupport": (400, "The server certificate is not supported."),
+    "ShareSlbHaltSales": (400, "The share instance has been discontinued."),
+    "TooManyListeners": (400, "More than 1 listener is found, please be more specified."),
+}
+ERROR_CODES.update(METADATA_ERROR_CODES)

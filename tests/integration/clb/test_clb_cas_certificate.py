@@ -42,5 +42,7 @@ def test_unknown_ali_cloud_certificate_id_fails_naming_it(emu, args):
                                  "ali_cloud_certificate_name": "nope", "ali_cloud_certificate_region_id": emu.region})
     assert result.get("failed")
     assert "AliCloudCertificateId" in result["msg"] and "999999" in result["msg"], result["msg"]
-    assert [c["code"] for c in emu.calls() if c["action"] == "UploadServerCertificate"] == ["InvalidParameter"]
+    assert "Check ali_cloud_certificate_id" in result["msg"], result["msg"]
+    assert [c["code"] for c in emu.calls() if c["action"] == "UploadServerCertificate"] == \
+        ["InvalidParameter.AliCloudCertificateId"]
     assert run_module("mtls.clb.certificate_info", args)["server_certificates"] == []

@@ -41,7 +41,9 @@ def test_invalid_billing_combinations_fail_before_any_call(emu, args, params, na
 def test_pay_by_specification_is_refused_by_the_service_and_nothing_is_created(emu, args):
     result = run_module(LB, {**args, "name": "mtls-clb", "instance_charge_type": "PayBySpec",
                              "load_balancer_spec": "slb.s1.small"})
-    assert result["failed"] and "InvalidParameter" in result["msg"] and "PayBySpec" in result["msg"]
+    assert result["failed"] and result["code"] == "IllegalParam.InstanceChargeType"
+    assert result["msg"].startswith("CreateLoadBalancer failed: IllegalParam.InstanceChargeType")
+    assert "no longer sold" in result["msg"] and "instance_charge_type=PayByCLCU" in result["msg"]
     assert actions(emu) == ["DescribeLoadBalancers", "CreateLoadBalancer"]
     assert [call["status"] for call in emu.calls()][-1] == 400
     listed = run_module(LB, {**args, "name": "mtls-clb"}, check=True)
@@ -91,3 +93,12 @@ def test_an_existing_pay_by_specification_instance_draws_a_warning_only_when_ask
     asked_for_lcu = run_module(LB, {**args, "name": "legacy-clb", "instance_charge_type": "PayByCLCU"})
     assert not asked_for_lcu["changed"]
     assert any("instance_charge_type" in w and "PayBySpec" in w for w in asked_for_lcu["warnings"])
+
+
+def test_a_shared_performance_instance_is_refused_with_the_code_seen_for_it_and_the_billing_hint(legacy_emulator):
+    """Even where pay-by-specification is still sold, PayBySpec without a spec is not
+    (terraform-provider-alicloud#3517: ShareSlbHaltSales)."""
+    result = run_module(LB, {**legacy_emulator.module_args(), "name": "shared-clb", "instance_charge_type": "PayBySpec"})
+    assert result["failed"] and result["code"] == "ShareSlbHaltSales"
+    assert "The share instance has been discontinued." in result["msg"]
+    assert "instance_charge_type=PayByCLCU" in result["msg"] and "load_balancer_spec" in result["msg"]
