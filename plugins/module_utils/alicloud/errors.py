@@ -236,8 +236,8 @@ class AlicloudApiError(Exception):
         if self.code in CERTIFICATE_NOT_FOUND_CODES and self.action in LISTENER_WRITE_ACTIONS:
             region = " ({0})".format(self.region) if self.region else ""
             return ("Check server_certificate_id and ca_certificate_id: each must be a certificate of this account "
-                    "in the load balancer's region{0} (certificates are regional; server_certificate and "
-                    "ca_certificate return the IDs to use).".format(region))
+                    "in the load balancer's region{0}; certificates are regional, and server_certificate / "
+                    "ca_certificate return the IDs to use.".format(region))
         if self.code == "InvalidParameter.AliCloudCertificateId":
             return ("Check ali_cloud_certificate_id (with ali_cloud_certificate_name and "
                     "ali_cloud_certificate_region_id): it must be a certificate of the SSL Certificates Service "
