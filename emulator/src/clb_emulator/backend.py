@@ -14,6 +14,7 @@ import random
 import secrets
 import socket
 import string
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -215,11 +216,14 @@ def parse_backend_servers(raw: str | None) -> list[dict]:
 
 class SlbBackend:
     def __init__(self, state_dir: Path, ecs: EcsRegistry, default_region: str = "cn-hangzhou",
-                 allow_pay_by_spec: bool = False):
+                 allow_pay_by_spec: bool = False, listener_transition_ms: int = 0):
         self.state_dir = Path(state_dir)
         # New pay-by-specification instances are no longer sold (2025-06-01 international site, 2026-01-01
         # China site); True emulates an account from before the cutoff, for tests of such instances.
         self.allow_pay_by_spec = allow_pay_by_spec
+        # >0: StartLoadBalancerListener leaves the listener "starting" for this long before it is
+        # "running" (documented: a successful Start switches the listener to Starting); 0: at once.
+        self.listener_transition_ms = listener_transition_ms
         self.tls_dir = self.state_dir / "tls"
         self.tls_dir.mkdir(exist_ok=True, mode=0o700)
         self.ecs = ecs
@@ -246,6 +250,10 @@ class SlbBackend:
             # State written before pay-by-LCU instances reported their spec.
             if lb.get("InstanceChargeType") == "PayByCLCU" and not lb.get("LoadBalancerSpec"):
                 lb["LoadBalancerSpec"] = CLCU_SPEC
+            for listener in lb["listeners"].values():
+                # A start whose transition a stop of the process cut short has completed by now.
+                if listener["Status"] == "starting":
+                    listener["Status"] = "running"
 
     # -- state ------------------------------------------------------------------------------
     @staticmethod
@@ -892,6 +900,7 @@ class SlbBackend:
         with self.lock:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params, not_found="InvalidParameter", protocol=protocol)
+            self._refuse_while_starting(listener, None)
             if params.get("VServerGroupId") or params.get("VServerGroup") == "on":
                 raise invalid("The specified parameter VServerGroupId is not supported by the emulator: "
                               "use the default server group.")
@@ -908,6 +917,8 @@ class SlbBackend:
         return {}
 
     def action_StartLoadBalancerListener(self, params: dict, account) -> dict:
+        if self.listener_transition_ms > 0:
+            return self._start_with_transition(params, account)
         return self._set_listener_status(params, account, "stopped", "running")
 
     def action_StopLoadBalancerListener(self, params: dict, account) -> dict:
@@ -917,6 +928,7 @@ class SlbBackend:
         with self.lock:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params)
+            self._refuse_while_starting(listener, "Operation.Deny" if to_status == "running" else None)
             if listener["Status"] != from_status:
                 raise ApiError("OperationFailed.ListenerStatusNotSupport",
                                "The status of the listener does not support this operation. Please try again "
@@ -932,10 +944,63 @@ class SlbBackend:
             raise
         return {}
 
+    @staticmethod
+    def _refuse_while_starting(listener: dict, code: str | None) -> None:
+        """Calls during the start transition: Start is StartLoadBalancerListener's documented
+        Operation.Deny ("the specified listener is configuring"); the others get
+        OperationFailed.ListenerStatusNotSupport, which Terraform retries on Set/Start."""
+        if listener["Status"] != "starting":
+            return
+        if code == "Operation.Deny":
+            raise ApiError("Operation.Deny", "The specified listener is configuring, please try again later. "
+                           f"(listener {listener['ListenerPort']} is starting)")
+        raise ApiError("OperationFailed.ListenerStatusNotSupport",
+                       "The status of the listener does not support this operation. Please try again later. "
+                       f"(listener {listener['ListenerPort']} is starting)")
+
+    def _start_with_transition(self, params: dict, account) -> dict:
+        """Start into "starting"; a timer makes it "running" (and serves it) after the transition."""
+        with self.lock:
+            lb = self._load_balancer(params, account)
+            listener = self._listener(lb, params)
+            self._refuse_while_starting(listener, "Operation.Deny")
+            if listener["Status"] != "stopped":
+                raise ApiError("OperationFailed.ListenerStatusNotSupport",
+                               "The status of the listener does not support this operation. Please try again "
+                               f"later. (listener {listener['ListenerPort']} is {listener['Status']})")
+            listener["Status"] = "starting"
+            self.save()
+        timer = threading.Timer(self.listener_transition_ms / 1000.0, self._finish_start,
+                                args=(lb["LoadBalancerId"], listener))
+        timer.daemon = True
+        timer.start()
+        return {}
+
+    def _finish_start(self, lb_id: str, listener: dict) -> None:
+        with self.lock:
+            lb = self.state["load_balancers"].get(lb_id)
+            current = lb["listeners"].get(str(listener["ListenerPort"])) if lb else None
+            # Deleted, reset or restarted meanwhile: nothing of this start is left to finish.
+            if current is not listener or listener["Status"] != "starting":
+                return
+            listener["Status"] = "running"
+            self.save()
+        try:
+            self._notify(lb_id, listener["ListenerPort"])
+        except ApiError as error:
+            # The start already answered success, so a port that cannot be bound shows as stopped.
+            with self.lock:
+                listener["Status"] = "stopped"
+                self.save()
+            print(f"clb-emulator: listener {lb_id}:{listener['ListenerPort']} could not start: {error.message}",
+                  file=sys.stderr, flush=True)
+
     def action_DeleteLoadBalancerListener(self, params: dict, account) -> dict:
         with self.lock:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params)
+            # Documented: only a stopped or running listener can be deleted.
+            self._refuse_while_starting(listener, None)
             del lb["listeners"][str(listener["ListenerPort"])]
             self._stale_listener_views.pop((lb["LoadBalancerId"], listener["ListenerPort"]), None)
             self.save()

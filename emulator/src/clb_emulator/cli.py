@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="accept CreateLoadBalancer with InstanceChargeType=PayBySpec (the API default), as "
                              "for an account before the end of sale; by default it is refused like the real "
                              "service's new purchases")
+    parser.add_argument("--listener-transition-ms", type=int, default=0, metavar="MS",
+                        help="StartLoadBalancerListener leaves the listener 'starting' for MS milliseconds before "
+                             "it is 'running'; meanwhile Start answers Operation.Deny and Set/Delete "
+                             "OperationFailed.ListenerStatusNotSupport (default 0: running at once)")
     parser.add_argument("--default-region", default="cn-hangzhou", choices=sorted(REGIONS),
                         help="region used when an action's optional RegionId is omitted (default cn-hangzhou)")
     return parser
@@ -120,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--listener-port-offset must be between 0 and 65534")
     if args.demo_backends < 0 or args.demo_backends > 99:
         raise SystemExit("--demo-backends must be between 0 and 99")
+    if not 0 <= args.listener_transition_ms <= 600000:
+        raise SystemExit("--listener-transition-ms must be between 0 and 600000")
     accounts = []
     if args.credentials_file:
         accounts.extend(_load_credentials_file(args.credentials_file))
@@ -133,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     state_dir = ensure_state_dir(args.state_dir)
     ecs = EcsRegistry()
     backend = SlbBackend(state_dir, ecs, default_region=args.default_region,
-                         allow_pay_by_spec=args.allow_pay_by_spec)
+                         allow_pay_by_spec=args.allow_pay_by_spec,
+                         listener_transition_ms=args.listener_transition_ms)
     _register_cas_certificates(backend, args.cas_certificate)
     for instance_id, host, port in args.ecs:
         ecs.register(EcsInstance(instance_id, instance_id, host, port, "Running"))
