@@ -10,6 +10,7 @@ from Tea.exceptions import UnretryableException
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud import client as client_mod
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError, from_sdk_exception
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+from tests.unit.alicloud.scripted import FakeClock
 
 
 def sdk_error(cls, status, code, message, request_id="REQ-1", **extra):
@@ -68,19 +69,6 @@ def test_connection_error_never_carries_the_signed_url():
     assert error.retryable and error.connection_error
     assert "PRIVATE" not in error.describe() and "Signature" not in error.describe()
     assert "ConnectionError" in error.describe()
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def transient(code="Throttling", retry_after_ms=None):

@@ -8,7 +8,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError, from_sdk_exception
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import HttpsListenerApi
-from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+from tests.unit.alicloud.scripted import SequencedSlb
 
 START = "StartLoadBalancerListener"
 STOP = "StopLoadBalancerListener"
@@ -114,28 +114,6 @@ def test_unknown_ssl_certificates_service_id_names_the_import_options():
     assert "ali_cloud_certificate_id" in text and "ali_cloud_certificate_region_id" in text
 
 
-class ScriptedSlb:
-    """Each action answers from its queue (the last answer repeats); retry=True goes through the policy."""
-
-    region = "cn-hangzhou"
-
-    def __init__(self, answers):
-        self.answers = dict((action, list(queue)) for action, queue in answers.items())
-        self.calls = []
-        self.retry_policy = RetryPolicy(max_attempts=5, sleep=lambda seconds: None)
-
-    def call(self, action, params=None, retry=True):
-        def attempt():
-            self.calls.append(action)
-            queue = self.answers[action]
-            answer = queue.pop(0) if len(queue) > 1 else queue[0]
-            if isinstance(answer, Exception):
-                raise answer
-            return dict(answer)
-
-        return self.retry_policy.run(attempt) if retry else attempt()
-
-
 def refused(action, code, status=400):
     return AlicloudApiError(action, code, "text", status_code=status)
 
@@ -144,36 +122,39 @@ LISTENER = {"LoadBalancerId": "lb-1", "ListenerPort": 443, "Status": "stopped"}
 
 
 def test_start_answered_operation_deny_while_configuring_is_asked_again_after_a_status_read():
-    slb = ScriptedSlb({START: [refused(START, "Operation.Deny"), {}], DESCRIBE: [dict(LISTENER, Status="stopped")]})
+    slb = SequencedSlb({START: [refused(START, "Operation.Deny"), {}], DESCRIBE: [dict(LISTENER, Status="stopped")]},
+                       max_attempts=5)
     HttpsListenerApi(slb, "lb-1", 443).start()
     assert slb.calls == [START, DESCRIBE, START]
 
 
 def test_start_answered_operation_deny_by_a_listener_already_starting_is_done():
-    slb = ScriptedSlb({START: [refused(START, "Operation.Deny")], DESCRIBE: [dict(LISTENER, Status="starting")]})
+    slb = SequencedSlb({START: [refused(START, "Operation.Deny")], DESCRIBE: [dict(LISTENER, Status="starting")]},
+                       max_attempts=5)
     HttpsListenerApi(slb, "lb-1", 443).start()
     assert slb.calls == [START, DESCRIBE]
 
 
 def test_delete_refused_while_the_listener_is_starting_is_retried_until_it_goes():
-    slb = ScriptedSlb({DELETE: [refused(DELETE, LISTENER_STATUS), refused(DELETE, "Operation.Deny"), {}]})
+    slb = SequencedSlb({DELETE: [refused(DELETE, LISTENER_STATUS), refused(DELETE, "Operation.Deny"), {}]},
+                       max_attempts=5)
     HttpsListenerApi(slb, "lb-1", 443).delete()
     assert slb.calls == [DELETE, DELETE, DELETE]
 
 
 def test_delete_of_a_listener_that_vanished_meanwhile_is_done():
-    slb = ScriptedSlb({DELETE: [refused(DELETE, "ResourceNotFound.Listener", 404)]})
+    slb = SequencedSlb({DELETE: [refused(DELETE, "ResourceNotFound.Listener", 404)]}, max_attempts=5)
     HttpsListenerApi(slb, "lb-1", 443).delete()
     assert slb.calls == [DELETE]
 
 
 def test_describe_of_a_missing_listener_in_the_newer_code_is_no_listener():
-    slb = ScriptedSlb({DESCRIBE: [refused(DESCRIBE, "ResourceNotFound.Listener", 404)]})
+    slb = SequencedSlb({DESCRIBE: [refused(DESCRIBE, "ResourceNotFound.Listener", 404)]}, max_attempts=5)
     assert HttpsListenerApi(slb, "lb-1", 443).describe() is None
 
 
 def test_delete_refused_for_a_final_reason_is_not_retried():
-    slb = ScriptedSlb({DELETE: [refused(DELETE, "Forbidden", 403)]})
+    slb = SequencedSlb({DELETE: [refused(DELETE, "Forbidden", 403)]}, max_attempts=5)
     with pytest.raises(AlicloudApiError) as err:
         HttpsListenerApi(slb, "lb-1", 443).delete()
     assert err.value.code == "Forbidden" and slb.calls == [DELETE]

@@ -18,6 +18,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import LoadBalancerNotFound
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+from tests.unit.alicloud.scripted import FakeClock, SequencedSlb
 
 DESCRIBE = "DescribeLoadBalancerHTTPSListenerAttribute"
 LB_READ = "DescribeLoadBalancerAttribute"
@@ -36,29 +37,6 @@ TAKEN = AlicloudApiError(CREATE, "ListenerAlreadyExists", "A listener with the s
                          status_code=400)
 CREATE_PARAMS = {"backend_server_port": 80, "server_certificate_id": "sc-1", "ca_certificate_id": "ca-1",
                  "bandwidth": -1}
-
-
-class SequencedSlb:
-    """Answers each action from its own queue (the last answer repeats); exceptions are raised."""
-
-    region = "cn-hangzhou"
-
-    def __init__(self, answers):
-        self.answers = dict((action, list(a) if isinstance(a, list) else [a]) for action, a in answers.items())
-        self.calls = []
-        self.retry_policy = RetryPolicy(sleep=lambda seconds: None)
-
-    def call(self, action, params=None, retry=True):
-        """Like SlbApi.call: retry=True runs the attempt through the retry policy."""
-        def attempt():
-            self.calls.append(action)
-            queue = self.answers[action]
-            answer = queue.pop(0) if len(queue) > 1 else queue[0]
-            if isinstance(answer, Exception):
-                raise answer
-            return dict(answer)
-
-        return self.retry_policy.run(attempt) if retry else attempt()
 
 
 class Failed(Exception):
@@ -135,19 +113,6 @@ def test_turning_mutual_authentication_off_reads_back_and_returns_that_read():
     assert result["actions"] == ["update"]
     assert result["listener"]["mutual_authentication"] is False
     assert result["listener"]["server_certificate_id"] == "sc-1"
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def converge_on_fake_time(slb, desired, clock):
