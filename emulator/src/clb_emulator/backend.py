@@ -214,6 +214,12 @@ def parse_backend_servers(raw: str | None) -> list[dict]:
     return result
 
 
+def _status_not_supported(listener: dict) -> ApiError:
+    return ApiError("OperationFailed.ListenerStatusNotSupport",
+                    "The status of the listener does not support this operation. Please try again later. "
+                    f"(listener {listener['ListenerPort']} is {listener['Status']})")
+
+
 class SlbBackend:
     def __init__(self, state_dir: Path, ecs: EcsRegistry, default_region: str = "cn-hangzhou",
                  allow_pay_by_spec: bool = False, listener_transition_ms: int = 0):
@@ -928,11 +934,7 @@ class SlbBackend:
         with self.lock:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params)
-            self._refuse_while_starting(listener, "Operation.Deny" if to_status == "running" else None)
-            if listener["Status"] != from_status:
-                raise ApiError("OperationFailed.ListenerStatusNotSupport",
-                               "The status of the listener does not support this operation. Please try again "
-                               f"later. (listener {listener['ListenerPort']} is {listener['Status']})")
+            self._require_status(listener, from_status, "Operation.Deny" if to_status == "running" else None)
             listener["Status"] = to_status
             self.save()
         try:
@@ -954,20 +956,21 @@ class SlbBackend:
         if code == "Operation.Deny":
             raise ApiError("Operation.Deny", "The specified listener is configuring, please try again later. "
                            f"(listener {listener['ListenerPort']} is starting)")
-        raise ApiError("OperationFailed.ListenerStatusNotSupport",
-                       "The status of the listener does not support this operation. Please try again later. "
-                       f"(listener {listener['ListenerPort']} is starting)")
+        raise _status_not_supported(listener)
+
+    @classmethod
+    def _require_status(cls, listener: dict, from_status: str, starting_code: str | None) -> None:
+        """Start/Stop: refuse a listener that is not in `from_status` (one that is starting as above)."""
+        cls._refuse_while_starting(listener, starting_code)
+        if listener["Status"] != from_status:
+            raise _status_not_supported(listener)
 
     def _start_with_transition(self, params: dict, account) -> dict:
         """Start into "starting"; a timer makes it "running" (and serves it) after the transition."""
         with self.lock:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params)
-            self._refuse_while_starting(listener, "Operation.Deny")
-            if listener["Status"] != "stopped":
-                raise ApiError("OperationFailed.ListenerStatusNotSupport",
-                               "The status of the listener does not support this operation. Please try again "
-                               f"later. (listener {listener['ListenerPort']} is {listener['Status']})")
+            self._require_status(listener, "stopped", "Operation.Deny")
             listener["Status"] = "starting"
             self.save()
         timer = threading.Timer(self.listener_transition_ms / 1000.0, self._finish_start,

@@ -277,12 +277,17 @@ class AlicloudApiError(Exception):
         return ("Check the endpoint option (or the region, which picks the endpoint), network access and proxy "
                 "variables (the SDK uses HTTP(S)_PROXY for every host and ignores NO_PROXY).")
 
-    def describe(self):
+    def summary(self):
+        """What failed and what the service said, without the hint."""
         text = "{0} failed: {1}".format(self.action, self.code)
         if self.message:
             text += ": " + self.message
         if self.request_id:
             text += " (request id {0})".format(self.request_id)
+        return text
+
+    def describe(self):
+        text = self.summary()
         hint = self.hint()
         if hint:
             text += ". " + hint

@@ -213,10 +213,7 @@ class HttpsListenerRunner:
                                    MUTUAL_AUTHENTICATION_OFF_SECONDS, ca_kept) or {}
 
     def _empty_ca_refused_message(self, refusal):
-        error = refusal.api_error
-        refused = "{0} failed: {1}: {2}{3}".format(error.action, error.code, error.message,
-                                                   " (request id {0})".format(error.request_id)
-                                                   if error.request_id else "")
+        refused = refusal.api_error.summary()
         server = refusal.sent.get("ServerCertificateId")
         check_server = (" If server_certificate_id ({0}, sent in the same update) is right,".format(server)
                         if server else "")

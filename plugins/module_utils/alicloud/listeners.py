@@ -23,9 +23,6 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers i
     names_missing_load_balancer,
 )
 
-# Start/Stop refuse a listener that is not in the opposite settled status ("try again later").
-STATUS_REFUSED_CODE = LISTENER_STATUS_CODE
-
 
 def _on_off(value):
     return None if value is None else ("on" if value else "off")
@@ -324,11 +321,11 @@ class HttpsListenerApi:
             try:
                 self.slb.call(action, request, retry=False)
             except AlicloudApiError as error:
-                if not (error.retryable or error.code == STATUS_REFUSED_CODE):
+                if not (error.retryable or error.code == LISTENER_STATUS_CODE):
                     raise
                 if (self.describe() or {}).get("Status") in done_statuses:
                     return
-                if error.code == STATUS_REFUSED_CODE:
+                if error.code == LISTENER_STATUS_CODE:
                     raise ListenerStillSettling.from_error(error)
                 raise
 
