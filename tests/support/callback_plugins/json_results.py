@@ -28,6 +28,9 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._plays = []
+        # {host: [failed?, ...]} for the loop items of the current task: ansible-core 2.20+ no longer
+        # keeps `failed` in the items of a loop's `results`, only the item events say which failed.
+        self._item_outcomes = {}
 
     def v2_playbook_on_play_start(self, play):
         self._plays.append({"play": {"name": play.get_name()}, "tasks": []})
@@ -42,6 +45,7 @@ class CallbackModule(CallbackBase):
         if not self._plays:  # ad hoc runs have no play start event
             self._plays.append({"play": {"name": "ad hoc"}, "tasks": []})
         self._plays[-1]["tasks"].append({"task": {"name": task.get_name()}, "hosts": {}})
+        self._item_outcomes = {}
 
     def _record(self, result, **flags):
         if not self._plays or not self._plays[-1]["tasks"]:
@@ -49,6 +53,10 @@ class CallbackModule(CallbackBase):
         data = dict(self._clean_results(result._result, result._task.action) or result._result)
         data.update(flags)
         data.setdefault("action", result._task.action)
+        outcomes = self._item_outcomes.pop(result._host.get_name(), [])
+        for item, failed in zip(data.get("results") or [], outcomes):
+            if isinstance(item, dict):
+                item.setdefault("failed", failed)
         self._plays[-1]["tasks"][-1]["hosts"][result._host.get_name()] = json.loads(
             json.dumps(data, default=str))
 
@@ -67,5 +75,17 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_stats(self, stats):
         summary = {host: stats.summarize(host) for host in sorted(stats.processed)}
         self._display.display(json.dumps({"plays": self._plays, "stats": summary}, indent=2, default=str))
+
+    def _item_outcome(self, result, failed):
+        self._item_outcomes.setdefault(result._host.get_name(), []).append(failed)
+
+    def v2_runner_item_on_ok(self, result):
+        self._item_outcome(result, False)
+
+    def v2_runner_item_on_failed(self, result):
+        self._item_outcome(result, True)
+
+    def v2_runner_item_on_skipped(self, result):
+        self._item_outcome(result, False)
 
     v2_runner_on_async_failed = v2_runner_on_failed
