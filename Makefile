@@ -11,11 +11,13 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Test files run in parallel, each file on one worker (files whose tests build on each other stay in order).
 PYTEST_ARGS ?= -n auto --dist loadfile
 
-.PHONY: install test lint sanity unit integration molecule pytest bench demo build clean
+.PHONY: install test lint sanity unit integration molecule compat pytest bench demo build clean
 
 install: $(VENV)/.installed $(COLLECTION_LINK)
 
 $(VENV)/.installed: requirements.txt test-requirements.txt $(wildcard emulator/pyproject.toml)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { found=$$($(PYTHON) --version 2>&1); \
+	  echo "make install: $(PYTHON) is $$found; the tools need Python 3.11 or later: make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r test-requirements.txt
@@ -26,8 +28,8 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
-# lint, sanity, molecule first; pytest (unit + integration) last, so its summary line ends the run.
-test: install lint sanity molecule pytest
+# lint, sanity, molecule, compat first; pytest (unit + integration) last, so its summary line ends the run.
+test: install lint sanity molecule compat pytest
 
 lint: install
 	$(BIN)/ansible-lint --profile production
@@ -37,6 +39,10 @@ sanity: install
 
 molecule: install
 	scripts/molecule.sh
+
+# The demo with the oldest and the newest supported ansible-core, each in a venv of its own (build/compat/).
+compat: $(COLLECTION_LINK)
+	scripts/compat.sh $(CORES)
 
 unit: install
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

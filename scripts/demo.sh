@@ -4,6 +4,8 @@
 #   demo/emulator/   the emulator's state          demo/pki/       root CA, client and server certificates
 #   demo/home-ca/    stands in for /home/ca        demo/*.log      the emulator's and both runs' output
 # With --keep (make demo KEEP=1) the emulator keeps running afterwards, to try more against it.
+# scripts/compat.sh reuses it with other ansible-core versions: VENV (default .venv) picks the
+# virtualenv, DEMO_DIR (default demo/) the folder, DEMO_CLIENT_PYTHON the Linux client's interpreter.
 set -euo pipefail
 keep=false
 case "${1:-}" in
@@ -13,8 +15,8 @@ case "${1:-}" in
 esac
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
-DEMO="$ROOT/demo"
-BIN="$ROOT/.venv/bin"
+DEMO="${DEMO_DIR:-$ROOT/demo}"
+BIN="${VENV:-$ROOT/.venv}/bin"
 export PATH="$BIN:$PATH"
 export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 # Fewer temporary files per task on the local connection; the demo is many short tasks.
@@ -27,6 +29,11 @@ for tool in clb-emulator ansible-playbook curl; do
 done
 
 started=$SECONDS
+# The folder is wiped first: refuse anything that is not a folder inside this checkout.
+case "$DEMO" in
+  "$ROOT"/?*) ;;
+  *) echo "demo: DEMO_DIR must be a folder inside $ROOT, not '$DEMO'" >&2; exit 2 ;;
+esac
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
 chmod 0700 "$DEMO"
@@ -85,6 +92,8 @@ extra_vars = {
     # The .p12 files need a password; this file (0600, demo/ is 0700) is the only place it is kept.
     "mtls_clb_pkcs12_password": secrets.token_urlsafe(16),
 }
+if os.environ.get("DEMO_CLIENT_PYTHON"):
+    extra_vars["mtls_clb_demo_client_python"] = os.environ["DEMO_CLIENT_PYTHON"]
 with open(os.open(os.path.join(demo, "extra-vars.json"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
     json.dump(extra_vars, out, indent=2)
 print("    endpoint %s; backends %s" % (ready["api_url"], ", ".join(
@@ -126,9 +135,9 @@ if $keep; then
   api_url=$(python3 -c 'import json,sys; print(next(json.loads(l) for l in open(sys.argv[1]) if "\"ready\"" in l)["api_url"])' "$DEMO/emulator.ready")
   cat <<KEEPEOF
 ==> The emulator keeps running (pid $emulator_pid, API $api_url). To try more against it:
-    source demo/env.sh; export ANSIBLE_CONFIG=\$PWD/ansible.cfg PATH=\$PWD/.venv/bin:\$PATH; unset HTTP_PROXY HTTPS_PROXY
-    ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @demo/extra-vars.json --check --diff
-    ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @demo/extra-vars.json -e mtls_verify_requests=40
+    source ${DEMO#"$ROOT"/}/env.sh; export ANSIBLE_CONFIG=\$PWD/ansible.cfg PATH=$BIN:\$PATH; unset HTTP_PROXY HTTPS_PROXY
+    ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @${DEMO#"$ROOT"/}/extra-vars.json --check --diff
+    ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @${DEMO#"$ROOT"/}/extra-vars.json -e mtls_verify_requests=40
     curl -s $api_url/_emulator/calls      # every API call the runs made
     kill $emulator_pid                        # when done
 KEEPEOF
