@@ -377,13 +377,35 @@ SITE_CASES = [
     ("relative client directory", {"mtls_clb_client_directory": "home/ca"}, "client_install_directory", "absolute path"),
     ("root CA renewal window longer than its validity", {"root_ca_valid_days": 10, "root_ca_renew_before_days": 30},
      "root_ca_renew_before_days", "smaller than root_ca_valid_days"),
+    # The modules would refuse it too, but only at step 5, after steps 1-4 wrote keys and client files.
+    ("region not in ID form", {"mtls_clb_region": "hangzhou"}, "mtls_clb_region", "e.g. cn-hangzhou"),
 ]
 
 
 @pytest.mark.parametrize("overrides, variable, hint", [pytest.param(*case[1:], id=case[0]) for case in SITE_CASES])
 def test_site_checks_every_input_before_step_1(workspace, overrides, variable, hint):
     """site.yml refuses bad input for any step before step 1 runs: no file, no API call at all."""
-    ws = workspace
+    assert_refused_before_step_1(workspace, overrides, variable, hint)
+
+
+def test_site_refuses_a_backend_listed_twice(workspace):
+    """The role keys plain IDs by ID, so a repeated one would vanish and step 7 would miss a backend."""
+    first = workspace.emulator.ecs_ids[0]
+    assert_refused_before_step_1(workspace, {"mtls_clb_backend_servers": [first, first]}, "mtls_clb_backend_servers",
+                                 f"lists {first} more than once")
+
+
+def test_site_refuses_a_purchased_certificate_without_its_ca(workspace):
+    """server.crt and server.key are in place, the issuing CA's certificate (the clients' ca.crt) is not."""
+    server = Path(workspace.path("site-pki")) / "server"
+    server.mkdir(parents=True)
+    (server / "server.crt").write_text("placeholder: only its presence is checked before step 1\n")
+    (server / "server.key").write_text("placeholder\n")
+    assert_refused_before_step_1(workspace, {"mtls_clb_issue_lab_certificate": False}, "server/ca.crt not found",
+                                 "curl --cacert")
+
+
+def assert_refused_before_step_1(ws: Workspace, overrides: dict, variable: str, hint: str) -> None:
     inventory = ws.work / "site-inventory.yml"
     inventory.write_text(SITE_INVENTORY)
     calls_before = len(ws.emulator.calls())
