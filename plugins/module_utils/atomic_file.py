@@ -21,7 +21,9 @@ __metaclass__ = type
 
 import binascii
 import errno
+import grp
 import os
+import pwd
 import re
 
 OWNER_ONLY = 0o600
@@ -41,6 +43,32 @@ def parse_octal_mode(option, value):
     if not _OCTAL_MODE.match(value):
         raise ValueError("%s: %r is not an octal mode; give a quoted octal string such as \"0600\"" % (option, value))
     return int(value, 8)
+
+
+def _resolve_id(option, value, lookup, kind, number):
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        return lookup(value)
+    except KeyError:
+        raise ValueError("%s: there is no %s %r on this host; create the %s first or set %s to an existing %s name "
+                         "or a numeric %s" % (option, kind, value, kind, option, kind, number))
+
+
+def resolve_user_id(option, value):
+    """The uid for `value` (a user name or a numeric uid), None when not set; ValueError naming `option`.
+
+    Resolved before anything is written: ansible's own lookup happens only when the attributes are set,
+    which is after the new bytes are on disk.
+    """
+    return _resolve_id(option, value, lambda name: pwd.getpwnam(name).pw_uid, "user", "uid")
+
+
+def resolve_group_id(option, value):
+    """The gid for `value` (a group name or a numeric gid), None when not set; ValueError naming `option`."""
+    return _resolve_id(option, value, lambda name: grp.getgrnam(name).gr_gid, "group", "gid")
 
 
 class _Umask(object):

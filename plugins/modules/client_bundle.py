@@ -27,8 +27,9 @@ description:
     fixed when only they differ.
   - PEM text without a final newline (what C(lookup('ansible.builtin.file')) returns unless C(rstrip=false))
     gets one, so the same input always gives the same file.
-  - B(Bad input changes nothing.) Names, modes, owner, group and the O(directory) path are checked before
-    anything is written; a O(directory) that exists as something other than a directory is refused.
+  - B(Bad input changes nothing.) Names, modes, owner, group, the PEM framing of every file and the O(directory)
+    path are checked before anything is written, in check mode too; a O(directory) that exists as something other
+    than a directory is refused.
   - B(Check mode) makes the same decision and writes nothing. B(Diff mode) shows the certificate files before
     and after (public PEM); for the private key it only says that it changed, never its bytes.
   - Runs on the client host and needs only Python's standard library there.
@@ -67,6 +68,10 @@ options:
   private_key:
     description:
       - The client private key as PEM text. Never shown in output, diff or logs.
+      - Must hold exactly one private key block (C(PRIVATE KEY), C(ENCRYPTED PRIVATE KEY), C(RSA PRIVATE KEY),
+        C(EC PRIVATE KEY) or C(DSA PRIVATE KEY)) with a base64 body, optionally after C(EC PARAMETERS); anything
+        else, a certificate included, is refused. Only the framing is checked - the module needs no cryptography
+        library on the host.
       - Not installed when not set.
       - At least one of O(private_key) and O(certificates) must be set.
     type: str
@@ -91,7 +96,11 @@ options:
         type: str
         required: true
       content:
-        description: The certificate (or chain) as PEM text.
+        description:
+          - The certificate (or chain) as PEM text - one or more C(CERTIFICATE) blocks with base64 bodies.
+          - Text outside the blocks, such as the comments of a CA bundle, is kept as it is.
+          - Any other block is refused, above all a private key, which would otherwise be written with
+            O(certificate_mode) for others to read.
         type: str
         required: true
   certificate_mode:
@@ -164,16 +173,23 @@ files:
     ca.crt: attributes
 """
 
+import base64
+import binascii
 import errno
-import grp
 import os
-import pwd
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native, to_text
 
-from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import make_directory, parse_octal_mode, replace_file
+from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import (
+    make_directory,
+    parse_octal_mode,
+    replace_file,
+    resolve_group_id,
+    resolve_user_id,
+)
 
 CREATED = "created"
 UPDATED = "updated"
@@ -231,37 +247,138 @@ def check_file_name(option, name):
                           "'..'), the file goes into directory" % (option, name))
 
 
+# A PEM boundary line (RFC 7468): five dashes, BEGIN or END, a label, five dashes.
+PEM_BOUNDARY = re.compile(r"^-----(BEGIN|END) ([^-]*)-----$")
+# Labels short and plain enough to name in a message; anything else is only called "another label".
+NAMEABLE_LABEL = re.compile(r"^[A-Z0-9 ]{1,40}$")
+CERTIFICATE_LABEL = "CERTIFICATE"
+PRIVATE_KEY_LABELS = ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY")
+# What `openssl ecparam -genkey` writes before the key; harmless beside it.
+KEY_COMPANION_LABELS = ("EC PARAMETERS",)
+# Traditional OpenSSL keys may carry RFC 1421 headers (Proc-Type, DEK-Info) and an encrypted body.
+LABELS_WITH_HEADERS = ("RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY")
+PEM_FIX = "pass the PEM text, for example with lookup('ansible.builtin.file', path, rstrip=false)"
+
+
+def _label_for_message(label):
+    return "a %s block" % label if NAMEABLE_LABEL.match(label) else "a block with another label"
+
+
+def _check_pem_body(option, label, start, body):
+    """Refuse a block whose body is not base64 of DER; the body itself never goes into the message."""
+    encrypted = False
+    if label in LABELS_WITH_HEADERS and body and ":" in body[0]:
+        if "" not in body:
+            raise BundleError("%s: the %s block on line %d has header lines but no empty line after them; %s"
+                              % (option, label, start, PEM_FIX))
+        encrypted = True
+        body = body[body.index("") + 1:]
+    try:
+        der = base64.b64decode("".join(body).encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise BundleError("%s: the %s block on line %d is not valid base64 between its BEGIN and END lines; "
+                          "%s" % (option, label, start, PEM_FIX))
+    # Every certificate and key is an ASN.1 SEQUENCE (0x30); anything else is not what the label says.
+    # (EC PARAMETERS may be a bare OID, and an encrypted body is no DER at all.)
+    sequence_expected = not encrypted and (label == CERTIFICATE_LABEL or label in PRIVATE_KEY_LABELS)
+    if not der or (sequence_expected and der[0:1] != b"\x30"):
+        raise BundleError("%s: the %s block on line %d does not hold DER data (a certificate or key); %s"
+                          % (option, label, start, PEM_FIX))
+
+
+def pem_labels(option, text):
+    """The labels of the PEM blocks in `text`, in order; BundleError naming `option` when the framing is broken.
+
+    Text outside the blocks (the comments of a CA bundle) is allowed, as RFC 7468 allows it; a line that starts
+    with five dashes but is no matching BEGIN or END line is not.
+    """
+    labels = []
+    label = start = None
+    body = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        boundary = PEM_BOUNDARY.match(line) if line.startswith("-----") else None
+        if line.startswith("-----") and boundary is None:
+            raise BundleError("%s: line %d starts like a PEM BEGIN or END line but is not one; %s"
+                              % (option, number, PEM_FIX))
+        if label is None:
+            if boundary is None:
+                continue
+            if boundary.group(1) != "BEGIN":
+                raise BundleError("%s: line %d is an END line without a BEGIN line before it; %s"
+                                  % (option, number, PEM_FIX))
+            label, start, body = boundary.group(2), number, []
+            continue
+        if boundary is None:
+            body.append(line)
+            continue
+        if boundary.group(1) != "END" or boundary.group(2) != label:
+            raise BundleError("%s: line %d should be the END line of the block that begins on line %d; %s"
+                              % (option, number, start, PEM_FIX))
+        _check_pem_body(option, label, start, body)
+        labels.append(label)
+        label = None
+    if label is not None:
+        raise BundleError("%s: the block that begins on line %d has no END line; %s" % (option, start, PEM_FIX))
+    return labels
+
+
+def check_certificate_pem(option, text):
+    """Refuse content that is not one or more PEM CERTIFICATE blocks, above all a private key: certificate
+    files are written with certificate_mode, which others may read."""
+    labels = pem_labels(option, text)
+    for label in labels:
+        if "PRIVATE KEY" in label:
+            raise BundleError("%s: the content holds a private key (%s); certificate files are written with "
+                              "certificate_mode, which others may read, so pass the key in private_key and only "
+                              "certificates here" % (option, _label_for_message(label)))
+    others = [label for label in labels if label != CERTIFICATE_LABEL]
+    if others:
+        raise BundleError("%s: the content holds %s, not only CERTIFICATE blocks; pass the certificate (or "
+                          "chain) in PEM, BEGIN CERTIFICATE ... END CERTIFICATE" % (option, _label_for_message(others[0])))
+    if not labels:
+        raise BundleError("%s: the content is not PEM (no BEGIN CERTIFICATE ... END CERTIFICATE block); %s"
+                          % (option, PEM_FIX))
+
+
+def check_private_key_pem(option, text):
+    """Refuse a private key that is not exactly one PEM private key block."""
+    labels = pem_labels(option, text)
+    keys = [label for label in labels if label in PRIVATE_KEY_LABELS]
+    others = [label for label in labels if label not in PRIVATE_KEY_LABELS + KEY_COMPANION_LABELS]
+    if others:
+        raise BundleError("%s: the content holds %s besides the key; pass only the private key here (certificates "
+                          "go in certificates)" % (option, _label_for_message(others[0])))
+    if not keys:
+        raise BundleError("%s: the content is not a PEM private key (no BEGIN PRIVATE KEY ... END PRIVATE KEY "
+                          "block); %s" % (option, PEM_FIX))
+    if len(keys) > 1:
+        raise BundleError("%s: the content holds %d private key blocks; pass exactly one key" % (option, len(keys)))
+
+
 def pem_bytes(option, text):
     """The file content as bytes, ending in exactly the newline that lookup('file') strips."""
     if not text or not text.strip():
-        raise BundleError("%s: the content is empty; pass the PEM text, for example with "
-                          "lookup('ansible.builtin.file', path, rstrip=false)" % option)
+        raise BundleError("%s: the content is empty; %s" % (option, PEM_FIX))
     if not text.endswith("\n"):
         text += "\n"
     return text.encode("utf-8")
 
 
-def _resolve_id(option, value, lookup, kind, number):
-    """The numeric ID for `value` (a name or a number), or None when not set."""
-    if value is None:
-        return None
-    if value.isdigit():
-        return int(value)
-    try:
-        return lookup(value)
-    except KeyError:
-        raise BundleError("%s: there is no %s %r on this host; create the %s first or set %s to an existing %s name "
-                          "or a numeric %s" % (option, kind, value, kind, option, kind, number))
-
-
 def resolve_owner(owner):
     """uid for `owner` (a name or a number), or None when not set."""
-    return _resolve_id("owner", owner, lambda name: pwd.getpwnam(name).pw_uid, "user", "uid")
+    try:
+        return resolve_user_id("owner", owner)
+    except ValueError as exc:
+        raise BundleError(str(exc))
 
 
 def resolve_group(group):
     """gid for `group` (a name or a number), or None when not set."""
-    return _resolve_id("group", group, lambda name: grp.getgrnam(name).gr_gid, "group", "gid")
+    try:
+        return resolve_group_id("group", group)
+    except ValueError as exc:
+        raise BundleError(str(exc))
 
 
 def plan_files(params):
@@ -274,8 +391,9 @@ def plan_files(params):
     if params["private_key"] is not None:
         check_file_name("private_key_name", params["private_key_name"])
         key_mode = parse_mode("private_key_mode", params["private_key_mode"])
-        planned.append(PlannedFile("private_key", params["private_key_name"],
-                                   pem_bytes("private_key", params["private_key"]), key_mode, secret=True))
+        content = pem_bytes("private_key", params["private_key"])
+        check_private_key_pem("private_key", params["private_key"])
+        planned.append(PlannedFile("private_key", params["private_key_name"], content, key_mode, secret=True))
         seen[params["private_key_name"]] = "private_key_name"
     certificate_mode = parse_mode("certificate_mode", params["certificate_mode"])
     for index, certificate in enumerate(params["certificates"] or []):
@@ -286,8 +404,9 @@ def plan_files(params):
             raise BundleError("%s: the name is already used by %s; give every file its own name"
                               % (option, seen[certificate["name"]]))
         seen[certificate["name"]] = option
-        planned.append(PlannedFile(option, certificate["name"], pem_bytes(option, certificate["content"]),
-                                   certificate_mode, secret=False))
+        content = pem_bytes(option, certificate["content"])
+        check_certificate_pem(option, certificate["content"])
+        planned.append(PlannedFile(option, certificate["name"], content, certificate_mode, secret=False))
     return planned
 
 

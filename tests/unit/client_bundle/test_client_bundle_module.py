@@ -3,6 +3,7 @@ write, the per-file decision, newline normalisation, the key's mode from the fir
 key bytes."""
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -10,14 +11,22 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mtls.clb.plugins.modules import client_bundle
 
-KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7sEcretKeyBody"
+
+def fake_pem(label: str, der: bytes) -> str:
+    """A well-framed PEM block (the module checks the framing only, never parses the DER)."""
+    return "-----BEGIN %s-----\n%s\n-----END %s-----\n" % (label, base64.b64encode(der).decode(), label)
+
+
+KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7sEcretKeyBodyXYZ"
 KEY = "-----BEGIN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n" % KEY_BODY
-CLIENT_CRT = "-----BEGIN CERTIFICATE-----\nMIIBclientCertificate\n-----END CERTIFICATE-----\n"
-ROOT_CRT = "-----BEGIN CERTIFICATE-----\nMIIBrootCertificate\n-----END CERTIFICATE-----\n"
+CLIENT_CRT = fake_pem("CERTIFICATE", b"\x30\x82client certificate")
+ROOT_CRT = fake_pem("CERTIFICATE", b"\x30\x82root certificate")
 UID, GID = str(os.getuid()), str(os.getgid())
 
 
@@ -317,3 +326,92 @@ def test_diff_shows_certificates_and_only_names_the_key(tmp_path, capsys):
     assert attributes["diff"] == [{"prepared": "client.key: changed\n"}]
     assert created["diff"][0]["after"]["state"] == "directory" and created["diff"][0]["before"]["state"] == "absent"
     assert unchanged["diff"] == []
+
+
+# -- PEM framing: what is written as a certificate or key must at least look like one ---------------------------
+SENTINEL = "CONTENT-SENTINEL-42"  # marks the content: no message may echo it
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+def key_pem(private_format=serialization.PrivateFormat.PKCS8, encryption=None):
+    return EC_KEY.private_bytes(serialization.Encoding.PEM, private_format,
+                                encryption or serialization.NoEncryption()).decode()
+
+
+@pytest.mark.parametrize("certificate_content, fix", [
+    ("hello world %s\n" % SENTINEL, "not PEM (no BEGIN CERTIFICATE ... END CERTIFICATE block)"),
+    (key_pem(), "holds a private key (a PRIVATE KEY block)"),
+    (key_pem(serialization.PrivateFormat.TraditionalOpenSSL), "holds a private key (a EC PRIVATE KEY block)"),
+    (CLIENT_CRT + key_pem(), "pass the key in private_key and only certificates here"),
+    (fake_pem("PUBLIC KEY", b"\x30\x01"), "holds a PUBLIC KEY block, not only CERTIFICATE blocks"),
+    ("-----BEGIN CERTIFICATE-----\nnot base64 %s !!\n-----END CERTIFICATE-----\n" % SENTINEL,
+     "block on line 1 is not valid base64"),
+    (fake_pem("CERTIFICATE", b"hello, not DER"), "block on line 1 does not hold DER data"),
+    (fake_pem("CERTIFICATE", b""), "block on line 1 does not hold DER data"),
+    (CLIENT_CRT.replace("-----END CERTIFICATE-----\n", ""), "the block that begins on line 1 has no END line"),
+    (CLIENT_CRT.replace("END CERTIFICATE", "END X509 CRL"), "line 3 should be the END line of the block"),
+    ("-----END CERTIFICATE-----\n" + CLIENT_CRT, "line 1 is an END line without a BEGIN line"),
+    ("-----BEGIN CERTIFICATE----\n", "line 1 starts like a PEM BEGIN or END line but is not one"),
+], ids=["text", "pkcs8-key", "ec-key", "certificate-and-key", "public-key", "bad-base64", "not-der", "empty-body",
+        "no-end", "wrong-end", "end-first", "bad-boundary"])
+def test_a_certificate_that_is_not_pem_certificates_is_refused_before_anything_is_written(
+        tmp_path, capsys, certificate_content, fix):
+    directory = tmp_path / "ca"
+    args = bundle_args(directory, certificates=[{"name": "client.crt", "content": CLIENT_CRT},
+                                                {"name": "root.crt", "content": certificate_content}])
+    for check in (True, False):
+        result = run(args, capsys, check=check)
+
+        assert result.get("failed"), result
+        assert result["msg"].startswith("certificates[1] (root.crt): "), result["msg"]
+        assert fix in result["msg"], result["msg"]
+        # The invocation echoes module_args (certificates are not no_log); the message must not add the content.
+        assert SENTINEL not in result["msg"] and KEY_BODY not in result["msg"]
+        assert key_pem().splitlines()[1] not in result["msg"], "a line of the key passed as a certificate was echoed"
+    assert not directory.exists()
+
+
+@pytest.mark.parametrize("private_key, fix", [
+    ("not a key %s" % SENTINEL, "not a PEM private key (no BEGIN PRIVATE KEY ... END PRIVATE KEY block)"),
+    (CLIENT_CRT, "holds a CERTIFICATE block besides the key"),
+    (KEY + CLIENT_CRT, "holds a CERTIFICATE block besides the key"),
+    (KEY + key_pem(), "holds 2 private key blocks; pass exactly one key"),
+    ("-----BEGIN PRIVATE KEY-----\n%s!\n-----END PRIVATE KEY-----\n" % KEY_BODY, "not valid base64"),
+    (fake_pem("OPENSSH PRIVATE KEY", b"openssh-key-v1\0"), "holds a OPENSSH PRIVATE KEY block besides the key"),
+], ids=["text", "certificate", "key-and-certificate", "two-keys", "bad-base64", "openssh"])
+def test_a_private_key_that_is_not_one_pem_key_is_refused_before_anything_is_written(tmp_path, capsys, private_key, fix):
+    directory = tmp_path / "ca"
+    for check in (True, False):
+        result = run(bundle_args(directory, private_key=private_key), capsys, check=check)
+
+        assert result.get("failed"), result
+        assert result["msg"].startswith("private_key: "), result["msg"]
+        assert fix in result["msg"], result["msg"]
+        assert SENTINEL not in json.dumps(result) and KEY_BODY not in json.dumps(result), "private_key is no_log"
+    assert not directory.exists()
+
+
+@pytest.mark.parametrize("private_key", [
+    key_pem(),
+    key_pem(serialization.PrivateFormat.TraditionalOpenSSL),
+    key_pem(encryption=serialization.BestAvailableEncryption(b"client-key-pass")),
+    key_pem(serialization.PrivateFormat.TraditionalOpenSSL, serialization.BestAvailableEncryption(b"pass-42")),
+    fake_pem("EC PARAMETERS", b"\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07")
+    + key_pem(serialization.PrivateFormat.TraditionalOpenSSL),
+    key_pem().replace("\n", "\r\n"),
+], ids=["pkcs8", "traditional", "pkcs8-encrypted", "traditional-encrypted-with-headers", "openssl-ecparam-genkey",
+        "crlf"])
+def test_every_usual_private_key_form_is_installed_as_given(tmp_path, capsys, private_key):
+    directory = tmp_path / "ca"
+    result = run(bundle_args(directory, private_key=private_key), capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert (directory / "client.key").read_bytes() == private_key.encode()
+
+
+def test_a_ca_bundle_with_comments_and_a_chain_is_installed_as_given(tmp_path, capsys):
+    """Text outside the blocks is allowed (RFC 7468); a CA bundle like Mozilla's has it between blocks."""
+    bundle = "# Issuer: CN=Example Root\n# Label: example\n" + CLIENT_CRT + "\n# Label: second\n" + ROOT_CRT
+    directory = tmp_path / "ca"
+    result = run(bundle_args(directory, certificates=[{"name": "ca.crt", "content": bundle}]), capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert (directory / "ca.crt").read_text() == bundle
