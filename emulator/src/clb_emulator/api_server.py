@@ -13,7 +13,7 @@ from .backend import ACTIONS, SlbBackend
 from .ecs import EcsRegistry
 from .errors import ApiError
 from .faults import FaultInjector
-from .signing import Authenticator
+from .signing import Authenticator, sts_credential_from_dict
 
 # Parameters of the signature envelope, not of the action.
 ENVELOPE_PARAMS = frozenset({"Action", "Version", "Format", "Timestamp", "SignatureNonce", "SignatureMethod",
@@ -191,6 +191,15 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 self._send_json(400, {"error": str(error)})
                 return True
             self._send_json(200, {"reads": reads})
+        elif path == "/_emulator/sts-credentials" and method == "GET":
+            self._send_json(200, {"sts_credentials": app.auth.sts_credentials()})
+        elif path == "/_emulator/sts-credentials" and method == "POST":
+            try:
+                credential = app.auth.add_sts_credential(sts_credential_from_dict(payload, app.auth.accounts))
+            except ValueError as error:
+                self._send_json(400, {"error": f"bad STS credential: {error}"})
+                return True
+            self._send_json(200, {"sts_credential": credential.public()})
         elif path == "/_emulator/faults" and method == "GET":
             self._send_json(200, {"faults": app.faults.list()})
         elif path == "/_emulator/faults" and method == "POST":

@@ -16,7 +16,7 @@ from .backend import SlbBackend
 from .ecs import EcsInstance, EcsRegistry, new_instance_id
 from .persistence import ensure_state_dir
 from .regions import REGIONS
-from .signing import Account, Authenticator
+from .signing import Account, Authenticator, StsCredential, sts_credential_from_dict
 
 DEFAULT_ACCESS_KEY_ID = "testAK"
 DEFAULT_ACCESS_KEY_SECRET = "testSecret"
@@ -68,6 +68,26 @@ def _load_credentials_file(path: str) -> list[Account]:
     return accounts
 
 
+def _load_sts_credentials_file(path: str, accounts: list[Account]) -> list[StsCredential]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"--sts-credentials {path}: {error}") from None
+    entries = data.get("sts_credentials") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not entries:
+        raise SystemExit(f"--sts-credentials {path}: expected {{\"sts_credentials\": [{{\"access_key_id\": "
+                         f"\"STS....\", \"access_key_secret\": ..., \"security_token\": ..., \"expiration\": "
+                         f"\"2026-01-01T12:00:00Z\"}}]}}")
+    credentials = []
+    for index, entry in enumerate(entries):
+        try:
+            credentials.append(sts_credential_from_dict(entry, accounts))
+        except ValueError as error:
+            raise SystemExit(f"--sts-credentials {path}: entry {index}: {error}") from None
+    return credentials
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clb-emulator",
@@ -75,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "schemes) and real mutual-TLS HTTPS listeners. Prints one JSON ready line on stdout once it "
                     "accepts API requests; SIGTERM/SIGINT stop it and everything it started.",
         epilog="Testing hooks on the API port: GET /_emulator/calls, GET|POST|DELETE /_emulator/faults, "
-               "POST /_emulator/reset, GET|POST /_emulator/ecs, GET|POST /_emulator/cas-certificates. "
+               "POST /_emulator/reset, GET|POST /_emulator/ecs, GET|POST /_emulator/cas-certificates, "
+               "GET|POST /_emulator/sts-credentials. "
                "See emulator/README.md.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
@@ -91,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--credentials-file", default=None,
                         help='JSON file {"accounts": [{"access_key_id", "access_key_secret", "account_id"?}]} '
                              "for several accounts; resources are private to their account")
+    parser.add_argument("--sts-credentials", default=None, metavar="FILE",
+                        help='JSON file {"sts_credentials": [{"access_key_id": "STS.…", "access_key_secret", '
+                             '"security_token", "expiration": "YYYY-MM-DDTHH:MM:SSZ" (or "expires_in_seconds"), '
+                             '"account_access_key_id"?}]}: temporary credentials; requests signed with such a key '
+                             "must carry its token, and a permanent key must carry none")
     parser.add_argument("--ecs", action="append", default=[], type=_parse_ecs, metavar="ID=HOST:PORT",
                         help="register a running ECS instance whose service on the listener's backend port is "
                              "reachable at HOST:PORT (repeatable); its IP is HOST")
@@ -135,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                   or DEFAULT_ACCESS_KEY_SECRET)
         if key_id not in {a.access_key_id for a in accounts}:  # an account of the file wins
             accounts.insert(0, Account(_account_id_for(key_id), key_id, secret))
+    sts_credentials = _load_sts_credentials_file(args.sts_credentials, accounts) if args.sts_credentials else []
+    try:
+        authenticator = Authenticator(accounts, sts_credentials)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
     state_dir = ensure_state_dir(args.state_dir)
     ecs = EcsRegistry()
@@ -155,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .dataplane import DataPlane  # the data plane needs the backend's runtime view
     dataplane = DataPlane(backend, ecs, listener_port_offset=args.listener_port_offset)
-    app = EmulatorApp(backend, Authenticator(accounts), ecs, dataplane)
+    app = EmulatorApp(backend, authenticator, ecs, dataplane)
     server = ApiServer((args.host, args.port), app)
     dataplane.start()
 
@@ -172,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     ready = {"event": "ready", "endpoint": f"{host}:{port}", "api_url": f"http://{host}:{port}",
              "pid": os.getpid(), "state_dir": str(Path(state_dir).resolve()),
              "listener_port_offset": args.listener_port_offset,
-             "access_key_ids": [a.access_key_id for a in accounts], "default_region": args.default_region,
+             "access_key_ids": [a.access_key_id for a in accounts],
+             "sts_access_key_ids": [c.access_key_id for c in sts_credentials], "default_region": args.default_region,
              "ecs_instances": ecs.list()}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()

@@ -205,3 +205,14 @@ METADATA_ERROR_CODES: dict[str, tuple[int, str]] = {
     "TooManyListeners": (400, "More than 1 listener is found, please be more specified."),
 }
 ERROR_CODES.update(METADATA_ERROR_CODES)
+
+# Gateway-wide answers about STS tokens (Alibaba Cloud's common error codes; texts and 400 as an
+# Alibaba product's error table lists the three InvalidSecurityToken codes, MissingSecurityToken as
+# the STS troubleshooting page quotes it; its status is not given there, 400 is our choice).
+SECURITY_TOKEN_ERROR_CODES: dict[str, tuple[int, str]] = {
+    "InvalidSecurityToken.Expired": (400, "Specified SecurityToken is expired."),
+    "InvalidSecurityToken.Malformed": (400, "Specified SecurityToken is malformed."),
+    "InvalidSecurityToken.MismatchWithAccessKey": (400, "Specified SecurityToken mismatch with the AccessKey."),
+    "MissingSecurityToken": (400, "SecurityToken is mandatory for this action."),
+}
+ERROR_CODES.update(SECURITY_TOKEN_ERROR_CODES)

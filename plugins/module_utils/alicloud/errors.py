@@ -7,7 +7,9 @@
 Every SDK exception is turned into an `AlicloudApiError` that carries only what is safe to
 show (action, code, HTTP status, the service's message, request id, endpoint host, region).
 The SDK's own exception objects keep the signed request (query string with PEM keys and the
-signature) and must never be rendered.
+signature) and must never be rendered. The service's message is not trusted either: the gateway
+answers signature errors with its "string to sign", which quotes every parameter of the request
+(PrivateKey of an upload included), so `AlicloudApiError` scrubs whatever message it is given.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -85,17 +87,22 @@ NOT_FOUND_CODES = frozenset(("InvalidLoadBalancerId.NotFound",)) | LISTENER_NOT_
     CERTIFICATE_NOT_FOUND_CODES
 NOT_FOUND_MESSAGE = "The specified resource does not exist"
 
+# The gateway's answers about an STS token (Alibaba Cloud's common error codes: the three
+# InvalidSecurityToken.* and MissingSecurityToken, "SecurityToken is mandatory for this action.").
+SECURITY_TOKEN_CODES = frozenset((
+    "InvalidSecurityToken.Expired",
+    "InvalidSecurityToken.Malformed",
+    "InvalidSecurityToken.MismatchWithAccessKey",
+    "MissingSecurityToken",
+))
 CREDENTIAL_CODES = frozenset((
     "InvalidAccessKeyId.NotFound",
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
     "IncompleteSignature",
-    "InvalidSecurityToken.Expired",
-    "InvalidSecurityToken.Malformed",
-    "InvalidSecurityToken.MismatchWithAccessKey",
     "InvalidCredentials",
     "Forbidden.AccessKeyDisabled",
-))
+)) | SECURITY_TOKEN_CODES
 # The key is valid but its RAM user or role may not call the action (slb-api.md section 3 spells the
 # sub-user code "Forbbiden.SubUser"; "Forbidden.RAM" and "NoPermission" are Alibaba-wide RAM denials).
 PERMISSION_CODES = frozenset(("Forbidden", "Forbidden.RAM", "NoPermission", "Forbbiden.SubUser"))
@@ -127,6 +134,24 @@ ACCESS_KEY_ENV_TEXT = ("ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_S
                        "ALICLOUD_ACCESS_KEY / ALICLOUD_SECRET_KEY or ALICLOUD_ACCESS_KEY_ID / "
                        "ALICLOUD_SECRET_ACCESS_KEY")
 REGION_ENV_TEXT = "ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION / ALICLOUD_REGION_ID / ALIBABA_CLOUD_REGION"
+SECURITY_TOKEN_ENV_TEXT = "ALIBABA_CLOUD_SECURITY_TOKEN / ALICLOUD_SECURITY_TOKEN"
+_STS_TRIPLE = ("access_key_id, access_key_secret and security_token (or ALIBABA_CLOUD_ACCESS_KEY_ID, "
+               "ALIBABA_CLOUD_ACCESS_KEY_SECRET and " + SECURITY_TOKEN_ENV_TEXT + ")")
+_SECURITY_TOKEN_HINTS = {
+    "InvalidSecurityToken.Expired": (
+        "The STS token has expired: get a new STS key and token (they expire together) and set " + _STS_TRIPLE +
+        " from that one answer, or use a permanent access key without security_token."),
+    "InvalidSecurityToken.MismatchWithAccessKey": (
+        "security_token (or " + SECURITY_TOKEN_ENV_TEXT + ") does not belong to access_key_id: set " +
+        _STS_TRIPLE + " from the same STS answer; a permanent access key takes no security_token, so unset "
+        "it (and " + SECURITY_TOKEN_ENV_TEXT + ") when you use one."),
+    "InvalidSecurityToken.Malformed": (
+        "security_token (or " + SECURITY_TOKEN_ENV_TEXT + ") is not a valid STS token: copy it whole (it is long; "
+        "a cut or quoted copy fails) and set " + _STS_TRIPLE + " from the same STS answer."),
+    "MissingSecurityToken": (
+        "access_key_id is an STS key (it starts with STS.) and needs the security token that came with it: set "
+        "security_token (or " + SECURITY_TOKEN_ENV_TEXT + "), or use a permanent access key."),
+}
 
 # What each provider of the SDK's default credential chain looked at, in the chain's order.
 CREDENTIAL_PROVIDERS = (
@@ -166,6 +191,46 @@ PROXY_HINT = ("Check HTTPS_PROXY / HTTP_PROXY: the SDK sends every request throu
 # The SDK formats messages as "code: <status>, <service message> request id: <id>".
 _SDK_MESSAGE = re.compile(r"^code: \d+, (?P<message>.*?)(?: request id: [^ ]*)?$", re.S)
 
+# What the service may quote back from the request. The gateway answers V1 (HMAC-SHA1) signature
+# errors with "... server string to sign is:POST&%2F&AccessKeyId%3D...%26PrivateKey%3D-----BEGIN%2520RSA..."
+# (AxiosLeo/aliyun-sdk#2, NewFuture/DDNS#57); other gateways quote a "canonical request". Separators
+# may be spaces, '+', '_', '-' or percent-encoded spaces (once or twice), or missing (StringToSign).
+_SEPARATOR = r"(?:[\s_+\-]|%(?:25)*20)*"
+_REQUEST_ECHO = re.compile(r"(?:server" + _SEPARATOR + r")?(?:string" + _SEPARATOR + r"to" + _SEPARATOR + r"sign|canonical" +
+                           _SEPARATOR + r"request)", re.I)
+REQUEST_ECHO_NOTE = ("[the rest of the service's message is left out: it quotes the signed request, which can hold "
+                     "the uploaded private key]")
+# PEM private key armour, plain or percent-encoded once or twice ('%20'/'%2520'/'+' for spaces,
+# '%2D' for a dash); a block without its END line is removed to the end of the text.
+_ENCODED_SPACE = r"(?:\s|\+|%(?:25)*20)+"
+_DASHES = r"(?:-|%(?:25)*2[dD]){5}"
+_KEY_LABEL = r"(?:[A-Z0-9]+" + _ENCODED_SPACE + r")*PRIVATE" + _ENCODED_SPACE + r"KEY"
+_PEM_END = _DASHES + r"END" + _ENCODED_SPACE + _KEY_LABEL + _DASHES
+_PEM_PRIVATE_KEY = re.compile(_DASHES + r"BEGIN" + _ENCODED_SPACE + _KEY_LABEL + _DASHES + r".*?(?:" + _PEM_END + r"|\Z)",
+                              re.S | re.I)
+_PEM_END_ONLY = re.compile(r"\A.*?" + _PEM_END, re.S | re.I)
+# A secret parameter quoted as name=value ('=' possibly encoded); the value ends at '&' or its encodings.
+_SECRET_PARAMETER = re.compile(r"\b(PrivateKey|SecurityToken|AccessKeySecret)((?:=|%(?:25)*3[dD])+)"
+                               r"(?:(?!%(?:25)*26)[^&\s\"'<>,;])+", re.I)
+REMOVED_KEY = "[private key removed]"
+REMOVED_VALUE = "[removed]"
+
+
+def scrub_service_text(text):
+    """`text` from the service without any echo of the request and without private key material.
+
+    Used for every message an AlicloudApiError carries, so no path can show the gateway's echo.
+    """
+    if not text:
+        return text
+    echo = _REQUEST_ECHO.search(text)
+    if echo:
+        kept = text[:echo.start()].rstrip(" \t\r\n:,;<([")
+        text = (kept + " " if kept else "") + REQUEST_ECHO_NOTE
+    text = _PEM_PRIVATE_KEY.sub(REMOVED_KEY, text)
+    text = _PEM_END_ONLY.sub(REMOVED_KEY, text)
+    return _SECRET_PARAMETER.sub(lambda match: match.group(1) + match.group(2) + REMOVED_VALUE, text)
+
 
 class AlicloudApiError(Exception):
     """A failed SLB call, reduced to the fields that are safe to report."""
@@ -175,7 +240,7 @@ class AlicloudApiError(Exception):
                  endpoint_from_option=False, details=None):
         self.action = action
         self.code = code or "Unknown"
-        self.message = message or ""
+        self.message = scrub_service_text(message or "")
         self.request_id = request_id or None
         self.status_code = status_code
         self.retry_after_ms = retry_after_ms
@@ -219,6 +284,8 @@ class AlicloudApiError(Exception):
         if self.code == CREDENTIAL_PROVIDER_CODE:
             return ("Check the credential source named above, or set access_key_id / access_key_secret "
                     "(or " + ACCESS_KEY_ENV_TEXT + ") to skip the SDK's default credential chain.")
+        if self.code in _SECURITY_TOKEN_HINTS:
+            return _SECURITY_TOKEN_HINTS[self.code]
         if self.code in CREDENTIAL_CODES:
             return ("Check access_key_id / access_key_secret / security_token (or the "
                     "ALIBABA_CLOUD_* / ALICLOUD_* environment variables) for this account.")
