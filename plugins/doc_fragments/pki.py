@@ -68,7 +68,10 @@ options:
     default: false
   mode:
     description:
-      - Mode of the private key file, as for M(ansible.builtin.file). Defaults to C(0600).
+      - Mode of the private key file, as for M(ansible.builtin.file) (octal or symbolic). Defaults to C(0600).
+      - This mode, O(certificate_mode), O(owner) and O(group) are checked before any directory or file is made;
+        a mode that is neither octal nor symbolic, or a user or group that does not exist, fails the module
+        with nothing written.
   certificate_mode:
     description: Mode of the certificate file, as for O(mode). Defaults to C(0644).
     type: raw

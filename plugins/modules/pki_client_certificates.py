@@ -33,7 +33,9 @@ description:
   - B(Fast.) When more than one key has to be made, keys are generated and certificates signed in one worker
     process per CPU (see O(workers)). An unchanged run reads the files and makes no new key or signature.
   - B(Check mode) runs the same decision and writes nothing. B(Diff mode) shows, per changed client, the old
-    certificate's metadata and the reason; never key bytes or passwords.
+    certificate's metadata, the reason and under C(files) the state and mode of its three files (their owner and
+    group when O(owner) or O(group) is set), and O(directory) when it is created or gets another mode; never key
+    bytes or passwords.
   - Private keys and PKCS#12 files are written with mode C(0600) unless O(mode) says otherwise, certificates with
     C(0644) unless O(certificate_mode) says otherwise. Files are replaced atomically.
 author:
@@ -208,7 +210,9 @@ clients:
       description: Whether any of this client's files was (or in check mode would be) written.
       type: bool
     reason:
-      description: Why; null when unchanged.
+      description:
+        - Why; null when unchanged.
+        - V(file attributes changed) when only the mode, owner or group of the client's files changed.
       type: str
       sample: "certificate is missing"
     private_key_reason:

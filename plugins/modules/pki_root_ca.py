@@ -31,7 +31,9 @@ description:
     when O(private_key_passphrase) is set.
   - Every (re)generation is explained in RV(reason).
   - B(Check mode) runs the same decision and writes nothing. B(Diff mode) shows parsed metadata
-    (subject, serial number, validity, fingerprint, key type and size), never key bytes.
+    (subject, serial number, validity, fingerprint, key type and size), never key bytes, and under C(files)
+    the state and mode of both files (their owner and group when O(owner) or O(group) is set) and of a
+    directory that is created or gets O(directory_mode).
   - The private key file is written with mode C(0600) unless O(mode) says otherwise, the certificate
     with C(0644) unless O(certificate_mode) says otherwise. O(owner), O(group) and the SELinux options
     apply to both. Files are replaced atomically.
@@ -134,6 +136,8 @@ RETURN = r"""
 reason:
   description:
     - Why something was (or in check mode would be) changed; null when nothing changed.
+    - V(file attributes changed) when only the mode, owner or group of a file changed (O(mode),
+      O(certificate_mode), O(owner), O(group)).
     - V(directory created) or V(directory mode set) when only O(directory_mode) caused a change.
   returned: always
   type: str

@@ -26,7 +26,8 @@ description:
     names or digest changed, or it expires within O(renew_before_days). RV(reason) says which.
   - A key whose O(private_key_passphrase) is wrong or missing is never replaced; the module fails instead.
   - B(Check mode) runs the same decision and writes nothing. B(Diff mode) shows parsed certificate metadata, never
-    key bytes.
+    key bytes, and under C(files) the state and mode of both files (their owner and group when O(owner) or O(group)
+    is set) and of a directory that is created or gets O(directory_mode).
   - The private key is written with mode C(0600) unless O(mode) says otherwise, the certificate with C(0644) unless
     O(certificate_mode) says otherwise. Files are replaced atomically.
 author:
@@ -100,6 +101,8 @@ RETURN = r"""
 reason:
   description:
     - Why the certificate was (or in check mode would be) issued; null when nothing changed.
+    - V(file attributes changed) when only the mode, owner or group of a file changed (O(mode),
+      O(certificate_mode), O(owner), O(group)).
     - V(directory created) or V(directory mode set) when only O(directory_mode) caused a change.
   returned: always
   type: str

@@ -24,6 +24,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
+    FileAttributes,
     TargetDirectories,
     file_attributes_changed,
     write_file,
@@ -34,11 +35,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.leaf import (
     issue_all,
     plan_all,
 )
-from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import (
-    CERTIFICATE_MODE_DEFAULT,
-    KEY_MODE_DEFAULT,
-    validate_validity,
-)
+from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import validate_validity
 from ansible_collections.mtls.clb.plugins.module_utils.pki.signing_ca import SigningCA
 from ansible_collections.mtls.clb.plugins.module_utils.pki.subject import (
     build_name,
@@ -64,8 +61,9 @@ class ClientCertificates(object):
         self.backup = params["backup"]
         self.renew_before_days = params["renew_before_days"]
         self.workers = params["workers"]
-        self.key_mode = params["mode"] or KEY_MODE_DEFAULT
-        self.certificate_mode = params["certificate_mode"] or CERTIFICATE_MODE_DEFAULT
+        self.files = FileAttributes(module)
+        self.key_mode = self.files.key_mode
+        self.certificate_mode = self.files.certificate_mode
         if self.workers is not None and self.workers < 1:
             raise PkiError("workers must be 1 or more (or omitted to use every CPU)")
         self.directories = TargetDirectories(module, [(self.directory, "directory")], create_missing=True)
@@ -121,7 +119,9 @@ class ClientCertificates(object):
                          workers=self.workers)
         results = dict((plan.request.name, self._result(plan, plan.certificate, plan.reason))
                        for plan in plans)
-        diff_before, diff_after = {}, {}
+        # Directories are keyed by their path, which no client name can be (no '/').
+        diff_before, diff_after = self.directories.diff()
+        file_states = dict((plan.request.name, self._files_diff(plan)) for plan in plans)
         todo = [plan for plan in plans if plan.needs_issuing]
         directory_reason = self.directories.ensure()
         issued_summaries = {}
@@ -132,8 +132,9 @@ class ClientCertificates(object):
                 issued_summaries[plan.request.name] = certificate_summary(issued.certificate)
         for plan in todo:
             name = plan.request.name
-            diff_before[name] = plan.existing_summary or "(absent)"
-            diff_after[name] = dict(issued_summaries.get(name) or self._predicted_summary(plan), reason=plan.reason)
+            diff_before[name] = dict(plan.existing_summary or {}, files=file_states[name][0])
+            diff_after[name] = dict(issued_summaries.get(name) or self._predicted_summary(plan), reason=plan.reason,
+                                    files=file_states[name][1])
         for plan in plans:
             attributes = any([file_attributes_changed(self.module, plan.request.private_key_path, self.key_mode),
                               file_attributes_changed(self.module, plan.request.certificate_path, self.certificate_mode),
@@ -142,6 +143,8 @@ class ClientCertificates(object):
             if attributes and not entry["changed"]:
                 entry["changed"] = True
                 entry["reason"] = "file attributes changed"
+                diff_before[entry["name"]] = {"files": file_states[entry["name"]][0]}
+                diff_after[entry["name"]] = {"files": file_states[entry["name"]][1], "reason": entry["reason"]}
         client_results = [results[request.name] for request in self.requests]
         return {
             "changed": any(entry["changed"] for entry in client_results) or directory_reason is not None,
@@ -165,6 +168,13 @@ class ClientCertificates(object):
             backups["backup_pkcs12"] = write_file(self.module, request.pkcs12_path, issued.pkcs12,
                                                   self.key_mode, self.backup)
         result.update((k, v) for k, v in backups.items() if v)
+
+    def _files_diff(self, plan):
+        """(before, after) of one client's files: state, mode, owner and group; call before any write."""
+        request = plan.request
+        return self.files.diff([(request.private_key_path, self.key_mode, bool(plan.key_reason)),
+                                (request.certificate_path, self.certificate_mode, bool(plan.certificate_reason)),
+                                (request.pkcs12_path, self.key_mode, bool(plan.pkcs12_reason))])
 
     def _predicted_summary(self, plan):
         """Check mode: what the certificate will say, without the values only signing decides."""

@@ -6,19 +6,31 @@
 """The one way PKI files reach the disk.
 
 Touches these parts of `module`: params (file common arguments), check_mode, atomic_move,
-set_fs_attributes_if_different, load_file_common_arguments, backup_local.
+set_fs_attributes_if_different, load_file_common_arguments, backup_local, _symbolic_mode_to_octal.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import grp
 import os
+import pwd
+import stat
 
-from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import make_directory, parse_octal_mode, replace_file
+from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import (
+    OWNER_ONLY,
+    make_directory,
+    parse_octal_mode,
+    replace_file,
+    resolve_group_id,
+    resolve_user_id,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 
-PRIVATE_MODE = 0o600
-PUBLIC_MODE = 0o644
+KEY_MODE_DEFAULT = "0600"
+CERTIFICATE_MODE_DEFAULT = "0644"
+MODE_FIX = ("give a quoted octal string such as \"0600\" or a symbolic mode such as \"u=rw,g=r,o=\", as for "
+            "ansible.builtin.file")
 
 
 def read_file_or_none(path):
@@ -110,6 +122,33 @@ class TargetDirectories(object):
             if directory not in self.paths:
                 self.paths.append(directory)
 
+    def wanted_mode(self, current_mode):
+        """The mode a directory with `current_mode` (None: missing) has after ensure()."""
+        if self.mode is not None:
+            return self.mode
+        if current_mode is None and self.create_missing:
+            return 0o700
+        return current_mode
+
+    def diff(self):
+        """(before, after): directory -> state and mode, for each directory ensure() creates or changes.
+
+        Call it before ensure(). Owner and group are not shown: the module does not manage them here.
+        """
+        before, after = {}, {}
+        for directory in self.paths:
+            try:
+                current = stat.S_IMODE(os.stat(directory).st_mode)
+            except OSError:
+                current = None
+            wanted = self.wanted_mode(current)
+            if wanted == current:
+                continue
+            before[directory] = ({"state": "absent"} if current is None
+                                 else {"state": "directory", "mode": "%04o" % current})
+            after[directory] = {"state": "directory", "mode": "%04o" % wanted}
+        return before, after
+
     def ensure(self):
         """What was (in check mode: would be) done to them, such as "directory created", or None."""
         if self.mode is not None:
@@ -120,6 +159,118 @@ class TargetDirectories(object):
         else:
             done = []
         return next((reason for reason in done if reason), None)
+
+
+def _stat_with_mode(mode, kind=stat.S_IFREG):
+    """A stat result that only carries a mode: what ansible's symbolic mode parser reads."""
+    return os.stat_result((kind | mode, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+
+
+def checked_file_mode(module, option, value):
+    """`value` of the mode option `option`, refused now when ansible.builtin.file would refuse it later.
+
+    AnsibleModule checks a mode only when it applies it, which is after the new bytes are on disk; a bad
+    mode must stop the module before anything is written. Accepts what that check accepts: an int (YAML
+    number), an octal string or a symbolic mode.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise PkiError("%s: %r is not a file mode; %s" % (option, value, MODE_FIX))
+    if isinstance(value, int):
+        octal = value
+    else:
+        try:
+            octal = int(value, 8)
+        except ValueError:
+            try:
+                module._symbolic_mode_to_octal(_stat_with_mode(OWNER_ONLY), value)
+            except Exception:  # ansible's parser raises ValueError, and others on odd input
+                raise PkiError("%s: %r is neither an octal nor a symbolic mode; %s" % (option, value, MODE_FIX))
+            return value
+    if octal != stat.S_IMODE(octal):
+        raise PkiError("%s: %r holds more than permission bits (at most 07777); %s" % (option, value, MODE_FIX))
+    return value
+
+
+def resulting_mode(module, mode, current_mode, kind=stat.S_IFREG):
+    """The permission bits a file with `current_mode` has after `mode` (checked_file_mode's value) is applied."""
+    if isinstance(mode, int):
+        return mode
+    try:
+        return int(mode, 8)
+    except ValueError:
+        return module._symbolic_mode_to_octal(_stat_with_mode(current_mode, kind), mode)
+
+
+def _user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid):
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+class FileAttributes(object):
+    """The modes, owner and group a PKI module gives its files, checked when the module starts.
+
+    Built before any directory or file is made, so a mode, owner or group that ansible would refuse
+    only while applying it (after the write) fails the module with nothing written. Also says, for the
+    diff, what each file has now and what it will have.
+    """
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.key_mode = checked_file_mode(module, "mode", params.get("mode") or KEY_MODE_DEFAULT)
+        self.certificate_mode = checked_file_mode(module, "certificate_mode",
+                                                  params.get("certificate_mode") or CERTIFICATE_MODE_DEFAULT)
+        try:
+            self.uid = resolve_user_id("owner", params.get("owner"))
+            self.gid = resolve_group_id("group", params.get("group"))
+        except ValueError as exc:
+            raise PkiError(str(exc))
+
+    def current_state(self, path):
+        """What a diff shows of `path` now: state, mode, and owner and group when the module manages them."""
+        try:
+            path_stat = os.stat(path)
+        except OSError:
+            return {"state": "absent"}
+        state = {"state": "directory" if stat.S_ISDIR(path_stat.st_mode) else "file",
+                 "mode": "%04o" % stat.S_IMODE(path_stat.st_mode)}
+        if self.uid is not None:
+            state["owner"] = _user_name(path_stat.st_uid)
+        if self.gid is not None:
+            state["group"] = _group_name(path_stat.st_gid)
+        return state
+
+    def planned_state(self, path, mode, rewritten):
+        """What a diff shows of `path` after the run; `rewritten` when new bytes replace (or create) it."""
+        try:
+            current = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            if not rewritten:
+                return {"state": "absent"}
+            current = None
+        # New bytes start owner-only (atomic_file) and then get the mode, so a symbolic mode works on 0600.
+        state = {"state": "file", "mode": "%04o" % resulting_mode(self.module, mode,
+                                                                  OWNER_ONLY if rewritten else current)}
+        if self.uid is not None:
+            state["owner"] = _user_name(self.uid)
+        if self.gid is not None:
+            state["group"] = _group_name(self.gid)
+        return state
+
+    def diff(self, files):
+        """(before, after): path -> state, for each (path, mode, rewritten) in `files`."""
+        before = dict((path, self.current_state(path)) for path, _mode, _rewritten in files)
+        after = dict((path, self.planned_state(path, mode, rewritten)) for path, mode, rewritten in files)
+        return before, after
 
 
 def file_arguments(module, path, mode):

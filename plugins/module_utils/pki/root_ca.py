@@ -35,6 +35,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
+    FileAttributes,
     TargetDirectories,
     file_attributes_changed,
     read_file_or_none,
@@ -56,8 +57,6 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.subject import (
 )
 
 REGENERATE_POLICIES = ("never", "fail", "on_mismatch", "always")
-KEY_MODE_DEFAULT = "0600"
-CERTIFICATE_MODE_DEFAULT = "0644"
 
 _REPLACE_HINT = ("set regenerate=on_mismatch (or force=true) to replace it with a new key; that "
                  "invalidates every certificate the old key signed")
@@ -87,8 +86,9 @@ class RootCA(object):
         self.renew_before_days = params["renew_before_days"]
         self.digest = params["digest"]
         self.path_length = params["path_length"]
-        self.key_mode = params["mode"] or KEY_MODE_DEFAULT
-        self.certificate_mode = params["certificate_mode"] or CERTIFICATE_MODE_DEFAULT
+        self.files = FileAttributes(module)
+        self.key_mode = self.files.key_mode
+        self.certificate_mode = self.files.certificate_mode
         self.spec = KeySpec.from_params(params["key_type"], params["key_size"], params["curve"])
         self.subject = build_name(subject_fields_from(params))
         validate_validity(self.valid_days, self.renew_before_days)
@@ -214,6 +214,7 @@ class RootCA(object):
         self.set_existing()
         changed = self.needs_regeneration()
         before = self._state(self.certificate, None if self.key_reason else self.key)
+        files_before, files_after = self._files_diff()
         directory_reason = self.directories.ensure()
         if changed and not self.module.check_mode:
             self.generate()
@@ -249,8 +250,21 @@ class RootCA(object):
         else:
             after["certificate"] = {"subject": result["subject"], "public_key": result["public_key"],
                                     "valid_days": self.valid_days, "issued": "not in check mode"}
+        before["files"] = files_before
+        after["files"] = files_after
         result["diff"] = {"before": before, "after": after}
         return result
+
+    def _files_diff(self):
+        """Diff sides for the files' and directories' state, mode, owner and group; call before any write."""
+        before, after = self.directories.diff()
+        files_before, files_after = self.files.diff([
+            (self.key_path, self.key_mode, bool(self.key_reason or self.rewrite_key_file_reason)),
+            (self.certificate_path, self.certificate_mode, bool(self.certificate_reason)),
+        ])
+        before.update(files_before)
+        after.update(files_after)
+        return before, after
 
     def _state(self, cert, key):
         """Diff side: parsed metadata only, never key bytes."""

@@ -22,6 +22,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
 from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import same_common_name
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
+    FileAttributes,
     TargetDirectories,
     file_attributes_changed,
     write_file,
@@ -32,11 +33,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.leaf import (
     issue_planned,
     plan_leaf,
 )
-from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import (
-    CERTIFICATE_MODE_DEFAULT,
-    KEY_MODE_DEFAULT,
-    validate_validity,
-)
+from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import validate_validity
 from ansible_collections.mtls.clb.plugins.module_utils.pki.signing_ca import SigningCA
 from ansible_collections.mtls.clb.plugins.module_utils.pki.subject import (
     build_name,
@@ -60,8 +57,9 @@ class ServerCertificate(object):
         self.force = params["force"]
         self.backup = params["backup"]
         self.renew_before_days = params["renew_before_days"]
-        self.key_mode = params["mode"] or KEY_MODE_DEFAULT
-        self.certificate_mode = params["certificate_mode"] or CERTIFICATE_MODE_DEFAULT
+        self.files = FileAttributes(module)
+        self.key_mode = self.files.key_mode
+        self.certificate_mode = self.files.certificate_mode
         key_spec = KeySpec.from_params(params["key_type"], params["key_size"], params["curve"])
         fields = subject_fields_from(params)
         build_name(fields)
@@ -90,6 +88,11 @@ class ServerCertificate(object):
         plan = plan_leaf(self.request, self.ca, self.renew_before_days, force=self.force, now=now)
         cert = None if plan.certificate_reason else plan.certificate
         backups = {}
+        files_before, files_after = self.directories.diff()
+        for side, states in zip((files_before, files_after), self.files.diff([
+                (self.request.private_key_path, self.key_mode, bool(plan.key_reason)),
+                (self.request.certificate_path, self.certificate_mode, plan.needs_issuing)])):
+            side.update(states)
         directory_reason = self.directories.ensure()
         if plan.needs_issuing and not self.module.check_mode:
             issued = issue_planned(plan, self.ca, now=now)
@@ -120,5 +123,6 @@ class ServerCertificate(object):
         result.update((k, v) for k, v in backups.items() if v)
         after = summary or {"reason": plan.reason, "issued": "not in check mode",
                             "subject_alt_names": list(self.request.subject_alt_names)}
-        result["diff"] = {"before": plan.existing_summary or {}, "after": after}
+        result["diff"] = {"before": dict(plan.existing_summary or {}, files=files_before),
+                          "after": dict(after, files=files_after)}
         return result
