@@ -52,19 +52,23 @@ class Workspace:
 def workspace(tmp_path_factory):
     work = tmp_path_factory.mktemp("bad-input-roles")
     (work / "role.yml").write_text(ONE_ROLE_PLAYBOOK)
-    # Step 4's sources as earlier steps leave them; their content does not matter to the cases.
+    # Step 4's sources as earlier steps leave them: well-formed PEM (client_bundle checks the framing),
+    # whose contents do not matter to the cases.
+    some_key = mtls_test_pki.new_key()
+    some_certificate = mtls_test_pki.certificate_pem(mtls_test_pki.certificate("bad-input client", some_key))
     for name in ("pki/clients/localhost.key", "pki/clients/localhost.crt", "pki/root.crt", "pki/server/ca.crt"):
         (work / name).parent.mkdir(parents=True, exist_ok=True)
-        (work / name).write_text("placeholder\n")
+        (work / name).write_text(mtls_test_pki.key_pem(some_key) if name.endswith(".key") else some_certificate)
     (work / "home-ca-is-a-file").write_text("not a directory\n")
     # Step 5's inputs: a server directory as step 1 leaves it (0700), once without the purchased files
-    # and once with them; their content does not matter, the role stops before reading them.
+    # and once with a certificate and key that would upload fine.
+    server_key = mtls_test_pki.new_key()
     for directory in ("server-without-files", "server-with-files"):
         (work / directory).mkdir(mode=0o700)
-    for name in ("server.crt", "server.key"):
-        (work / "server-with-files" / name).write_text("placeholder\n")
+    mtls_test_pki.write_pair(work / "server-with-files", "server",
+                             mtls_test_pki.certificate("www.bad-input.test", server_key, dns_names=["www.bad-input.test"]),
+                             server_key)
     # Step 5's inputs as steps 1-2 leave them, real PEM this time: the cloud, not the module, refuses them.
-    server_key = mtls_test_pki.new_key()
     mtls_test_pki.write_pair(work / "server-valid", "server",
                              mtls_test_pki.certificate("www.bad-input.test", server_key, dns_names=["www.bad-input.test"]),
                              server_key)
@@ -397,12 +401,37 @@ def test_site_refuses_a_backend_listed_twice(workspace):
 
 def test_site_refuses_a_purchased_certificate_without_its_ca(workspace):
     """server.crt and server.key are in place, the issuing CA's certificate (the clients' ca.crt) is not."""
-    server = Path(workspace.path("site-pki")) / "server"
+    from tests.unit.alicloud import certgen
+
+    pki = certgen.make_pki(cn="www.bad-input.test")
+    pki_dir = Path(workspace.path("site-pki-no-ca"))
+    (pki_dir / "server").mkdir(parents=True)
+    (pki_dir / "server" / "server.crt").write_text(pki.chain_pem)
+    (pki_dir / "server" / "server.key").write_text(certgen.key_pem(pki.server_key))
+    assert_refused_before_step_1(workspace, {"mtls_clb_issue_lab_certificate": False, "mtls_clb_pki_dir": str(pki_dir)},
+                                 "server/ca.crt not found", "curl --cacert")
+
+
+@pytest.mark.parametrize("problem, variable, hint", [
+    ("for another domain", "certificate_upload_domain (mtls_clb_domain)", "the certificate is for www.other.test"),
+    ("expired", "certificate_upload_server_certificate_path", "renew it before uploading"),
+    ("with another key", "certificate_upload_server_private_key_path", "give the key that belongs to"),
+])
+def test_site_checks_the_purchased_certificate_before_step_1(workspace, problem, variable, hint):
+    """What step 5 would refuse (after steps 1-4 wrote keys and client files), or what step 6 would serve
+    for the wrong name until step 7 failed, stops the run before step 1."""
+    from tests.unit.alicloud import certgen
+
+    pki = certgen.make_pki(cn="www.other.test" if problem == "for another domain" else "www.bad-input.test",
+                           days=-1 if problem == "expired" else 365)
+    pki_dir = Path(workspace.path("site-pki-" + problem.replace(" ", "-")))
+    server = pki_dir / "server"
     server.mkdir(parents=True)
-    (server / "server.crt").write_text("placeholder: only its presence is checked before step 1\n")
-    (server / "server.key").write_text("placeholder\n")
-    assert_refused_before_step_1(workspace, {"mtls_clb_issue_lab_certificate": False}, "server/ca.crt not found",
-                                 "curl --cacert")
+    (server / "server.crt").write_text(pki.chain_pem)
+    (server / "server.key").write_text(certgen.key_pem(pki.other_key if problem == "with another key" else pki.server_key))
+    (server / "ca.crt").write_text(pki.ca_pem)
+    assert_refused_before_step_1(workspace, {"mtls_clb_issue_lab_certificate": False, "mtls_clb_pki_dir": str(pki_dir)},
+                                 variable, hint)
 
 
 def assert_refused_before_step_1(ws: Workspace, overrides: dict, variable: str, hint: str) -> None:
