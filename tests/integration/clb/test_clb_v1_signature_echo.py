@@ -120,3 +120,39 @@ def test_an_inline_key_refused_by_the_v1_signature_check_is_not_shown_either(emu
     assert result["failed"] and result["code"] == "SignatureDoesNotMatch"
     assert NOTE_START in result["msg"]
     assert_no_key_material(result["_stdout"] + result["_stderr"], key_text)
+
+
+ROLE_PLAYBOOK = """---
+- name: Step 5 alone
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Upload the server certificate and the client CA
+      ansible.builtin.include_role:
+        name: mtls.clb.certificate_upload
+"""
+
+
+def test_the_roles_rescue_message_shows_no_key_either(emu, pki, tmp_path, v1_env):
+    """certificate_upload issues a lab key and uploads it; the refused upload reaches the role's rescue,
+    which repeats the module's message: that message is already scrubbed."""
+    from tests.support.ansible_run import run_playbook
+
+    playbook = tmp_path / "upload.yml"
+    playbook.write_text(ROLE_PLAYBOOK)
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "root.crt").write_text(pki.ca_pem)
+    run = run_playbook(playbook, extra_vars={
+        "mtls_clb_pki_dir": str(tmp_path / "pki"), "mtls_clb_domain": "www.echo.test",
+        "mtls_clb_issue_lab_certificate": True, "certificate_upload_lab_key_size": 2048,
+        "mtls_clb_endpoint": emu.api_url, "mtls_clb_region": emu.region},
+        env={**v1_env, "ALIBABA_CLOUD_ACCESS_KEY_ID": emu.access_key_id,
+             "ALIBABA_CLOUD_ACCESS_KEY_SECRET": emu.access_key_secret}, verbosity=4, json_output=False)
+    assert run.rc != 0
+    output = run.stdout + run.stderr
+    assert "UploadServerCertificate failed: SignatureDoesNotMatch" in output and NOTE_START in output
+    lab_key = (tmp_path / "pki" / "server" / "server.key").read_text()
+    assert "PRIVATE KEY-----" in lab_key
+    assert_no_key_material(output, lab_key)
+    assert [c["code"] for c in emu.calls() if c["action"] == "UploadServerCertificate"] == ["SignatureDoesNotMatch"]
