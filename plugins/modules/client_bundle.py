@@ -335,7 +335,8 @@ def check_certificate_pem(option, text):
     others = [label for label in labels if label != CERTIFICATE_LABEL]
     if others:
         raise BundleError("%s: the content holds %s, not only CERTIFICATE blocks; pass the certificate (or "
-                          "chain) in PEM, BEGIN CERTIFICATE ... END CERTIFICATE" % (option, _label_for_message(others[0])))
+                          "chain) in PEM, BEGIN CERTIFICATE ... END CERTIFICATE"
+                          % (option, _label_for_message(others[0])))
     if not labels:
         raise BundleError("%s: the content is not PEM (no BEGIN CERTIFICATE ... END CERTIFICATE block); %s"
                           % (option, PEM_FIX))

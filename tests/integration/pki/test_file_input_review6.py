@@ -69,7 +69,8 @@ def test_attributes_only_change_shows_in_check_diff(tmp_path, ca):
 
 
 @pytest.mark.parametrize("bundle, message", [
-    ({"certificates": [{"name": "x.crt", "content": "hello world"}]}, "certificates[0] (x.crt): the content is not PEM"),
+    ({"certificates": [{"name": "x.crt", "content": "hello world"}]},
+     "certificates[0] (x.crt): the content is not PEM"),
     ({"private_key": "not a key"}, "private_key: the content is not a PEM private key"),
 ], ids=["certificate", "private_key"])
 def test_client_bundle_refuses_text_that_is_not_pem(tmp_path, bundle, message):

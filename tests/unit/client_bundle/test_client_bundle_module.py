@@ -379,7 +379,8 @@ def test_a_certificate_that_is_not_pem_certificates_is_refused_before_anything_i
     ("-----BEGIN PRIVATE KEY-----\n%s!\n-----END PRIVATE KEY-----\n" % KEY_BODY, "not valid base64"),
     (fake_pem("OPENSSH PRIVATE KEY", b"openssh-key-v1\0"), "holds a OPENSSH PRIVATE KEY block besides the key"),
 ], ids=["text", "certificate", "key-and-certificate", "two-keys", "bad-base64", "openssh"])
-def test_a_private_key_that_is_not_one_pem_key_is_refused_before_anything_is_written(tmp_path, capsys, private_key, fix):
+def test_a_private_key_that_is_not_one_pem_key_is_refused_before_anything_is_written(tmp_path, capsys, private_key,
+                                                                                     fix):
     directory = tmp_path / "ca"
     for check in (True, False):
         result = run(bundle_args(directory, private_key=private_key), capsys, check=check)
