@@ -383,6 +383,8 @@ SITE_CASES = [
      "root_ca_renew_before_days", "smaller than root_ca_valid_days"),
     # The modules would refuse it too, but only at step 5, after steps 1-4 wrote keys and client files.
     ("region not in ID form", {"mtls_clb_region": "hangzhou"}, "mtls_clb_region", "e.g. cn-hangzhou"),
+    ("misspelt shared variable", {"mtls_clb_listner_port": 8443}, "mtls_clb_listner_port: not a variable mtls.clb reads",
+     "mtls_clb_listener_port"),
     # 65 characters: a valid host name, too long for the lab certificate's CN and the default certificate name.
     ("domain too long for a lab certificate", {"mtls_clb_domain": "a" * 52 + ".example.test"}, "mtls_clb_domain",
      "at most 64"),
