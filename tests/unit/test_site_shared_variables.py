@@ -1,0 +1,30 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""site.yml refuses mtls_clb_* names it does not know: its list must hold every name the collection reads."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+NAME = re.compile(r"\bmtls_clb_[a-z0-9_]+\b")
+
+
+def known() -> set[str]:
+    return set(yaml.safe_load((REPO / "playbooks/vars/site_wiring.yml").read_text())["__site_shared_variables"])
+
+
+def test_every_name_the_roles_and_playbooks_read_is_known():
+    read = set()
+    for path in list((REPO / "roles").rglob("*.yml")) + list((REPO / "playbooks").rglob("*.yml")):
+        read |= set(NAME.findall(path.read_text()))
+    assert read - known() == set()
+
+
+def test_the_readme_table_lists_the_known_names():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Shared variables of `site.yml`", 1)[1].split("\n## ", 1)[0]
+    documented = set(NAME.findall(section))
+    # The demo inventory's own variable is not for users.
+    assert documented == known() - {"mtls_clb_demo_client_python"}
