@@ -161,9 +161,9 @@ class TargetDirectories(object):
         return next((reason for reason in done if reason), None)
 
 
-def _stat_with_mode(mode, kind=stat.S_IFREG):
-    """A stat result that only carries a mode: what ansible's symbolic mode parser reads."""
-    return os.stat_result((kind | mode, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+def _stat_with_mode(mode):
+    """A regular file's stat result that only carries a mode: what ansible's symbolic mode parser reads."""
+    return os.stat_result((stat.S_IFREG | mode, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
 
 def checked_file_mode(module, option, value):
@@ -191,14 +191,14 @@ def checked_file_mode(module, option, value):
     return value
 
 
-def resulting_mode(module, mode, current_mode, kind=stat.S_IFREG):
+def resulting_mode(module, mode, current_mode):
     """The permission bits a file with `current_mode` has after `mode` (checked_file_mode's value) is applied."""
     if isinstance(mode, int):
         return mode
     try:
         return int(mode, 8)
     except ValueError:
-        return module._symbolic_mode_to_octal(_stat_with_mode(current_mode, kind), mode)
+        return module._symbolic_mode_to_octal(_stat_with_mode(current_mode), mode)
 
 
 def _user_name(uid):
@@ -266,10 +266,12 @@ class FileAttributes(object):
             state["group"] = _group_name(self.gid)
         return state
 
-    def diff(self, files):
-        """(before, after): path -> state, for each (path, mode, rewritten) in `files`."""
-        before = dict((path, self.current_state(path)) for path, _mode, _rewritten in files)
-        after = dict((path, self.planned_state(path, mode, rewritten)) for path, mode, rewritten in files)
+    def diff(self, files, directories=None):
+        """(before, after): path -> state, for each (path, mode, rewritten) in `files`, after the directories
+        TargetDirectories `directories` creates or changes. Call it before anything is written."""
+        before, after = directories.diff() if directories is not None else ({}, {})
+        before.update((path, self.current_state(path)) for path, _mode, _rewritten in files)
+        after.update((path, self.planned_state(path, mode, rewritten)) for path, mode, rewritten in files)
         return before, after
 
 

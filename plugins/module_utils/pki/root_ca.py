@@ -257,14 +257,10 @@ class RootCA(object):
 
     def _files_diff(self):
         """Diff sides for the files' and directories' state, mode, owner and group; call before any write."""
-        before, after = self.directories.diff()
-        files_before, files_after = self.files.diff([
+        return self.files.diff([
             (self.key_path, self.key_mode, bool(self.key_reason or self.rewrite_key_file_reason)),
             (self.certificate_path, self.certificate_mode, bool(self.certificate_reason)),
-        ])
-        before.update(files_before)
-        after.update(files_after)
-        return before, after
+        ], self.directories)
 
     def _state(self, cert, key):
         """Diff side: parsed metadata only, never key bytes."""

@@ -88,11 +88,9 @@ class ServerCertificate(object):
         plan = plan_leaf(self.request, self.ca, self.renew_before_days, force=self.force, now=now)
         cert = None if plan.certificate_reason else plan.certificate
         backups = {}
-        files_before, files_after = self.directories.diff()
-        for side, states in zip((files_before, files_after), self.files.diff([
-                (self.request.private_key_path, self.key_mode, bool(plan.key_reason)),
-                (self.request.certificate_path, self.certificate_mode, plan.needs_issuing)])):
-            side.update(states)
+        files_before, files_after = self.files.diff([
+            (self.request.private_key_path, self.key_mode, bool(plan.key_reason)),
+            (self.request.certificate_path, self.certificate_mode, plan.needs_issuing)], self.directories)
         directory_reason = self.directories.ensure()
         if plan.needs_issuing and not self.module.check_mode:
             issued = issue_planned(plan, self.ca, now=now)

@@ -80,3 +80,29 @@ def test_make_directory_is_owner_only_and_creates_parents(tmp_path, open_umask):
     assert target.is_dir() and mode_of(target) == 0o700
     with pytest.raises(FileExistsError):
         atomic_file.make_directory(str(target))
+
+
+# -- owner and group, resolved before anything is written (client_bundle and the PKI modules) ------------------
+def test_owner_and_group_resolve_by_name_and_number():
+    import grp
+    import pwd
+    user = pwd.getpwuid(os.getuid())
+    group = grp.getgrgid(os.getgid())
+    assert atomic_file.resolve_user_id("owner", user.pw_name) == user.pw_uid
+    assert atomic_file.resolve_user_id("owner", "4321") == 4321, "a numeric uid needs no account"
+    assert atomic_file.resolve_group_id("group", group.gr_name) == group.gr_gid
+    assert atomic_file.resolve_user_id("owner", None) is None and atomic_file.resolve_group_id("group", None) is None
+
+
+@pytest.mark.parametrize("resolve, option, value, message", [
+    (atomic_file.resolve_user_id, "owner", "nosuchuser-mtls",
+     "owner: there is no user 'nosuchuser-mtls' on this host; create the user first or set owner to an existing "
+     "user name or a numeric uid"),
+    (atomic_file.resolve_group_id, "group", "nosuchgroup-mtls",
+     "group: there is no group 'nosuchgroup-mtls' on this host; create the group first or set group to an existing "
+     "group name or a numeric gid"),
+], ids=["owner", "group"])
+def test_an_unknown_owner_or_group_names_the_option_and_the_fix(resolve, option, value, message):
+    with pytest.raises(ValueError) as error:
+        resolve(option, value)
+    assert str(error.value) == message
