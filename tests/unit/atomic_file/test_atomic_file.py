@@ -3,7 +3,9 @@ sets the mode, a replaced file's owner kept and its mode not, links replaced rat
 nothing left behind when the move fails."""
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import stat
 
 import pytest
@@ -84,8 +86,6 @@ def test_make_directory_is_owner_only_and_creates_parents(tmp_path, open_umask):
 
 # -- owner and group, resolved before anything is written (client_bundle and the PKI modules) ------------------
 def test_owner_and_group_resolve_by_name_and_number():
-    import grp
-    import pwd
     user = pwd.getpwuid(os.getuid())
     group = grp.getgrgid(os.getgid())
     assert atomic_file.resolve_user_id("owner", user.pw_name) == user.pw_uid
