@@ -115,6 +115,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers 
     members_after_apply,
     plan_membership,
     planned_members,
+    servers_problem,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
 
@@ -140,14 +141,9 @@ def main():
         supports_check_mode=True,
     )
     servers = module.params["servers"]
-    seen = set()
-    for server in servers:
-        if server["server_id"] in seen:
-            module.fail_json(msg="servers: {0} is listed twice; list each server_id once".format(server["server_id"]))
-        seen.add(server["server_id"])
-        if not 0 <= server["weight"] <= 100:
-            module.fail_json(msg="servers: weight of {0} must be 0-100 (got {1})".format(
-                server["server_id"], server["weight"]))
+    problem = servers_problem(servers)
+    if problem:
+        module.fail_json(msg=problem)
     group = BackendServerGroup(module.slb, module.params["load_balancer_id"])
     try:
         live = group.members()

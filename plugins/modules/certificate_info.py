@@ -39,7 +39,9 @@ options:
     description: Only certificates with this name.
     type: str
   fingerprint:
-    description: Only certificates with this SHA-1 fingerprint (case and colons do not matter).
+    description:
+      - Only certificates with this SHA-1 fingerprint (40 hex digits; case and colons do not matter).
+      - Any other value fails before the certificates are listed.
     type: str
 """
 
@@ -99,6 +101,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates imp
     SERVER_CERTIFICATE,
     CertificateStore,
     certificate_facts,
+    fingerprint_filter_problem,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
@@ -115,6 +118,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["fingerprint"] is not None:
+        problem = fingerprint_filter_problem(params["fingerprint"])
+        if problem:
+            module.fail_json(msg=problem)
     result = {"changed": False, "server_certificates": [], "ca_certificates": []}
     kinds = []
     if params["certificate_type"] in ("server", "all"):

@@ -27,6 +27,12 @@ description:
   - A port that already has a listener of another protocol (HTTP, TCP, UDP) is an error; the module never
     replaces it. The service refuses the creation (C(ListenerAlreadyExists)) and only then is the load balancer
     read to name the protocol; in check mode it is read before deciding, since nothing is created.
+  - When the creation is refused because an HTTPS listener holds the port after all (the first read missed it, or
+    it was created meanwhile), that listener is compared and updated like any existing one, and RV(actions) says
+    what was done to it (for example V([update])).
+  - A C(DescribeLoadBalancerHTTPSListenerAttribute) reply without C(ListenerPort) says nothing about the listener; it
+    is read again with the retry backoff (O(retry_max_attempts), O(retry_max_seconds)), never taken for "no listener".
+  - Values outside the ranges documented below are refused before any API call, in check mode too.
   - API calls on the usual paths - one C(DescribeLoadBalancerHTTPSListenerAttribute) when nothing needs doing; create,
     start and one more read that sees it C(running) for a new listener (the start is retried with backoff while
     a listener just created is still being set up).
@@ -52,13 +58,14 @@ options:
     required: true
   backend_server_port:
     description:
-      - Port of the backend servers (default server group). Required to create the listener.
+      - Port of the backend servers (default server group, 1-65535). Required to create the listener.
       - The API cannot change it on an existing listener; a different value is an error (delete and re-create).
     type: int
   bandwidth:
-    description: Peak bandwidth in Mbit/s; V(-1) means unlimited (pay-by-traffic instances).
+    description:
+      - Peak bandwidth in Mbit/s (1-5120); V(-1) means unlimited (pay-by-traffic instances).
+      - When unset, V(-1) (unlimited) for a new listener, and left as it is on an existing one.
     type: int
-    default: -1
   server_certificate_id:
     description: ID of the server certificate (M(mtls.clb.server_certificate)). Required to create the listener.
     type: str
@@ -91,16 +98,16 @@ options:
     description: Cookie lifetime in seconds (1-86400) for O(sticky_session_type=insert).
     type: int
   cookie:
-    description: Name of the backend's cookie for O(sticky_session_type=server).
+    description: Name of the backend's cookie for O(sticky_session_type=server) (1-200 characters).
     type: str
   health_check:
     description: Whether health checks run. New listeners get V(true) when unset.
     type: bool
   health_check_uri:
-    description: Path requested by the health check; starts with V(/).
+    description: Path requested by the health check; starts with V(/) (at most 80 characters).
     type: str
   health_check_domain:
-    description: Host header of the health check; V($_ip) uses the backend's private IP.
+    description: Host header of the health check (at most 80 characters); V($_ip) uses the backend's private IP.
     type: str
   health_check_http_code:
     description: HTTP status classes counted as healthy.
@@ -108,7 +115,7 @@ options:
     elements: str
     choices: [http_2xx, http_3xx, http_4xx, http_5xx]
   health_check_connect_port:
-    description: Port probed by the health check (defaults to the backend port on the service side).
+    description: Port probed by the health check (1-65535; defaults to the backend port on the service side).
     type: int
   health_check_interval:
     description: Seconds between health checks (1-50).
@@ -169,7 +176,7 @@ options:
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for a listener status change.
+    description: Seconds to wait for a listener status change (at least 1).
     type: int
     default: 300
 """
@@ -250,7 +257,7 @@ def main():
             load_balancer_id=dict(type="str", required=True),
             listener_port=dict(type="int", required=True),
             backend_server_port=dict(type="int"),
-            bandwidth=dict(type="int", default=-1),
+            bandwidth=dict(type="int"),
             server_certificate_id=dict(type="str"),
             ca_certificate_id=dict(type="str"),
             tls_cipher_policy=dict(type="str", choices=CIPHER_POLICIES),

@@ -109,7 +109,7 @@ options:
     type: bool
     default: false
   wait_timeout:
-    description: Seconds to wait for a new instance to become C(active) with O(wait=true).
+    description: Seconds to wait for a new instance to become C(active) with O(wait=true) (at least 1).
     type: int
     default: 300
 """
@@ -337,6 +337,8 @@ def main():
     if params["vswitch_id"] and params["address_type"] == "internet":
         module.fail_json(msg="vswitch_id places the instance in a VPC, which needs address_type=intranet "
                              "(or leave address_type unset)")
+    if params["wait_timeout"] < 1:
+        module.fail_json(msg="wait_timeout must be at least 1 second (got {0})".format(params["wait_timeout"]))
     if params["bandwidth"] is not None and params["internet_charge_type"] != "paybybandwidth":
         module.fail_json(msg="bandwidth applies only with internet_charge_type=paybybandwidth")
     slb = module.slb

@@ -17,6 +17,28 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers i
 )
 
 MAX_SERVERS_PER_CALL = 20
+# slb-api.md 1.5: the weight of a backend server and the length of its description.
+WEIGHT_RANGE = (0, 100)
+DESCRIPTION_MAX_CHARACTERS = 80
+
+
+def servers_problem(servers):
+    """A message naming the option when the `servers` items break a documented rule, else None.
+    Checked before the group is read, so bad input makes no API call, in check mode too."""
+    seen = set()
+    for server in servers:
+        server_id = server["server_id"]
+        if server_id in seen:
+            return "servers: {0} is listed twice; list each server_id once".format(server_id)
+        seen.add(server_id)
+        if not WEIGHT_RANGE[0] <= server["weight"] <= WEIGHT_RANGE[1]:
+            return "servers: weight of {0} must be {1}-{2} (got {3})".format(
+                server_id, WEIGHT_RANGE[0], WEIGHT_RANGE[1], server["weight"])
+        description = server.get("description")
+        if description is not None and len(description) > DESCRIPTION_MAX_CHARACTERS:
+            return ("servers[].description of {0} must be at most {1} characters (got {2}); the service refuses "
+                    "longer ones, shorten it".format(server_id, DESCRIPTION_MAX_CHARACTERS, len(description)))
+    return None
 
 
 def batches(items, size=MAX_SERVERS_PER_CALL):

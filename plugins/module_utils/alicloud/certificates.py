@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import re
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import normalize_fingerprint
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
@@ -184,6 +185,20 @@ class CertificateStore:
         except AlicloudApiError:
             pass
         return found
+
+
+SHA1_FINGERPRINT_PATTERN = re.compile(r"^[0-9a-f]{40}$")
+
+
+def fingerprint_filter_problem(fingerprint):
+    """None when `fingerprint` (a filter the user gave) is a SHA-1 fingerprint - 40 hex digits, colons and
+    case optional - else a message naming the option. find() would otherwise reduce a value such as
+    'zz' to nothing and skip the filter, listing certificates that do not match it."""
+    if SHA1_FINGERPRINT_PATTERN.match(fingerprint.replace(":", "").strip().lower()):
+        return None
+    return ("fingerprint {0!r} is not a SHA-1 fingerprint: give 40 hex digits, colons optional (the fingerprint "
+            "that server_certificate / ca_certificate return, or the output of openssl x509 -noout -fingerprint "
+            "-sha1), or leave fingerprint unset".format(fingerprint))
 
 
 def is_sha1_fingerprint(fingerprint):

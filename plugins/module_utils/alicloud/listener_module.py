@@ -88,9 +88,12 @@ class HttpsListenerRunner:
         params = self.params
         desired = desired_settings(params)
         problem = validate_desired(dict(desired, listener_port=params["listener_port"]))
+        if problem is None and params["wait_timeout"] < 1:
+            problem = "wait_timeout must be at least 1 second (got {0})".format(params["wait_timeout"])
         if problem:
             self.module.fail_json(msg=problem)
-        self.api = HttpsListenerApi(self.module.slb, params["load_balancer_id"], params["listener_port"])
+        self.api = HttpsListenerApi(self.module.slb, params["load_balancer_id"], params["listener_port"],
+                                    warn=self.module.warn)
         try:
             result = self.converge(desired)
         except (LoadBalancerNotFound, ListenerConflict, ListenerWaitTimeout) as error:
@@ -108,6 +111,10 @@ class HttpsListenerRunner:
         live = self.api.describe()
         if live is None:
             return self._converge_missing(desired, state)
+        return self._converge_existing(live, desired, state)
+
+    def _converge_existing(self, live, desired, state):
+        """An HTTPS listener holds the port: compare -> (check mode: stop) -> set -> start/stop, or delete."""
         if live.get("Status") not in SETTLED_STATUSES:
             # Start/Stop are refused while a listener is starting or stopping; decide on where it lands.
             live = self.api.wait_for_status(SETTLED_STATUSES, self.params["wait_timeout"])
@@ -184,13 +191,33 @@ class HttpsListenerRunner:
             # reading the load balancer tells (and also whether it exists) without a mutating call.
             self.api.check_port()
             return self._result(True, None, actions, changes, {}, after, planned=after)
-        self.api.create(create_params(desired))
+        found = self.api.create(create_params(desired))
+        if found is not None:
+            return self._converge_found(found, desired, state, changes)
         if target == "running":
             listener = self._start_and_wait()
         else:
             # Created listeners start out stopped; this read is the result.
             listener = self.api.wait_for_status("stopped", self.params["wait_timeout"])
         return self._result(True, listener, actions, changes, {}, None)
+
+    def _converge_found(self, found, desired, state, creation_changes):
+        """The creation was refused because an HTTPS listener holds the port after all (the first read
+        missed it, or it appeared in between): converge that listener like any existing one, so the
+        wanted certificates and settings are set on it.
+
+        A listener equal to everything the creation sent, found by a repeated attempt whose earlier
+        reply was lost, is the one this run created: reported as the creation it was (nothing before)."""
+        result = self._converge_existing(found.listener, desired, state)
+        sent = dict(CREATE_DEFAULTS)
+        sent.update(desired)
+        if found.after_lost_reply and not differing_fields(sent, found.listener):
+            result["actions"] = ["create"] + result["actions"]
+            result["changed"] = True
+            result["changes"] = dict((option, {"before": before, "after": after})
+                                     for option, (before, after) in creation_changes.items())
+            result["diff"]["before"] = {}
+        return result
 
     def _read_back_mutual_authentication_off(self):
         """The listener read again after an update that sent CACertificateId empty.

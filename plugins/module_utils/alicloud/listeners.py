@@ -111,8 +111,36 @@ LISTENER_FIELDS = (
 FIELDS_BY_OPTION = dict((field.option, field) for field in LISTENER_FIELDS)
 GROUP_SWITCH = {"sticky": "sticky_session", "health": "health_check"}
 
-# What CreateLoadBalancerHTTPSListener gets for required settings the user left unset.
-CREATE_DEFAULTS = {"health_check": True, "sticky_session": False}
+# What CreateLoadBalancerHTTPSListener gets for required settings the user left unset. Only a new
+# listener gets them: on an existing one an unset option is left as it is (a bandwidth cap set in the
+# console survives a task that does not mention bandwidth).
+CREATE_DEFAULTS = {"bandwidth": -1, "health_check": True, "sticky_session": False}
+
+# The ranges the API reference documents for CreateLoadBalancerHTTPSListener and
+# SetLoadBalancerHTTPSListenerAttribute (slb-api.md 1.3). Checked before any call so that a value the
+# service would refuse fails in check mode too, before anything is changed, naming the option.
+INTEGER_RANGES = (
+    ("listener_port", 1, 65535),
+    ("backend_server_port", 1, 65535),
+    ("health_check_connect_port", 1, 65535),
+    ("health_check_interval", 1, 50),
+    ("health_check_timeout", 1, 300),
+    ("healthy_threshold", 2, 10),
+    ("unhealthy_threshold", 2, 10),
+    ("cookie_timeout", 1, 86400),
+    ("idle_timeout", 1, 60),
+    ("request_timeout", 1, 180),
+)
+# (option, longest allowed). The empty string is let through: for description it clears the name.
+LENGTH_LIMITS = (
+    ("description", 256),
+    ("cookie", 200),
+    ("health_check_uri", 80),
+    ("health_check_domain", 80),
+)
+
+DESCRIBE_ACTION = "DescribeLoadBalancerHTTPSListenerAttribute"
+CREATE_ACTION = "CreateLoadBalancerHTTPSListener"
 
 
 class ListenerConflict(Exception):
@@ -136,6 +164,33 @@ class ListenerStillSettling(AlicloudApiError):
 
 class ListenerWaitTimeout(Exception):
     pass
+
+
+class IncompleteListenerRead(AlicloudApiError):
+    """A successful DescribeLoadBalancerHTTPSListenerAttribute reply without ListenerPort. It says
+    nothing about the listener, so it is read again with backoff; Terraform's DescribeSlbListener
+    retries exactly this reply. Taking it for "no listener" would send a create for a port that
+    may be taken."""
+
+    retryable = True
+
+    def __init__(self, reply):
+        super(IncompleteListenerRead, self).__init__(
+            DESCRIBE_ACTION, "IncompleteReply",
+            "the service answered without ListenerPort, so whether the listener exists is unknown",
+            request_id=reply.get("RequestId"), status_code=200)
+
+
+class ExistingListener:
+    """What a refused creation (ListenerAlreadyExists) found on the port.
+
+    `listener` is the live listener (wire dict). `after_lost_reply` is true when the refusal answered
+    a repeated attempt: an earlier attempt of this same creation may have gone through with its
+    reply lost, so a listener equal to what was sent is most likely the one it made."""
+
+    def __init__(self, listener, after_lost_reply):
+        self.listener = listener
+        self.after_lost_reply = after_lost_reply
 
 
 def desired_settings(params):
@@ -221,22 +276,37 @@ def validate_desired(desired):
     bandwidth = desired.get("bandwidth")
     if bandwidth is not None and bandwidth != -1 and not 1 <= bandwidth <= 5120:
         return "bandwidth must be -1 (unlimited) or 1-5120 Mbit/s (got {0})".format(bandwidth)
-    for option in ("listener_port", "backend_server_port", "health_check_connect_port"):
+    for option, lowest, highest in INTEGER_RANGES:
         value = desired.get(option)
-        if value is not None and not 1 <= value <= 65535:
-            return "{0} must be 1-65535 (got {1})".format(option, value)
+        if value is not None and not lowest <= value <= highest:
+            return "{0} must be {1}-{2} (got {3}); the service refuses other values".format(
+                option, lowest, highest, value)
+    for option, longest in LENGTH_LIMITS:
+        value = desired.get(option)
+        if value is not None and len(value) > longest:
+            return "{0} must be at most {1} characters (got {2}); shorten it".format(option, longest, len(value))
     return None
 
 
 class HttpsListenerApi:
     """The API steps for one HTTPS listener (load balancer + port)."""
 
-    def __init__(self, slb, load_balancer_id, port, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, slb, load_balancer_id, port, sleep=time.sleep, clock=time.monotonic, warn=None):
         self.slb = slb
         self.load_balancer_id = load_balancer_id
         self.port = port
         self.sleep = sleep
         self.clock = clock
+        # The calls below that run their own attempts under the retry policy say what they retry,
+        # as SlbApi.call does for the others.
+        self.warn = warn
+
+    def _report_retry(self, action):
+        def report(attempt_number, delay, error):
+            if self.warn is not None:
+                self.warn("{0}: {1} (attempt {2}), retrying in {3:.1f}s".format(
+                    action, error.code, attempt_number, delay))
+        return report
 
     def _ids(self):
         return {"LoadBalancerId": self.load_balancer_id, "ListenerPort": self.port}
@@ -260,37 +330,57 @@ class HttpsListenerApi:
         unknown port on a known one (InvalidParameter "The specified resource does not exist",
         ListenerNotFound or ResourceNotFound.Listener); a port held by another protocol reads as an
         unknown port here.
+
+        A successful reply without ListenerPort is read again under the retry policy (one policy
+        for it and for transient errors, so their attempts do not multiply); only a not-found
+        answer means "no listener".
         """
-        try:
-            body = self.slb.call("DescribeLoadBalancerHTTPSListenerAttribute", self._ids())
-        except AlicloudApiError as error:
-            if names_missing_load_balancer(error):
-                raise LoadBalancerNotFound(self.load_balancer_id, self.slb.region)
-            if error.not_found:
-                return None
-            raise
-        if not body.get("ListenerPort"):
-            return None
-        return body
+        def read():
+            try:
+                body = self.slb.call(DESCRIBE_ACTION, self._ids(), retry=False)
+            except AlicloudApiError as error:
+                if names_missing_load_balancer(error):
+                    raise LoadBalancerNotFound(self.load_balancer_id, self.slb.region)
+                if error.not_found:
+                    return None
+                raise
+            if not body.get("ListenerPort"):
+                raise IncompleteListenerRead(body)
+            return body
+
+        return self.slb.retry_policy.run(read, on_retry=self._report_retry(DESCRIBE_ACTION))
 
     def create(self, params):
-        """Create without asking first who holds the port: that costs a load balancer read on every
-        creation, while the service refuses a taken port anyway (ListenerAlreadyExists). Only
-        then is the load balancer read, to name the protocol that holds it."""
+        """Create the listener; None when this call created it, an ExistingListener when the
+        service refused because an HTTPS listener already holds the port.
+
+        Nothing is asked first: that would cost a load balancer read on every creation, while the
+        service refuses a taken port anyway (ListenerAlreadyExists). The listener found then may
+        be anybody's (a read that missed it, another run, the console) with any settings, so the
+        caller compares it with what is wanted like any existing listener; it is never taken for
+        the one this call meant to create. When no HTTPS listener is found, the load balancer is
+        read to name the protocol that holds the port."""
         request = self._ids()
         request.update(params)
+        attempts = []
+
+        def attempt():
+            attempts.append(True)
+            self.slb.call(CREATE_ACTION, request, retry=False)
+
         try:
-            self.slb.call("CreateLoadBalancerHTTPSListener", request)
+            self.slb.retry_policy.run(attempt, on_retry=self._report_retry(CREATE_ACTION))
         except AlicloudApiError as error:
             if names_missing_load_balancer(error):
                 raise LoadBalancerNotFound(self.load_balancer_id, self.slb.region)
             if error.code != "ListenerAlreadyExists":
                 raise
-            if self.describe() is not None:
-                # A retried create whose first attempt went through (its reply was lost).
-                return
+            listener = self.describe()
+            if listener is not None:
+                return ExistingListener(listener, after_lost_reply=len(attempts) > 1)
             self.check_port()
             raise
+        return None
 
     def update(self, params):
         """Setting attributes is idempotent, so a listener that is still settling (just created or

@@ -151,6 +151,10 @@ class RunnableModule(Module):
         super().__init__(**options)
         self.slb = slb
         self.failure = None
+        self.warnings = []
+
+    def warn(self, message):
+        self.warnings.append(message)
 
     def fail_json(self, msg, **kwargs):
         self.failure = dict(kwargs, msg=msg)

@@ -15,6 +15,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import
     validate_desired,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import LoadBalancerNotFound
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 
 LIVE = {"ListenerPort": 443, "BackendServerPort": 80, "Bandwidth": -1, "Status": "running",
         "ServerCertificateId": "sc-1", "CACertificateId": "ca-1", "TLSCipherPolicy": "tls_cipher_policy_1_0",
@@ -29,6 +30,8 @@ class ScriptedSlb:
     def __init__(self, answers):
         self.answers = answers
         self.calls = []
+        # Describe and create run their attempts under the client's policy; no real sleeping here.
+        self.retry_policy = RetryPolicy(sleep=lambda seconds: None)
 
     def call(self, action, params=None, retry=True):
         self.calls.append((action, params))
