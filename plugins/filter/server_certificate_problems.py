@@ -13,9 +13,10 @@ short_description: What is wrong with a server certificate and its key, before a
 version_added: 0.1.0
 description:
   - Checks a purchased server certificate the way M(mtls.clb.server_certificate) does before its upload -
-    PEM chain with the leaf first, not expired, the private key readable (decrypted with O(passphrase) when
-    encrypted) and belonging to the leaf - and also that the certificate covers O(domain), the name the
-    clients will connect to. Runs on the controller, calls no API and writes nothing.
+    PEM chain with the leaf first and the leaf not a CA certificate, not expired, the private key readable
+    (decrypted with O(passphrase) when encrypted) and belonging to the leaf - and also that the certificate
+    covers O(domain), the name the clients will connect to. Runs on the controller, calls no API and writes
+    nothing.
   - Made for an input check before step 1 (the M(mtls.clb.certificate_upload) role's C(validate) entry
     point), so a certificate that would be refused at step 5, or served for the wrong name after step 6,
     stops the run before any key is made.
@@ -135,6 +136,7 @@ def server_certificate_problems(certificate, private_key=None, passphrase=None, 
     except material.CertificateMaterialError as exc:
         return [to_text(exc)]
     checks = (
+        lambda: material.check_not_a_ca(chain[0], certificate_variable),
         lambda: material.check_chain_order(chain, certificate_variable),
         lambda: material.check_not_expired(chain[0], certificate_variable),
         lambda: material.check_key_matches(

@@ -23,8 +23,8 @@ description:
     shows. After each upload it compares that with the fingerprint SLB reports and warns, naming both values,
     if they differ. A listed certificate whose fingerprint is not a SHA-1 value at all is then also recognised
     by O(name), common name and expiry (RV(matched_by)), so a run does not upload it again.
-  - Before any API call the material is checked locally - PEM format, the key matches the first certificate,
-    the certificate has not expired, the chain is leaf first. The key is converted to the unencrypted
+  - Before any API call the material is checked locally - PEM format, the first certificate is not a CA
+    certificate, the key matches it, it has not expired, the chain is leaf first. The key is converted to the unencrypted
     traditional PEM form SLB requires (C(BEGIN RSA PRIVATE KEY) / C(BEGIN EC PRIVATE KEY)); PKCS#8 keys are converted,
     encrypted keys are decrypted with O(private_key_passphrase).
   - Can also register a certificate held in Alibaba Cloud's certificate service (O(ali_cloud_certificate_id)).
@@ -48,24 +48,32 @@ options:
     type: str
   certificate:
     description:
-      - PEM text of the server certificate, optionally followed by its intermediates (leaf first).
-      - Mutually exclusive with O(certificate_path).
+      - PEM text of the server certificate, optionally followed by its intermediates (leaf first). The first
+        certificate must not be a CA certificate (basicConstraints C(CA:TRUE)).
+      - Mutually exclusive with O(certificate_path) and O(ali_cloud_certificate_id).
     type: str
   certificate_path:
-    description: Path on the managed host of a PEM file holding the certificate (and chain).
+    description:
+      - Path on the managed host of a PEM file holding the certificate (and chain).
+      - Mutually exclusive with O(certificate) and O(ali_cloud_certificate_id).
     type: path
   private_key:
-    description: PEM text of the private key (PKCS#1, SEC1 or PKCS#8; encrypted or not).
+    description:
+      - PEM text of the private key (PKCS#1, SEC1 or PKCS#8; encrypted or not).
+      - Mutually exclusive with O(private_key_path) and O(ali_cloud_certificate_id).
     type: str
   private_key_path:
-    description: Path on the managed host of a PEM file holding the private key.
+    description:
+      - Path on the managed host of a PEM file holding the private key.
+      - Mutually exclusive with O(private_key) and O(ali_cloud_certificate_id).
     type: path
   private_key_passphrase:
     description: Passphrase of an encrypted private key. The key is decrypted locally and uploaded unencrypted.
     type: str
   ali_cloud_certificate_id:
     description:
-      - ID of a certificate in Alibaba Cloud's SSL Certificates Service to register instead of PEM material.
+      - ID of a certificate in Alibaba Cloud's SSL Certificates Service to register instead of PEM material
+        (the service holds its key, so no certificate or key option goes with it).
       - Idempotent by this ID.
     type: str
   ali_cloud_certificate_name:
@@ -214,6 +222,9 @@ def main():
             ("private_key", "private_key_path"),
             ("ali_cloud_certificate_id", "certificate"),
             ("ali_cloud_certificate_id", "certificate_path"),
+            # The certificate service holds the key; one given here would be ignored without a word.
+            ("ali_cloud_certificate_id", "private_key"),
+            ("ali_cloud_certificate_id", "private_key_path"),
         ],
         supports_check_mode=True,
     )

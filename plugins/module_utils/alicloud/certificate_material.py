@@ -223,9 +223,26 @@ class ServerCertificateMaterial(CertificateMaterial):
         return {"ServerCertificate": certificate_pem(self.chain), "PrivateKey": traditional_pem(self.key)}
 
 
+def _is_ca(cert):
+    try:
+        return cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca
+    except x509.ExtensionNotFound:
+        return None
+
+
+def check_not_a_ca(cert, option):
+    """A CA certificate in the leaf's place would be uploaded and fail every client's handshake."""
+    if _is_ca(cert):
+        raise CertificateMaterialError(
+            "{0}: the first certificate ({1}) is a CA certificate (basicConstraints CA:TRUE), not a server "
+            "certificate; put the server (leaf) certificate first, then its intermediates".format(
+                option, cert.subject.rfc4514_string()))
+
+
 def validate_server_certificate(certificate_pem_text, private_key_pem_text, passphrase,
                                 certificate_option="certificate", key_option="private_key", now=None):
     chain = load_certificate_chain(certificate_pem_text, certificate_option)
+    check_not_a_ca(chain[0], certificate_option)
     check_chain_order(chain, certificate_option)
     check_not_expired(chain[0], certificate_option, now=now)
     key = load_private_key(private_key_pem_text, passphrase, key_option)
@@ -244,10 +261,8 @@ def validate_ca_certificate(certificate_pem_text, certificate_option="certificat
     chain = load_certificate_chain(certificate_pem_text, certificate_option)
     for cert in chain:
         check_not_expired(cert, certificate_option, now=now)
-    try:
-        constraints = chain[0].extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value
-        is_ca = constraints.ca
-    except x509.ExtensionNotFound:
+    is_ca = _is_ca(chain[0])
+    if is_ca is None:
         # Old self-signed roots (e.g. `openssl x509 -req -signkey`) carry no extensions at all.
         is_ca = chain[0].issuer == chain[0].subject
     if not is_ca:

@@ -84,6 +84,12 @@ def test_chain_with_ca_first_is_refused_as_wrong_order(pki):
     assert "leaf" in str(err.value)
 
 
+def test_a_ca_certificate_in_the_leaf_place_is_refused_even_with_its_own_key(pki):
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_server_certificate(pki.ca_pem, key_pem(pki.ca_key), None)
+    assert "is a CA certificate (basicConstraints CA:TRUE), not a server certificate" in str(err.value)
+
+
 def test_non_pem_input_says_how_to_convert():
     with pytest.raises(cm.CertificateMaterialError) as err:
         cm.load_certificate_chain("MIIB...not pem", "certificate_path")
