@@ -157,8 +157,8 @@ def test_an_sts_key_with_the_wrong_secret_is_a_signature_error_first(fresh_emula
 
 
 def test_refused_sts_calls_change_nothing(fresh_emulator, tls_material):
-    key_id, secret, _token = register_sts(fresh_emulator, expires_in_seconds=-1)
-    client = client_for(fresh_emulator, "acs3", key_id, secret, _token)
+    key_id, secret, token = register_sts(fresh_emulator, expires_in_seconds=-1)
+    client = client_for(fresh_emulator, "acs3", key_id, secret, token)
     refused(lambda: client.upload_cacertificate(m.UploadCACertificateRequest(
         region_id=REGION, cacertificate=tls_material["client_ca"].cert_pem, cacertificate_name="never")))
     assert describe_cas(fresh_emulator.sdk_client()).body.cacertificates.cacertificate == []

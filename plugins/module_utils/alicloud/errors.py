@@ -193,11 +193,12 @@ _SDK_MESSAGE = re.compile(r"^code: \d+, (?P<message>.*?)(?: request id: [^ ]*)?$
 
 # What the service may quote back from the request. The gateway answers V1 (HMAC-SHA1) signature
 # errors with "... server string to sign is:POST&%2F&AccessKeyId%3D...%26PrivateKey%3D-----BEGIN%2520RSA..."
-# (AxiosLeo/aliyun-sdk#2, NewFuture/DDNS#57); other gateways quote a "canonical request". Separators
+# (AxiosLeo/aliyun-sdk#2, NewFuture/DDNS#57); SigV4-style gateways quote a "canonical request" or
+# "Canonical String" (with x-*-security-token) before their "String-to-Sign". Separators
 # may be spaces, '+', '_', '-' or percent-encoded spaces (once or twice), or missing (StringToSign).
 _SEPARATOR = r"(?:[\s_+\-]|%(?:25)*20)*"
 _REQUEST_ECHO = re.compile(r"(?:server" + _SEPARATOR + r")?(?:string" + _SEPARATOR + r"to" + _SEPARATOR + r"sign|canonical" +
-                           _SEPARATOR + r"request)", re.I)
+                           _SEPARATOR + r"(?:request|string))", re.I)
 REQUEST_ECHO_NOTE = ("[the rest of the service's message is left out: it quotes the signed request, which can hold "
                      "the uploaded private key]")
 # PEM private key armour, plain or percent-encoded once or twice ('%20'/'%2520'/'+' for spaces,

@@ -61,8 +61,8 @@ def _malformed_token(emu):
 
 def _token_of_another_key(emu):
     sts, other = register_sts(emu), register_sts(emu)
-    return {**sts, "other token": other["security_token"]}, sts_env(sts["access_key_id"], sts["access_key_secret"],
-                                                                     other["security_token"])
+    env = sts_env(sts["access_key_id"], sts["access_key_secret"], other["security_token"])
+    return {**sts, "other token": other["security_token"]}, env
 
 
 def _token_with_a_permanent_key(emu):
@@ -90,8 +90,8 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize("make,code,service_text,advice", REFUSALS, ids=[r[0].__name__.strip("_") for r in REFUSALS])
-def test_each_sts_refusal_names_the_variables_shows_no_secret_and_changes_nothing(emu, pki, make, code,
-                                                                                 service_text, advice):
+def test_each_sts_refusal_names_the_variables_shows_no_secret_and_changes_nothing(
+        emu, pki, make, code, service_text, advice):
     sts, env = make(emu)
     result = run_module(CA, {**connection(emu), "name": "never", "certificate": pki.ca_pem}, env=env,
                         verbosity=4 if code == "InvalidSecurityToken.Expired" else 0)

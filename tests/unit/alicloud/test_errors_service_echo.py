@@ -83,7 +83,7 @@ def test_the_gateways_string_to_sign_of_an_upload_is_cut_from_every_shown_text(c
     "server string to sign is:", "Server String To Sign Is: ", "SERVER STRING TO SIGN IS:", "string to sign:",
     "server%20string%20to%20sign%20is%3A", "server%2520string%2520to%2520sign%2520is", "server+string+to+sign+is:",
     "StringToSign: ", "<StringToSign>", "string_to_sign=", "The canonical request was: ", "CanonicalRequest:",
-    "canonical%20request%3A",
+    "canonical%20request%3A", "The Canonical String for this request should have been\n'",
 ])
 def test_every_spelling_of_the_echo_is_cut(marker):
     text = scrub_service_text(NOT_MATCHED + " " + marker + "POST&%2F&PrivateKey%3DMIIEFAKEKEYBYTES%26")
