@@ -2,6 +2,7 @@
 a directory path that is a file; and no key bytes in the output, even at -vvvv with --diff."""
 from __future__ import annotations
 
+import base64
 import os
 import stat
 from pathlib import Path
@@ -13,9 +14,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests.support.ansible_run import run_module
 
 MODULE = "mtls.clb.client_bundle"
-CLIENT_CRT = "-----BEGIN CERTIFICATE-----\nMIIBclientCertificateForTheCliTest\n-----END CERTIFICATE-----\n"
-ROOT_CRT = "-----BEGIN CERTIFICATE-----\nMIIBrootCertificateForTheCliTest\n-----END CERTIFICATE-----\n"
-CA_CRT = "-----BEGIN CERTIFICATE-----\nMIIBserverCaCertificateForTheCliTest\n-----END CERTIFICATE-----\n"
+
+
+def fake_certificate_pem(name: bytes) -> str:
+    """A well-framed CERTIFICATE block (base64 of a DER SEQUENCE): client_bundle checks the framing, not the DER."""
+    body = base64.b64encode(b"\x30\x82" + name).decode()
+    return "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % body
+
+
+CLIENT_CRT = fake_certificate_pem(b"client certificate for the CLI test")
+ROOT_CRT = fake_certificate_pem(b"root certificate for the CLI test")
+CA_CRT = fake_certificate_pem(b"server CA certificate for the CLI test")
 
 
 @pytest.fixture(scope="module")

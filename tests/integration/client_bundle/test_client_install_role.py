@@ -2,6 +2,7 @@
 are byte for byte the controller's, and the key is in no output at -vvvv with --diff (default callback)."""
 from __future__ import annotations
 
+import base64
 import os
 import stat
 from pathlib import Path
@@ -39,8 +40,10 @@ def workspace(tmp_path):
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     for name, source in SOURCES.items():
         (pki / source).parent.mkdir(parents=True, exist_ok=True)
+        # A well-framed CERTIFICATE block (base64 of a DER SEQUENCE): client_bundle checks the framing only.
+        body = base64.b64encode(b"\x30\x82" + name.encode())
         content = key if name == "client.key" else \
-            b"-----BEGIN CERTIFICATE-----\nMIIB%s\n-----END CERTIFICATE-----\n" % name.encode()
+            b"-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % body
         (pki / source).write_bytes(content)
     (tmp_path / "role.yml").write_text(ROLE_PLAYBOOK)
     variables = {"client_install_pki_directory": str(pki), "client_install_directory": str(tmp_path / "home-ca"),
