@@ -33,8 +33,8 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
-    support: full
-    details: In check mode no request is sent and RV(probes) is empty.
+    support: partial
+    details: In check mode no request is sent and RV(probes) is empty (the files it would send may not exist yet).
   diff_mode:
     support: none
   platform:
@@ -45,7 +45,10 @@ options:
     type: str
     required: true
   ca_certificate_path:
-    description: CA certificate that the server certificate must chain to (curl C(--cacert)).
+    description:
+      - CA certificate that the server certificate must chain to (curl C(--cacert)).
+      - This file and the O(probes[].certificate_path) and O(probes[].private_key_path) files must be readable
+        files; a real run checks that before the first request.
     type: path
     required: true
   resolve:
@@ -84,15 +87,15 @@ options:
     type: str
     default: curl
   connect_timeout:
-    description: curl C(--connect-timeout), seconds.
+    description: curl C(--connect-timeout), seconds (at least 1).
     type: int
     default: 5
   max_time:
-    description: curl C(--max-time), seconds.
+    description: curl C(--max-time), seconds (at least 1).
     type: int
     default: 10
   max_body:
-    description: Longest body kept per answer, in characters; the rest is cut.
+    description: Longest body kept per answer, in characters (0 keeps none); the rest is cut.
     type: int
     default: 2048
 notes:
@@ -120,7 +123,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 probes:
-  description: For each probe name, its answers in the order sent.
+  description: For each probe name, its answers in the order sent; empty in check mode.
   returned: always
   type: dict
   sample:
@@ -203,6 +206,30 @@ def validate_probes(probes):
     return None
 
 
+def validate_limits(params):
+    """An error message naming the option, or None."""
+    for option, lowest in (("connect_timeout", 1), ("max_time", 1), ("max_body", 0)):
+        if params[option] < lowest:
+            return "%s must be at least %d (got %d)" % (option, lowest, params[option])
+    return None
+
+
+def unreadable_file(params):
+    """A message naming the first input file curl could not read, or None: curl would otherwise answer
+    every request with exit code 58 or 77, which reads like a refusal rather than a missing file."""
+    files = [("ca_certificate_path", params["ca_certificate_path"])]
+    for index, probe in enumerate(params["probes"]):
+        for option in ("certificate_path", "private_key_path"):
+            if probe[option]:
+                files.append(("probes[%d].%s (%s)" % (index, option, probe["name"]), probe[option]))
+    for option, path in files:
+        if not os.path.isfile(path):
+            return "%s: %s is not a file; give the path of the PEM file on this host" % (option, path)
+        if not os.access(path, os.R_OK):
+            return "%s: %s is not readable by this user; run with become or fix its permissions" % (option, path)
+    return None
+
+
 class Prober(object):
     def __init__(self, module, curl):
         self.module = module
@@ -265,7 +292,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    problem = validate_probes(module.params["probes"])
+    problem = validate_probes(module.params["probes"]) or validate_limits(module.params)
     if problem:
         module.fail_json(msg=problem)
     curl = module.params["curl"]
@@ -275,7 +302,10 @@ def main():
             module.fail_json(msg="curl: %r is not installed on this host (or not in PATH); install curl or set "
                                  "curl to its full path" % module.params["curl"])
     if module.check_mode:
-        module.exit_json(changed=False, probes={}, msg="check mode: no request sent")
+        module.exit_json(changed=False, probes={})
+    problem = unreadable_file(module.params)
+    if problem:
+        module.fail_json(msg=problem)
     module.exit_json(changed=False, probes=Prober(module, curl).run())
 
 

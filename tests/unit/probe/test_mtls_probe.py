@@ -7,6 +7,8 @@ from ansible_collections.mtls.clb.plugins.modules.mtls_probe import (
     STATUS_MARKER,
     curl_argv,
     parse_output,
+    unreadable_file,
+    validate_limits,
     validate_probes,
 )
 
@@ -70,3 +72,29 @@ def test_validate_probes_names_the_probe_and_the_fix(probes, message):
 def test_validate_probes_accepts_paths_text_and_none():
     assert validate_probes([probe("client", count=20, certificate_path="/c", private_key_path="/k"),
                             probe("without"), probe("foreign", certificate="C", private_key="K")]) is None
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("max_body", -1, "max_body must be at least 0 (got -1)"),
+    ("connect_timeout", 0, "connect_timeout must be at least 1"),
+    ("max_time", -5, "max_time must be at least 1"),
+])
+def test_validate_limits_names_the_option(option, value, message):
+    assert validate_limits({"connect_timeout": 5, "max_time": 10, "max_body": 2048, option: value}).startswith(message)
+
+
+def test_validate_limits_accepts_an_empty_body():
+    assert validate_limits({"connect_timeout": 1, "max_time": 1, "max_body": 0}) is None
+
+
+def test_unreadable_file_names_the_option_and_the_probe(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("x")
+    params = {"ca_certificate_path": str(ca),
+              "probes": [probe("client", certificate_path=str(ca), private_key_path=str(tmp_path / "client.key"))]}
+    assert unreadable_file(params) == ("probes[0].private_key_path (client): %s is not a file; give the path of "
+                                       "the PEM file on this host" % (tmp_path / "client.key"))
+    (tmp_path / "client.key").write_text("k")
+    assert unreadable_file(params) is None
+    params["ca_certificate_path"] = str(tmp_path)
+    assert unreadable_file(params).startswith("ca_certificate_path: %s is not a file" % tmp_path)
