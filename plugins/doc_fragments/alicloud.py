@@ -98,5 +98,9 @@ requirements:
   - darabonba-core >= 1.0.3
   - alibabacloud-credentials >= 1.0.2
 notes:
-  - API errors are reported with the action, the error code, the service's message and the request id.
+  - API errors are reported with the action, the error code, the service's message and the request id. The
+    failed result also carries them as keys, for C(failed_when) or a C(rescue) - C(api_action), C(code),
+    C(error_message) (the service's text, with any echo of the signed request left out), C(request_id) (quote it
+    to Alibaba Cloud support) and C(status_code) (the HTTP status); a certificate that a listener still uses
+    adds C(in_use_by), a list of C(load_balancer_id) and C(listener_port).
 """
