@@ -357,9 +357,9 @@ class HttpsListenerApi:
         Nothing is asked first: that would cost a load balancer read on every creation, while the
         service refuses a taken port anyway (ListenerAlreadyExists). The listener found then may
         be anybody's (a read that missed it, another run, the console) with any settings, so the
-        caller compares it with what is wanted like any existing listener; it is never taken for
-        the one this call meant to create. When no HTTPS listener is found, the load balancer is
-        read to name the protocol that holds the port."""
+        caller compares it with what is wanted like any existing listener instead of assuming
+        that an earlier attempt of this call made it. When no HTTPS listener is found, the load
+        balancer is read to name the protocol that holds the port."""
         request = self._ids()
         request.update(params)
         attempts = []
