@@ -112,8 +112,7 @@ def test_a_backend_description_over_80_characters_fails_before_any_call(emu, arg
     assert actions(emu, since) == []
 
 
-def test_certificate_info_refuses_a_fingerprint_that_is_not_sha1_instead_of_listing_everything(emu, args, pki,
-                                                                                                  stack):
+def test_certificate_info_refuses_a_fingerprint_that_is_not_sha1_instead_of_listing_all(emu, args, pki, stack):
     since = len(emu.calls())
     for bad in ("zz", "-", "None", "", "ab:cd", fingerprint(pki.ca_cert) + "0"):
         result = run_module(INFO, {**args, "fingerprint": bad})
