@@ -40,6 +40,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates imp
     CertificateInUseError,
     CertificateStore,
     certificate_facts,
+    fingerprint_filter_problem,
     is_sha1_fingerprint,
     pick_best_match,
 )
@@ -271,9 +272,10 @@ class CertificateModuleRunner:
             certificate = read_text_option(self.module, "certificate", "certificate_path")
             option = "certificate_path" if self.params.get("certificate_path") else "certificate"
             leaf = load_certificate_chain(certificate, option)[0]
-        if fingerprint and len(normalize_fingerprint(fingerprint)) != 40:
-            self.module.fail_json(msg="fingerprint {0!r} is not a SHA-1 fingerprint (40 hex digits, "
-                                      "colons optional)".format(fingerprint))
+        # One rule with certificate_info's filter: 'zz' + 40 hex digits is not a fingerprint either.
+        problem = fingerprint_filter_problem(fingerprint) if fingerprint else None
+        if problem:
+            self.module.fail_json(msg=problem)
         if not (certificate_id or name or fingerprint or leaf is not None):
             self.module.fail_json(msg="state=absent needs {0}, name, fingerprint or the certificate to "
                                       "identify what to delete".format(self.id_result_key))

@@ -126,6 +126,13 @@ def test_absent_needs_something_to_identify_the_certificate():
     assert result["failed"] and "server_certificate_id, name, fingerprint" in result["msg"]
 
 
+def test_absent_refuses_a_fingerprint_with_other_characters_before_any_call():
+    slb = CertificateSlb()
+    result = run(FakeModule(slb, state="absent", fingerprint="zz" + "ab" * 20))
+    assert result["failed"] and "is not a SHA-1 fingerprint: give 40 hex digits" in result["msg"]
+    assert slb.calls == []
+
+
 class ReplyingSlb(CertificateSlb):
     """Answers uploads with the stored record as SLB does (ID, name, fingerprint, expiry) and renames."""
 

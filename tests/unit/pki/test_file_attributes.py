@@ -150,8 +150,8 @@ def test_owner_and_group_are_in_the_diff_when_set(tmp_path, root_ca, kind):
     before, after = files_diff(kind, result)
     key = key_paths(kind, args)[0]
     assert before[key] == {"state": "absent"}
-    assert after[key] == actual_state(key, with_owner=True) == {"state": "file", "mode": "0600", "owner": USER,
-                                                                 "group": GROUP}
+    expected = {"state": "file", "mode": "0600", "owner": USER, "group": GROUP}
+    assert after[key] == actual_state(key, with_owner=True) == expected
     unchanged = run(kind, args)
     if kind != "client_certificates":  # that one lists changed clients only
         assert unchanged["diff"]["before"]["files"] == unchanged["diff"]["after"]["files"]
