@@ -209,7 +209,7 @@ _KEY_LABEL = r"(?:[A-Z0-9]+" + _ENCODED_SPACE + r")*PRIVATE" + _ENCODED_SPACE + 
 _PEM_END = _DASHES + r"END" + _ENCODED_SPACE + _KEY_LABEL + _DASHES
 _PEM_PRIVATE_KEY = re.compile(_DASHES + r"BEGIN" + _ENCODED_SPACE + _KEY_LABEL + _DASHES + r".*?(?:" + _PEM_END + r"|\Z)",
                               re.S | re.I)
-_PEM_END_ONLY = re.compile(r"\A.*?" + _PEM_END, re.S | re.I)
+_PEM_END_ONLY = re.compile(_PEM_END, re.I)
 # A secret parameter quoted as name=value ('=' possibly encoded); the value ends at '&' or its encodings.
 _SECRET_PARAMETER = re.compile(r"\b(PrivateKey|SecurityToken|AccessKeySecret)((?:=|%(?:25)*3[dD])+)"
                                r"(?:(?!%(?:25)*26)[^&\s\"'<>,;])+", re.I)
@@ -229,7 +229,9 @@ def scrub_service_text(text):
         kept = text[:echo.start()].rstrip(" \t\r\n:,;<([")
         text = (kept + " " if kept else "") + REQUEST_ECHO_NOTE
     text = _PEM_PRIVATE_KEY.sub(REMOVED_KEY, text)
-    text = _PEM_END_ONLY.sub(REMOVED_KEY, text)
+    end_only = _PEM_END_ONLY.search(text)
+    if end_only:  # the BEGIN line was cut off: everything before the END line may be key
+        text = REMOVED_KEY + text[end_only.end():]
     return _SECRET_PARAMETER.sub(lambda match: match.group(1) + match.group(2) + REMOVED_VALUE, text)
 
 
