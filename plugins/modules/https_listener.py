@@ -84,9 +84,12 @@ options:
     description: Whether HTTP/2 is offered to clients.
     type: bool
   scheduler:
-    description: Scheduling algorithm; V(wrr) weighted round robin, V(rr) round robin, V(wlc) weighted least connections.
+    description:
+      - Scheduling algorithm; V(wrr) weighted round robin, V(rr) round robin.
+      - The current API reference lists only these two for HTTPS listeners (an older one also listed C(wlc),
+        weighted least connections); the module offers the documented two, as the local emulator accepts.
     type: str
-    choices: [wrr, rr, wlc]
+    choices: [wrr, rr]
   sticky_session:
     description: Whether session persistence is on. New listeners get V(false) when unset.
     type: bool
@@ -262,7 +265,7 @@ def main():
             ca_certificate_id=dict(type="str"),
             tls_cipher_policy=dict(type="str", choices=CIPHER_POLICIES),
             enable_http2=dict(type="bool"),
-            scheduler=dict(type="str", choices=["wrr", "rr", "wlc"]),
+            scheduler=dict(type="str", choices=["wrr", "rr"]),
             sticky_session=dict(type="bool"),
             sticky_session_type=dict(type="str", choices=["insert", "server"]),
             cookie_timeout=dict(type="int"),
