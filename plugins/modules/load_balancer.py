@@ -292,6 +292,17 @@ def _wait_active(slb, load_balancer_id, timeout):
         time.sleep(1)
 
 
+# What DescribeLoadBalancerAttribute adds to an instance record: the reply's request ID and the listeners and
+# backends, which this module does not manage (listener_info and backend_servers return them).
+ATTRIBUTE_READ_ONLY_FIELDS = ("RequestId", "ListenerPorts", "ListenerPortsAndProtocol", "ListenerPortsAndProtocal",
+                              "BackendServers")
+
+
+def instance_record(attributes):
+    """The instance as the RETURN documents it, from a DescribeLoadBalancerAttribute reply."""
+    return dict((key, value) for key, value in attributes.items() if key not in ATTRIBUTE_READ_ONLY_FIELDS)
+
+
 def _created_record(reply, request, region):
     """The new instance as far as it is known without reading it again: the CreateLoadBalancer reply
     (ID, name, address, network) plus the creation options that were sent."""
@@ -401,7 +412,7 @@ def main():
                 request[wire] = params[option]
         created = slb.call("CreateLoadBalancer", request)
         if params["wait"]:
-            attributes = _wait_active(slb, created["LoadBalancerId"], params["wait_timeout"])
+            attributes = instance_record(_wait_active(slb, created["LoadBalancerId"], params["wait_timeout"]))
         else:
             attributes = _created_record(created, request, slb.region)
         module.exit_json(changed=True, load_balancer_id=attributes.get("LoadBalancerId"),
