@@ -58,7 +58,10 @@ options:
         description: IP address of an ENI or ECI backend.
         type: str
   purge:
-    description: Remove servers that are in the group but not in O(servers).
+    description:
+      - With O(state=present), remove servers that are in the group but not in O(servers); with an empty
+        O(servers) that is every server of the group.
+      - Not allowed with O(state=absent), which removes exactly O(servers).
     type: bool
     default: false
   state:
@@ -142,6 +145,9 @@ def main():
     )
     servers = module.params["servers"]
     problem = servers_problem(servers)
+    if module.params["purge"] and module.params["state"] == "absent":
+        problem = ("purge applies to state=present (remove what is not in servers); state=absent removes exactly "
+                   "the servers listed: drop purge, or use state=present with purge to keep only the listed ones")
     if problem:
         module.fail_json(msg=problem)
     group = BackendServerGroup(module.slb, module.params["load_balancer_id"])

@@ -132,3 +132,13 @@ def test_load_balancer_refuses_a_wait_timeout_below_one_second_before_any_call(e
 
     assert result["failed"] and result["msg"] == "wait_timeout must be at least 1 second (got -1)"
     assert actions(emu) == []
+
+
+def test_backend_servers_refuses_purge_with_state_absent_before_any_call(emu, args, stack):
+    since = len(emu.calls())
+
+    result = run_module(BACKENDS, {**args, "load_balancer_id": stack["load_balancer_id"], "state": "absent",
+                                   "purge": True, "servers": [{"server_id": emu.ecs_ids[0]}]})
+
+    assert result["failed"] and result["msg"].startswith("purge applies to state=present")
+    assert actions(emu, since) == []
