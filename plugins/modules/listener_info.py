@@ -47,12 +47,31 @@ options:
   listener_details:
     description:
       - Read each listener's configuration (C(DescribeLoadBalancerListeners)).
-      - V(false) reads only the backend health (one C(DescribeHealthStatus) per instance), for a task that polls
-        it with C(until) - role mtls.clb.mtls_listener does, before step 7. Then O(load_balancer_ids) must be given,
+      - V(false) reads only the backend health (one C(DescribeHealthStatus) per instance), for a task that waits
+        for it (O(wait_healthy_backends)) or polls it. Then O(load_balancer_ids) must be given,
         O(backend_health) must be V(true), and each listener entry has only C(load_balancer_id), C(listener_port),
         C(listener_protocol) and C(backend_health).
     type: bool
     default: true
+  wait_healthy_backends:
+    description:
+      - With O(listener_details=false), read the health again every second, inside this one task, until at least
+        this many backend servers (of O(wait_server_ids) when given) report V(normal); 0 reads once.
+      - Role mtls.clb.mtls_listener waits this way after a change, before step 7 tests. One module run instead of
+        an C(until) loop that starts the module (and imports the SDK) for every read.
+      - When O(wait_timeout) passes first, the task fails, naming each server that is not healthy, and still
+        returns the last read in RV(listeners).
+    type: int
+    default: 0
+  wait_server_ids:
+    description: The servers O(wait_healthy_backends) counts; empty counts every server the reads report.
+    type: list
+    elements: str
+    default: []
+  wait_timeout:
+    description: Seconds to wait for O(wait_healthy_backends) healthy servers (at least 1).
+    type: int
+    default: 120
 """
 
 EXAMPLES = r"""
@@ -72,10 +91,8 @@ EXAMPLES = r"""
     load_balancer_id: "{{ clb.load_balancer_id }}"
     listener_port: 443
     listener_details: false
-  register: health
-  until: health.listeners[0].backend_health | default([]) | selectattr('server_health_status', 'eq', 'normal') | list | length == 2
-  retries: 60
-  delay: 2
+    wait_healthy_backends: 2
+    wait_timeout: 120
 """
 
 RETURN = r"""
@@ -122,6 +139,8 @@ listeners:
           type: int
 """
 
+import time
+
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import find_load_balancers
@@ -162,6 +181,48 @@ def _health_only(slb, params):
     return [entries[key] for key in sorted(entries)]
 
 
+# Seconds between two health reads of a wait: one DescribeHealthStatus per instance each time.
+HEALTH_POLL_SECONDS = 1.0
+
+
+class HealthWaitTimeout(Exception):
+    def __init__(self, message, listeners):
+        super(HealthWaitTimeout, self).__init__(message)
+        self.listeners = listeners
+
+
+def health_by_server(listeners, server_ids):
+    """{server_id: status} over every entry of a health read, for the servers that count."""
+    found = {}
+    for entry in listeners:
+        for server in entry.get("backend_health") or []:
+            server_id = server.get("server_id")
+            if server_ids and server_id not in server_ids:
+                continue
+            # A server in several entries is healthy when it is normal in all of them.
+            status = server.get("server_health_status")
+            found[server_id] = status if found.get(server_id, "normal") == "normal" else found[server_id]
+    return found
+
+
+def wait_for_healthy(read, wanted, server_ids, timeout, sleep=time.sleep, clock=time.monotonic):
+    """Read until `wanted` of the servers report normal; the last read, or HealthWaitTimeout."""
+    deadline = clock() + timeout
+    while True:
+        listeners = read()
+        statuses = health_by_server(listeners, server_ids)
+        healthy = sorted(server for server, status in statuses.items() if status == "normal")
+        if len(healthy) >= wanted:
+            return listeners
+        if clock() + HEALTH_POLL_SECONDS > deadline:
+            not_healthy = ["{0} ({1})".format(server, statuses.get(server) or "not reported")
+                           for server in (server_ids or sorted(statuses)) if server not in healthy]
+            raise HealthWaitTimeout(
+                "only {0} backend server(s) healthy after {1} s, {2} wanted (wait_healthy_backends); not healthy: "
+                "{3}".format(len(healthy), timeout, wanted, ", ".join(not_healthy) or "none reported"), listeners)
+        sleep(HEALTH_POLL_SECONDS)
+
+
 def main():
     module = AlicloudModule(
         argument_spec=dict(
@@ -170,19 +231,31 @@ def main():
             listener_protocol=dict(type="str", choices=["http", "https", "tcp", "udp"]),
             backend_health=dict(type="bool", default=True),
             listener_details=dict(type="bool", default=True),
+            wait_healthy_backends=dict(type="int", default=0),
+            wait_server_ids=dict(type="list", elements="str", default=[]),
+            wait_timeout=dict(type="int", default=120),
         ),
         supports_check_mode=True,
     )
     params = module.params
     slb = module.slb
+    if params["wait_healthy_backends"] < 0 or params["wait_timeout"] < 1:
+        module.fail_json(msg="wait_healthy_backends must be 0 or more and wait_timeout at least 1 (got {0} and "
+                             "{1})".format(params["wait_healthy_backends"], params["wait_timeout"]))
+    if params["wait_healthy_backends"] and params["listener_details"]:
+        module.fail_json(msg="wait_healthy_backends waits on the backend health only: set listener_details=false")
     if not params["listener_details"]:
         if not params["load_balancer_ids"] or not params["backend_health"]:
             module.fail_json(msg="listener_details=false reads only the backend health: give load_balancer_ids (the "
                                  "instances to read) and keep backend_health=true")
         try:
-            module.exit_json(changed=False, listeners=_health_only(slb, params))
+            listeners = wait_for_healthy(lambda: _health_only(slb, params), params["wait_healthy_backends"],
+                                         params["wait_server_ids"], params["wait_timeout"])
+        except HealthWaitTimeout as timeout:
+            module.fail_json(msg=str(timeout), listeners=timeout.listeners)
         except AlicloudApiError as error:
             module.fail_api_error(error)
+        module.exit_json(changed=False, listeners=listeners)
     try:
         ids = list(params["load_balancer_ids"])
         if not ids:
