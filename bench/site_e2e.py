@@ -42,10 +42,10 @@ COLD_MINIMUM = {
     "DescribeHealthStatus": 1,
 }
 # Polls: the reference's order of operations (slb-api.md 7.1) waits for the backends to be healthy
-# before the test, reading their health every 2 s until they are. How many reads that takes is the
+# before the test, reading their health every second until they are. How many reads that takes is the
 # emulator's health-check timing, not repetition: a polled action counts once per poll, and is not
-# flagged. site.yml polls with mtls.clb.listener_info, which reads the listener along with its health
-# (one DescribeLoadBalancerListeners per poll, flagged against a health-only poll's 0).
+# flagged. site.yml waits in one mtls.clb.listener_info task (wait_healthy_backends) that reads only the
+# health, one DescribeHealthStatus per read.
 POLLED = frozenset(("DescribeHealthStatus",))
 # A warm run needs to look at each resource once and change nothing.
 WARM_MINIMUM = {action: 1 for action in COLD_MINIMUM if action.startswith("Describe") and action not in POLLED}
@@ -234,7 +234,7 @@ def render(samples, calls, modules, loads, started, key_size, requests, runs, pr
              "(RSA %d), install to the client directory, both uploads, the load balancer, backends, the HTTPS "
              "listener with mutual authentication, then step 7 (%d requests with the client certificate, one "
              "without, one with a certificate of another CA). Before step 7, every approach waits as the "
-             "reference's order of operations says (slb-api.md 7.1): for the listener to run and, every 2 s, for "
+             "reference's order of operations says (slb-api.md 7.1): for the listener to run and, every second, for "
              "the backends' health checks to report normal; on the emulator that wait is about 4-6 s of each cold "
              "run, the same for all three. **Cold**: empty emulator (`/_emulator/reset`) and "
              "empty PKI and client directories; **warm**: everything in place from the cold run just before. "
@@ -282,7 +282,7 @@ def render(samples, calls, modules, loads, started, key_size, requests, runs, pr
               "repetition unless noted). *Minimum* is what a cold run of an idempotent tool needs: each mutation "
               "once and one look per resource kind, plus one more look at the new listener to see it running "
               "(StartLoadBalancerListener returns before the listener has started), plus the health poll of the "
-              "reference's order of operations (slb-api.md 7.1: DescribeHealthStatus every 2 s until the backends "
+              "reference's order of operations (slb-api.md 7.1: DescribeHealthStatus every second until the backends "
               "are normal; *poll* below, its count is waiting, not repetition); ⚠ marks a site.yml count above it.",
               "",
               "| action | " + " | ".join(columns) + " | minimum cold / warm |",

@@ -110,9 +110,9 @@ def configure_clb(options, pki: Path) -> str:
 
 
 # The reference's order of operations (slb-api.md section 7.1) ends with two polls before the test: the
-# listener until it is running, then DescribeHealthStatus until every backend is normal. Same 2 s
-# interval as mtls.clb.mtls_listener's health wait, so both pay the same waiting.
-POLL_SECONDS = 2.0
+# listener until it is running, then DescribeHealthStatus until every backend is normal. Same 1 s
+# interval as mtls.clb.mtls_listener's health wait (listener_info wait_healthy_backends), so both pay the same waiting.
+POLL_SECONDS = 1.0
 POLL_TIMEOUT = 120.0
 
 
