@@ -135,16 +135,8 @@ def server_certificate_problems(certificate, private_key=None, passphrase=None, 
         chain = material.load_certificate_chain(to_text(certificate or ""), certificate_variable)
     except material.CertificateMaterialError as exc:
         return [to_text(exc)]
-    checks = (
-        lambda: material.check_not_a_ca(chain[0], certificate_variable),
-        lambda: material.check_chain_order(chain, certificate_variable),
-        lambda: material.check_not_expired(chain[0], certificate_variable),
-        lambda: material.check_key_matches(
-            material.load_private_key(to_text(private_key or ""), passphrase or None, key_variable,
-                                      passphrase_variable),
-            chain[0], certificate_variable, key_variable),
-    )
-    for check in checks:
+    for check in material.server_certificate_checks(chain, to_text(private_key or ""), passphrase or None,
+                                                    certificate_variable, key_variable, passphrase_variable):
         try:
             check()
         except material.CertificateMaterialError as exc:

@@ -239,15 +239,32 @@ def check_not_a_ca(cert, option):
                 option, cert.subject.rfc4514_string()))
 
 
+def server_certificate_checks(chain, private_key_pem_text, passphrase, certificate_option="certificate",
+                              key_option="private_key", passphrase_option="private_key_passphrase", now=None):
+    """The local checks of a server certificate chain and its key, in the order they are reported; each
+    raises CertificateMaterialError. The last one loads the key and returns it. One list for the module,
+    which stops at the first failure, and the server_certificate_problems filter, which reports them all."""
+    def key_of_the_leaf():
+        key = load_private_key(private_key_pem_text, passphrase, key_option, passphrase_option)
+        check_key_matches(key, chain[0], certificate_option, key_option)
+        return key
+
+    return (
+        lambda: check_not_a_ca(chain[0], certificate_option),
+        lambda: check_chain_order(chain, certificate_option),
+        lambda: check_not_expired(chain[0], certificate_option, now=now),
+        key_of_the_leaf,
+    )
+
+
 def validate_server_certificate(certificate_pem_text, private_key_pem_text, passphrase,
                                 certificate_option="certificate", key_option="private_key", now=None):
     chain = load_certificate_chain(certificate_pem_text, certificate_option)
-    check_not_a_ca(chain[0], certificate_option)
-    check_chain_order(chain, certificate_option)
-    check_not_expired(chain[0], certificate_option, now=now)
-    key = load_private_key(private_key_pem_text, passphrase, key_option)
-    check_key_matches(key, chain[0], certificate_option, key_option)
-    return ServerCertificateMaterial(chain, key, key_option)
+    checks = server_certificate_checks(chain, private_key_pem_text, passphrase, certificate_option, key_option,
+                                       now=now)
+    for check in checks[:-1]:
+        check()
+    return ServerCertificateMaterial(chain, checks[-1](), key_option)
 
 
 class CaCertificateMaterial(CertificateMaterial):
