@@ -455,6 +455,25 @@ def assert_refused_before_step_1(ws: Workspace, overrides: dict, variable: str, 
     assert hint in message, f"the message gives no hint ({hint!r}): {message}"
 
 
+def test_site_reports_every_bad_input_of_a_step_at_once(workspace):
+    """Three bad step 6 inputs: one failure that names all three, so one run shows everything to fix."""
+    ws = workspace
+    inventory = ws.work / "site-inventory.yml"
+    inventory.write_text(SITE_INVENTORY)
+    calls_before = len(ws.emulator.calls())
+    overrides = {"mtls_clb_listener_port": 70000, "mtls_listener_backend_weight": 101, "mtls_clb_backend_port": 0}
+
+    messages, changed, _ = run_failing(ws, REPO_ROOT / "site.yml", site_vars(ws, **overrides), inventory=inventory)
+
+    assert changed == {}, f"files changed: {changed}"
+    assert ws.emulator.calls()[calls_before:] == []
+    listener_messages = [message for message in messages if "mtls_listener_port" in message]
+    assert len(listener_messages) == 1, messages
+    for text in ("mtls_clb_listener_port", "1-65535", "mtls_listener_backend_weight", "0 (out of rotation) to 100",
+                 "mtls_listener_backend_port (mtls_clb_backend_port)"):
+        assert text in listener_messages[0], f"{text!r} not in {listener_messages[0]}"
+
+
 def test_site_without_domain_names_the_variable(workspace):
     """site.yml without mtls_clb_domain stops at its first task, naming the variable, before any step runs."""
     ws = workspace

@@ -25,6 +25,12 @@ def tree_state(directory: Path) -> dict:
             for path in sorted(directory.rglob("*")) if path.is_file()}
 
 
+def runs_of(result, name: str, host: str) -> int:
+    """How many times the task called `name` ran (not skipped) on `host`."""
+    return sum(1 for play in result.data.get("plays", []) for task in play.get("tasks", [])
+               if task["task"]["name"] == name and host in task["hosts"] and not task["hosts"][host].get("skipped"))
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     work = tmp_path_factory.mktemp("site")
@@ -82,6 +88,14 @@ def test_first_run_does_steps_1_to_7(site):
     assert counts["failed"] == 0 and counts["ECS01"] + counts["ECS02"] == 10
     assert any(line.startswith("no client certificate") and line.endswith("refused") for line in table)
     assert any(line.startswith("certificate of other CA") and line.endswith("refused") for line in table)
+    # The first plays check every step's inputs; the steps do not check them again.
+    for host, check in (("localhost", "mtls.clb.mtls_listener : Check the inputs before calling the API"),
+                        ("localhost", "mtls.clb.certificate_upload : Check the domain and the server certificate source"),
+                        ("localhost", "mtls.clb.root_ca : Check the validity settings"),
+                        ("localhost", "mtls.clb.client_certificates : Refuse an empty client list with a hint"),
+                        ("client01", "mtls.clb.client_install : Check the client certificate directory path"),
+                        ("client01", "mtls.clb.mtls_verify : Check the verification settings")):
+        assert runs_of(result, check, host) == 1, f"{check} ran {runs_of(result, check, host)} times on {host}"
 
 
 def test_second_run_changes_nothing_calls_only_describe_and_reissues_nothing(site):
