@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from .api_server import ApiServer, EmulatorApp
+from .api_server import DEFAULT_MAX_REQUEST_LINE, MIN_MAX_REQUEST_LINE, ApiServer, EmulatorApp
 from .backend import SlbBackend
 from .ecs import EcsInstance, EcsRegistry, new_instance_id
 from .persistence import ensure_state_dir
@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="StartLoadBalancerListener leaves the listener 'starting' for MS milliseconds before "
                              "it is 'running'; meanwhile Start answers Operation.Deny and Set/Delete "
                              "OperationFailed.ListenerStatusNotSupport (default 0: running at once)")
+    parser.add_argument("--max-request-line", type=int, default=DEFAULT_MAX_REQUEST_LINE, metavar="BYTES",
+                        help="answer an API request whose request line (method, URL with its query, version) is "
+                             "longer than BYTES with 414 and an HTML page, as a gateway would "
+                             f"({MIN_MAX_REQUEST_LINE}-{DEFAULT_MAX_REQUEST_LINE}; default "
+                             f"{DEFAULT_MAX_REQUEST_LINE})")
     parser.add_argument("--default-region", default="cn-hangzhou", choices=sorted(REGIONS),
                         help="region used when an action's optional RegionId is omitted (default cn-hangzhou)")
     return parser
@@ -152,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--demo-backends must be between 0 and 99")
     if not 0 <= args.listener_transition_ms <= 600000:
         raise SystemExit("--listener-transition-ms must be between 0 and 600000")
+    if not MIN_MAX_REQUEST_LINE <= args.max_request_line <= DEFAULT_MAX_REQUEST_LINE:
+        raise SystemExit(f"--max-request-line must be between {MIN_MAX_REQUEST_LINE} and {DEFAULT_MAX_REQUEST_LINE}")
     accounts = []
     if args.credentials_file:
         accounts.extend(_load_credentials_file(args.credentials_file))
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     from .dataplane import DataPlane  # the data plane needs the backend's runtime view
     dataplane = DataPlane(backend, ecs, listener_port_offset=args.listener_port_offset)
     app = EmulatorApp(backend, authenticator, ecs, dataplane)
-    server = ApiServer((args.host, args.port), app)
+    server = ApiServer((args.host, args.port), app, max_request_line=args.max_request_line)
     dataplane.start()
 
     stopping = threading.Event()
