@@ -178,10 +178,22 @@ TLS_VERIFY_FAILURE = "tls-verify"
 CONNECTION_REFUSED = "refused"
 TIMED_OUT = "timeout"
 NOT_AN_API_ANSWER = "not-api"
+REQUEST_TOO_LARGE = "too-large"
 OTHER_TRANSPORT = "other"
 # Retrying cannot fix these within a run: a name that does not resolve, a certificate that does
-# not verify. Refused connections, timeouts and garbled answers may be a restart or a blip.
-NOT_RETRIED_TRANSPORT = frozenset((DNS_FAILURE, DNS_TEMPORARY_FAILURE, PROXY_DNS_FAILURE, TLS_VERIFY_FAILURE))
+# not verify, a request the gateway finds too large (the same request gets the same answer).
+# Refused connections, timeouts and garbled answers may be a restart or a blip.
+NOT_RETRIED_TRANSPORT = frozenset((DNS_FAILURE, DNS_TEMPORARY_FAILURE, PROXY_DNS_FAILURE, TLS_VERIFY_FAILURE,
+                                   REQUEST_TOO_LARGE))
+# A gateway refuses a request that is too large before the API sees it, with an HTML page (Tengine's
+# "414 Request-URI Too Large" for the Alibaba Cloud OpenAPI gateway: aliyun/openapi-core-nodejs-sdk#55). The
+# SDK fails to read the page as JSON and keeps its text but not the status, so the reason phrase names
+# the status. The URL is what grows: the SDK sends every parameter there, an upload's PEM included.
+_TOO_LARGE_PAGES = (
+    (414, "URI Too Long", re.compile(r"Request-URI Too (?:Large|Long)|\bURI Too Long", re.I)),
+    (413, "Content Too Large", re.compile(r"Request Entity Too Large|Payload Too Large|Content Too Large", re.I)),
+    (431, "Request Header Fields Too Large", re.compile(r"Request Header Fields Too Large", re.I)),
+)
 _NO_SUCH_NAME_ERRNOS = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
                                  if hasattr(socket, name))
 
@@ -341,6 +353,8 @@ class AlicloudApiError(Exception):
                     "endpoint to slb-vpc.<region>.aliyuncs.com.".format(region))
         if self.transport in (PROXY_DNS_FAILURE, PROXY_FAILURE):
             return PROXY_HINT
+        if self.transport == REQUEST_TOO_LARGE:
+            return _too_large_hint(self.action, self.status_code)
         if self.transport == TLS_VERIFY_FAILURE:
             return ("Check the endpoint option and any TLS-inspecting proxy between this host and Alibaba "
                     "Cloud; the modules never switch the certificate check off.")
@@ -387,6 +401,19 @@ def _upload_hint(kind, action):
                 "or 4096 bits).")
     return ("Check certificate / certificate_path ({0}) and private_key / private_key_path (an RSA or EC key; "
             "the module converts PKCS#8 and decrypts with private_key_passphrase).".format(_PEM_SHAPE))
+
+
+def _too_large_hint(action, status_code):
+    if status_code == 414 and action == "UploadServerCertificate":
+        return ("The SDK sends the certificate and its key in the URL, and the gateway refused a URL that long; "
+                "trying again would not help. Upload only the server certificate and the intermediates clients "
+                "need (no root, no cross-signed duplicates), or import the certificate into the SSL Certificates "
+                "Service and give ali_cloud_certificate_id instead.")
+    if status_code == 414 and action == "UploadCACertificate":
+        return ("The SDK sends the CA certificate in the URL, and the gateway refused a URL that long; trying again "
+                "would not help. Give only the CA certificate that signs the client certificates "
+                "(certificate / certificate_path).")
+    return "The request is larger than the gateway takes; trying the same request again would not help."
 
 
 def _no_credentials_hint(providers):
@@ -492,9 +519,24 @@ def _transport_kind(chain):
     if any(isinstance(item, (socket.timeout, TimeoutError)) or "Timeout" in type(item).__name__
            for item in chain):
         return TIMED_OUT
-    if any(isinstance(item, RuntimeError) and "json" in str(item) for item in chain):
-        return NOT_AN_API_ANSWER
+    if _unreadable_answers(chain):
+        return REQUEST_TOO_LARGE if _too_large_page(chain) else NOT_AN_API_ANSWER
     return OTHER_TRANSPORT
+
+
+def _unreadable_answers(chain):
+    """The SDK's 'Failed to parse the value as json format, Value: <the answer>' errors."""
+    return [item for item in chain if isinstance(item, RuntimeError) and "json" in str(item)]
+
+
+def _too_large_page(chain):
+    """(status, reason) when the unreadable answer is a gateway's 'request too large' page, else None."""
+    for item in _unreadable_answers(chain):
+        text = str(item)
+        for status, reason, pattern in _TOO_LARGE_PAGES:
+            if pattern.search(text):
+                return status, reason
+    return None
 
 
 def _transport_message(kind, host, region, chain):
@@ -517,6 +559,10 @@ def _transport_message(kind, host, region, chain):
         NOT_AN_API_ANSWER: "{0} answered with something that is not an SLB API response ({1})",
         OTHER_TRANSPORT: "could not reach {0} ({1})",
     }
+    if kind == REQUEST_TOO_LARGE:
+        status, reason = _too_large_page(chain)
+        return ("the gateway of {0} refused the request as too large before the API saw it: HTTP {1} {2} "
+                "(an HTML page, not an SLB API response)".format(where, status, reason))
     return texts[kind].format(where, cause)
 
 
@@ -553,5 +599,6 @@ def from_sdk_exception(action, exc, region=None, endpoint_host=None, endpoint_fr
     # Transport failures come wrapped (Tea UnretryableException around a requests error). Their
     # text holds the full signed URL, PEM keys included, so only class names are kept.
     kind = _transport_kind(chain)
+    status_code = _too_large_page(chain)[0] if kind == REQUEST_TOO_LARGE else None
     return AlicloudApiError(action, "ConnectionError", _transport_message(kind, endpoint_host, region, chain),
-                            transport=kind, **context)
+                            transport=kind, status_code=status_code, **context)
