@@ -206,7 +206,6 @@ load_balancer:
     create_time: "2026-11-28T17:00:00Z"
 """
 
-import re
 import time
 import uuid
 
@@ -218,12 +217,10 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers i
     find_load_balancers,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.resource_names import is_load_balancer_name
 
 # What the real cloud sells for new pay-as-you-go instances (CreateLoadBalancer documentation, 2025-12).
 DEFAULT_INSTANCE_CHARGE_TYPE = "PayByCLCU"
-# CreateLoadBalancer: 1-80 characters, a letter first, then letters, digits, '.', '_', '-'.
-# [^\W\d_] is "a letter" in Python's Unicode-aware re (the API also takes Chinese characters).
-LOAD_BALANCER_NAME_PATTERN = re.compile(r"^[^\W\d_][\w.-]{0,79}\Z")
 
 CREATE_OPTIONS = (
     ("load_balancer_spec", "LoadBalancerSpec"),
@@ -242,7 +239,7 @@ CREATE_OPTIONS = (
 
 def load_balancer_name_problem(name):
     """Why CreateLoadBalancer / SetLoadBalancerName would refuse the name, or None."""
-    if LOAD_BALANCER_NAME_PATTERN.match(name):
+    if is_load_balancer_name(name):
         return None
     return ("name {0!r} is not a valid load balancer name: it must be 1-80 characters, start with a letter and "
             "contain only letters, digits, '.', '_' and '-' (for example mtls-clb)".format(name))

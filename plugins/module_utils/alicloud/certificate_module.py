@@ -18,8 +18,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_material import (
@@ -45,8 +43,10 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates imp
     pick_best_match,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
-
-NAME_RULE = "1-80 characters: letters, digits, '.', '_' and '-', starting with a letter"
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.resource_names import (
+    CERTIFICATE_NAME_RULE,
+    is_certificate_name,
+)
 
 
 def read_text_option(module, content_option, path_option):
@@ -71,8 +71,8 @@ def read_text_option(module, content_option, path_option):
 
 
 def _check_name(module, name):
-    if name is not None and not re.match(r"^[A-Za-z][A-Za-z0-9._-]{0,79}$", name):
-        module.fail_json(msg="name {0!r} is not allowed by SLB: {1}".format(name, NAME_RULE))
+    if name is not None and not is_certificate_name(name):
+        module.fail_json(msg="name {0!r} is not allowed by SLB: {1}".format(name, CERTIFICATE_NAME_RULE))
 
 
 def _diff_view(kind, item):

@@ -23,6 +23,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import (
     AlicloudApiError,
     from_sdk_exception,
 )
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.regions import is_region_id
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 
 # The SDK generation this code is written for: slb20140515 >= 3.3.30 is the first built on
@@ -60,7 +61,6 @@ ACCESS_KEY_SECRET_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY
 SECURITY_TOKEN_ENV = ("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")
 REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION", "ALICLOUD_REGION_ID", "ALIBABA_CLOUD_REGION")
 
-REGION_PATTERN = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
 LOCAL_HOST_SUFFIXES = (".localhost", ".local")
 
 
@@ -241,7 +241,7 @@ class AlicloudModule:
             self.fail_json(msg="region is required: set the region option or one of the environment "
                                "variables {0} (the region of the load balancer, e.g. "
                                "cn-hangzhou)".format(" / ".join(REGION_ENV)))
-        if not REGION_PATTERN.match(region):
+        if not is_region_id(region):
             self.fail_json(msg="region {0!r} is not a region id; use the id form, e.g. cn-hangzhou "
                                "or eu-central-1".format(region))
         if bool(params.get("access_key_id")) != bool(params.get("access_key_secret")):
