@@ -13,7 +13,7 @@ short_description: Is the value an Alibaba Cloud region ID, in the form the clou
 version_added: 0.1.0
 description:
   - True for a string in the form of a region ID - lower-case words joined by C(-), such as C(cn-hangzhou),
-    C(eu-central-1) or C(cn-shanghai-finance-1) - and false for anything else: the console's name of a region,
+    C(eu-central-1) or C(cn-shanghai-finance-1) - and false for anything else, such as the console's name of a region,
     an endpoint host, upper case, surrounding spaces or a trailing newline.
   - It is the rule the C(region) option of every cloud module of this collection is checked by (the same code),
     so a role can refuse a region before its first task with the answer the modules would give later.

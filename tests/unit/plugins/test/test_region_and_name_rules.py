@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from types import ModuleType
 from typing import Callable, NamedTuple
 
 import pytest
+import yaml
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud import certificate_module
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule, alicloud_argument_spec
@@ -18,7 +20,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.resource_names i
     is_certificate_name, is_load_balancer_name)
 from ansible_collections.mtls.clb.plugins.modules.load_balancer import load_balancer_name_problem
 from ansible_collections.mtls.clb.plugins.test import certificate_name, load_balancer_name, region_id
-from tests.support.ansible_run import REPO_ROOT, run_module
+from tests.support.ansible_run import BIN, REPO_ROOT, ansible_env, run_module
 
 # (value, accepted): the strings both the test plugin and the module code are asked about.
 REGION_CASES = [
@@ -205,3 +207,22 @@ def test_the_roles_check_names_and_regions_with_the_tests(role, tests):
     validate = (REPO_ROOT / "roles" / role / "tasks" / "validate.yml").read_text(encoding="utf-8")
 
     assert re.findall(r"is mtls\.clb\.(\w+)", validate) == tests
+
+
+def test_ansible_doc_renders_every_test_with_its_examples():
+    names = ["mtls.clb." + name for name in RULES]
+    completed = subprocess.run([str(BIN / "ansible-doc"), "--json", "-t", "test"] + names, cwd=REPO_ROOT,
+                               env=ansible_env(), check=False, capture_output=True, text=True)
+    rendered = json.loads(completed.stdout or "{}")
+
+    assert sorted(rendered) == sorted(names), completed.stderr
+    for name in RULES:
+        entry = rendered["mtls.clb." + name]
+        # validate-modules skips test and filter plugins, so the schema's musts are checked here.
+        assert entry["doc"]["name"] == name
+        assert entry["doc"]["short_description"] and entry["doc"]["description"] and entry["doc"]["author"]
+        assert entry["doc"]["version_added"] == "0.1.0"
+        assert entry["doc"]["options"]["_input"]["required"] is True
+        assert entry["return"]["_value"]["type"] == "bool"
+        examples = yaml.safe_load(entry["examples"])
+        assert "is mtls.clb." + name in examples[0]["ansible.builtin.assert"]["that"]
