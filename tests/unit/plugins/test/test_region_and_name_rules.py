@@ -92,9 +92,6 @@ class Refused(Exception):
 class FailingModule:
     """What the module helpers call on bad input: fail_json, which here raises instead of exiting."""
 
-    def __init__(self, params=None):
-        self.params = params or {}
-
     def fail_json(self, **result):
         raise Refused(result["msg"])
 
