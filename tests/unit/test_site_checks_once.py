@@ -40,7 +40,7 @@ def test_every_step_skips_only_checks_the_first_plays_ran():
 
 
 def test_check_plays_come_first():
-    plays = [play for play, _ in site_imports()]
+    plays = [play for play, _task in site_imports()]
     first_step = next(index for index, play in enumerate(plays) if play.startswith("Step"))
     assert all(play.startswith("Check every input first") for play in plays[:first_step])
     assert not any(play.startswith("Check") for play in plays[first_step:])

@@ -463,10 +463,10 @@ def test_site_reports_every_bad_input_of_a_step_at_once(workspace):
     calls_before = len(ws.emulator.calls())
     overrides = {"mtls_clb_listener_port": 70000, "mtls_listener_backend_weight": 101, "mtls_clb_backend_port": 0}
 
-    messages, changed, _ = run_failing(ws, REPO_ROOT / "site.yml", site_vars(ws, **overrides), inventory=inventory)
+    messages, changed, mutating = run_failing(ws, REPO_ROOT / "site.yml", site_vars(ws, **overrides), inventory=inventory)
 
     assert changed == {}, f"files changed: {changed}"
-    assert ws.emulator.calls()[calls_before:] == []
+    assert mutating == [] and ws.emulator.calls()[calls_before:] == []
     listener_messages = [message for message in messages if "mtls_listener_port" in message]
     assert len(listener_messages) == 1, messages
     for text in ("mtls_clb_listener_port", "1-65535", "mtls_listener_backend_weight", "0 (out of rotation) to 100",
