@@ -17,6 +17,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from alibabacloud_slb20140515 import models
+from alibabacloud_tea_openapi import utils_models
+from alibabacloud_tea_openapi.utils import Utils
 from darabonba.runtime import RuntimeOptions
 
 from tests.emulator import throwaway_pki as pki
@@ -149,6 +151,25 @@ def test_a_strict_gateway_still_takes_an_rsa2048_chain(strict_gateway, tls_mater
         region_id=REGION, server_certificate=tls_material["server"].cert_pem + tls_material["server_ca"].cert_pem,
         private_key=tls_material["server"].key_pem), RuntimeOptions()).body
     assert body.server_certificate_id
+    assert [c["status"] for c in strict_gateway.calls()] == [200]
+
+
+@pytest.mark.parametrize("scheme", sorted(SIGNATURE_SCHEMES))
+def test_the_same_upload_with_its_pem_in_a_form_body_passes_the_strict_gateway(strict_gateway, rsa4096_chain,
+                                                                                scheme):
+    # What a client could do instead of the generated method: the SDK's generic call_api with a form body.
+    # ACS3 signs the URL's query and the body's hash; V1 signs body and query parameters alike.
+    strict_gateway.reset()
+    client = strict_gateway.sdk_client(SIGNATURE_SCHEMES[scheme])
+    params = utils_models.Params(action="UploadServerCertificate", version="2014-05-15", protocol="HTTP",
+                                 pathname="/", method="POST", auth_type="AK", style="RPC", req_body_type="formData",
+                                 body_type="json")
+    request = utils_models.OpenApiRequest(query=Utils.query({"RegionId": REGION}), body={
+        "ServerCertificate": rsa4096_chain["chain_pem"], "PrivateKey": rsa4096_chain["leaf"].key_pem,
+        "ServerCertificateName": "large-chain"})
+    answer = client.call_api(params, request, RuntimeOptions())
+    assert answer["statusCode"] == 200
+    assert answer["body"]["Fingerprint"] == pki.sha1_colon_fingerprint(rsa4096_chain["leaf"].cert)
     assert [c["status"] for c in strict_gateway.calls()] == [200]
 
 

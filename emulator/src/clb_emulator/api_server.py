@@ -62,8 +62,12 @@ class EmulatorApp:
         with self._calls_lock:
             self._calls.clear()
 
-    def handle_api(self, method: str, path: str, query: dict, headers: dict, body: bytes):
-        """Returns (status, headers, body dict) or None when the connection must be dropped."""
+    def handle_api(self, method: str, path: str, query: dict, headers: dict, body: bytes,
+                   url_query: dict | None = None):
+        """Returns (status, headers, body dict) or None when the connection must be dropped.
+
+        `query` holds every parameter (URL query and form body); `url_query` the URL's alone, when it differs.
+        """
         request_id = str(uuid.uuid4()).upper()
         action = headers.get("x-acs-action") or query.get("Action") or ""
         signature_method = None
@@ -74,7 +78,7 @@ class EmulatorApp:
             if not action or action not in ACTIONS:
                 raise ApiError("InvalidAction.NotFound", "Specified api is not found, please check your url and "
                                f"method. (Action {action!r} is not an SLB 2014-05-15 action served here)")
-            authenticated = self.auth.authenticate(method, path, query, headers, body)
+            authenticated = self.auth.authenticate(method, path, query, headers, body, url_query=url_query)
             signature_method = authenticated.signature_method
             decision = self.faults.decide(action)
             if decision.latency_ms:
@@ -149,13 +153,14 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
     def _api(self, method: str) -> None:
         parts = urlsplit(self.path)
         body = self._read_body()
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        url_query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        query = dict(url_query)
         content_type = (self.headers.get("Content-Type") or "").lower()
         if body and content_type.startswith("application/x-www-form-urlencoded"):
-            # Form-encoded parameters count as parameters (and are signed as such by RPC clients).
+            # Form-encoded parameters count as parameters: V1 signs them with the query's, ACS3 by the body's hash.
             query.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
-        outcome = self.app.handle_api(method, parts.path or "/", query, headers, body)
+        outcome = self.app.handle_api(method, parts.path or "/", query, headers, body, url_query=url_query)
         if outcome is None:
             self.close_connection = True
             return

@@ -222,12 +222,18 @@ class Authenticator:
         self.nonces.use(nonce, now)
 
     def authenticate(self, method: str, path: str, query: dict[str, str], headers: dict[str, str],
-                     body: bytes, now: float | None = None) -> AuthenticatedRequest:
-        """Verify the request's signature; `headers` keys are lower-case. Raises ApiError."""
+                     body: bytes, now: float | None = None, url_query: dict[str, str] | None = None
+                     ) -> AuthenticatedRequest:
+        """Verify the request's signature; `headers` keys are lower-case. Raises ApiError.
+
+        `query` holds every parameter, form-body ones included, as V1 signs them; ACS3 signs the URL's
+        query (`url_query`, when the body held parameters) and covers the body by its hash.
+        """
         now = time.time() if now is None else now
         authorization = headers.get("authorization", "")
         if authorization.startswith("ACS3-HMAC-SHA256"):
-            return self._verify_v3(method, path, query, headers, body, authorization, now)
+            signed_query = query if url_query is None else url_query
+            return self._verify_v3(method, path, signed_query, headers, body, authorization, now)
         if "Signature" in query:
             return self._verify_rpc(method, query, now)
         raise ApiError("IncompleteSignature", "The request signature does not conform to Aliyun standards: "
