@@ -74,7 +74,8 @@ options:
         C(OperationFailed.TokenIsProcessing) on creating a load balancer (the request carries a client token).
       - Waits grow exponentially with random jitter; a C(x-acs-retry-after) header from the service is honoured.
       - Never retried - client errors (bad parameters, missing resources, wrong credentials), no credentials
-        found, an endpoint or proxy host that does not resolve, an endpoint certificate that does not verify.
+        found, an endpoint or proxy host that does not resolve, an endpoint certificate that does not verify,
+        a gateway's "request too large" answer (HTTP 413, 414, 431; the uploads send the PEM in the URL).
     type: int
     default: 8
   retry_max_seconds:
