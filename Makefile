@@ -40,7 +40,8 @@ sanity: install
 molecule: install
 	scripts/molecule.sh
 
-# The demo with the oldest and the newest supported ansible-core, each in a venv of its own (build/compat/).
+# The demo and ansible-test sanity with the oldest and the newest supported ansible-core,
+# each in a venv of its own (build/compat/).
 compat: $(COLLECTION_LINK)
 	scripts/compat.sh $(CORES)
 

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make compat`: the demo (site.yml twice against the emulator; the second run must change nothing)
-# with the oldest and the newest ansible-core this collection supports, each in its own virtualenv
-# under build/compat/. `make test` and the rest of the tooling use one ansible-core (.venv); this is
-# what keeps meta/runtime.yml's requires_ansible and requirements.txt's range honest.
+# and ansible-test sanity (scripts/sanity.sh) with the oldest and the newest ansible-core this
+# collection supports, each in its own virtualenv under build/compat/. `make test` and the rest of the
+# tooling use one ansible-core (.venv); this is what keeps meta/runtime.yml's requires_ansible and
+# requirements.txt's range honest. Sanity rules change with ansible-core (2.21's pylint 4 flags what
+# 2.19's pylint 3 lets pass), and Galaxy and users' CI run the newer ones.
 # The newest run also runs the Linux-client modules (client_bundle, mtls_probe) with the oldest
-# Python they support, the way a controller talks to an older client host.
+# Python they support, the way a controller talks to an older client host, and the compile and
+# import sanity tests with that Python (tests/config.yml: modules need Python 3.9 or later).
 #
 # A run is skipped, loudly, when no interpreter for it is installed; the others still count.
 # Usage: scripts/compat.sh [CORE ...]   (default: every entry of MATRIX, e.g. scripts/compat.sh 2.17)
@@ -25,6 +28,15 @@ usable_python() {  # $1: e.g. python3.13; prints the path of one that runs, from
     [ -x "$path" ] && "$path" -c 'import ensurepip, sys; print(sys.executable)' 2>/dev/null && return 0
   done
   return 1
+}
+
+sanity() {  # $1: the venv; $2: the Linux client's Python, or "" for none
+  VENV="$1" scripts/sanity.sh || return 1
+  [ -n "$2" ] || return 0
+  local version
+  version=$("$2" -c 'import sys; print("%d.%d" % sys.version_info[:2])') || return 1
+  # ansible-test --local looks for python3.X on PATH; this --python comes after sanity.sh's and wins.
+  PATH="$(dirname "$2"):$PATH" VENV="$1" scripts/sanity.sh --test compile --test import --python "$version"
 }
 
 wanted=("$@")
@@ -69,7 +81,7 @@ for entry in "${MATRIX[@]}"; do
          -r requirements.txt "ansible-core==$core.*" -e ./emulator >"$dir/install.log" 2>&1; then
       echo "compat: FAILED to install ansible-core $core.*; the end of ${dir#"$ROOT"/}/install.log:" >&2
       tail -n 20 "$dir/install.log" >&2
-      failed+=("$core")
+      failed+=("$core (install)")
       continue
     fi
     echo "$python" >"$venv/.installed"
@@ -83,7 +95,17 @@ for entry in "${MATRIX[@]}"; do
   else
     echo "compat: FAILED with $label; the end of ${dir#"$ROOT"/}/demo.log:" >&2
     tail -n 40 "$dir/demo.log" >&2
-    failed+=("$core")
+    failed+=("$core (demo)")
+  fi
+
+  echo "==> compat: ansible-test sanity with $label"
+  sanity_started=$SECONDS
+  if sanity "$venv" "$client_python" >"$dir/sanity.log" 2>&1; then
+    echo "    ansible-test sanity passed in $((SECONDS - sanity_started)) s."
+  else
+    echo "compat: ansible-test sanity FAILED with $label; the errors in ${dir#"$ROOT"/}/sanity.log:" >&2
+    grep -E '^(ERROR|FATAL)' "$dir/sanity.log" | tail -n 40 >&2 || tail -n 40 "$dir/sanity.log" >&2
+    failed+=("$core (sanity)")
   fi
 done
 

@@ -4,9 +4,10 @@
 # bench/, scripts/ ...) are excluded by galaxy.yml's build_ignore, as in the artifact.
 # ansible-test bootstraps pip from a host we cannot reach; we pre-seed its cache with a stand-in
 # that uses ensurepip and the configured package index instead.
+# VENV (default .venv) picks the virtualenv whose ansible-core runs the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN="$PWD/.venv/bin"
+BIN="${VENV:-$PWD/.venv}/bin"
 PY="$BIN/python"
 pyver="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
