@@ -40,8 +40,10 @@ chmod 0700 "$DEMO"
 
 # A throwaway key pair for this demo only. The playbook gets it the way it would get real keys:
 # from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET.
-export ALIBABA_CLOUD_ACCESS_KEY_ID="LTAIdemo$(python3 -c 'import secrets; print(secrets.token_hex(6))')"
-export ALIBABA_CLOUD_ACCESS_KEY_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+# Assigned first, exported after: `export X="$(cmd)"` would hide a failing cmd from set -e.
+ALIBABA_CLOUD_ACCESS_KEY_ID="LTAIdemo$(python3 -c 'import secrets; print(secrets.token_hex(6))')"
+ALIBABA_CLOUD_ACCESS_KEY_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+export ALIBABA_CLOUD_ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET
 
 # Root may bind port 443 itself; anyone else gets the listener on 443 + offset.
 offset=0

@@ -11,8 +11,10 @@ export ANSIBLE_CONFIG="$PWD/ansible.cfg"
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 
 # Throwaway keys for the emulator; the roles read them from the environment as they would real ones.
-export ALIBABA_CLOUD_ACCESS_KEY_ID="molecule$(python3 -c 'import secrets; print(secrets.token_hex(4))')"
-export ALIBABA_CLOUD_ACCESS_KEY_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+# Assigned first, exported after: `export X="$(cmd)"` would hide a failing cmd from set -e.
+ALIBABA_CLOUD_ACCESS_KEY_ID="molecule$(python3 -c 'import secrets; print(secrets.token_hex(4))')"
+ALIBABA_CLOUD_ACCESS_KEY_SECRET="$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
+export ALIBABA_CLOUD_ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET
 # Inside a user namespace we are root in name only: ports below 1024 stay closed.
 if [ "$(id -u)" -eq 0 ]; then
   export MOLECULE_LISTENER_PORT_OFFSET=0
