@@ -16,12 +16,26 @@ description:
   - Uploads the CA certificate that signs the client certificates (API C(UploadCACertificate)), step 5 of
     the mutual TLS procedure. An HTTPS listener that references it (M(mtls.clb.https_listener)
     O(mtls.clb.https_listener#module:ca_certificate_id)) requires client certificates issued by this CA.
-  - Idempotent by SHA-1 fingerprint within the region. A CA certificate found under another name is used as it
+  - Idempotent by SHA-1 fingerprint (of the first certificate) within the region, and by the whole bundle for
+    uploads made by this module (see the notes). A CA certificate found under another name is used as it
     is (RV(name_differs)); O(rename_existing=true) renames it (C(SetCACertificateName)).
   - After each upload the module compares its SHA-1 fingerprint with the one SLB reports and warns, naming
     both values, if they differ. A listed certificate whose fingerprint is not a SHA-1 value at all is then also
     recognised by O(name), common name and expiry (RV(matched_by)), so a run does not upload it again.
   - The certificate is checked locally first - PEM, not expired, and a CA certificate.
+notes:
+  - SLB's fingerprint covers the first certificate only, and SLB never returns the PEM it stored. So every
+    upload carries two tags - C(mtls-clb-chain-sha256), the SHA-256 over the DER of every certificate given, in
+    order, and C(mtls-clb-chain-certificates), their number.
+  - An upload with the same first certificate tagged with another bundle (a CA certificate added or removed
+    after it) is not reused. The bundle is uploaded anew, RV(replaced_certificate_id) names the old upload, and
+    the diff shows C(chain_sha256) and C(chain_certificates) before and after.
+  - The replaced upload is not deleted, because HTTPS listeners may still use it. Point them at the new ID
+    (role C(mtls.clb.mtls_listener) or M(mtls.clb.https_listener)), then delete it with O(state=absent) and
+    O(ca_certificate_id) set to RV(replaced_certificate_id).
+  - An upload without these tags (made by another tool, by hand, or by an earlier development version of this
+    collection) matches as before, whatever bundle it holds, so nothing is uploaded again. To replace such an
+    upload, delete it by its ID once no listener uses it; the next run uploads the bundle with the tags.
 author:
   - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -41,7 +55,9 @@ options:
       - With O(state=absent), deletes every CA certificate with this name (combined with the other filters).
     type: str
   certificate:
-    description: PEM text of the CA certificate. Mutually exclusive with O(certificate_path).
+    description:
+      - PEM text of the CA certificate, or of several (a bundle; SLB fingerprints the first one).
+      - Mutually exclusive with O(certificate_path).
     type: str
   certificate_path:
     description: Path on the managed host of a PEM file holding the CA certificate.
@@ -55,6 +71,8 @@ options:
       - With O(state=absent) and O(certificate)/O(certificate_path), the module deletes what O(state=present)
         would find for that CA certificate - by its SHA-1 fingerprint or, if SLB's fingerprints are not SHA-1
         values, by O(name), common name and expiry (with a warning); O(name) and the ID narrow it further.
+        An upload with the same first certificate tagged with another bundle (see the notes) is not deleted;
+        give that bundle, or the upload's ID, to delete it.
     type: str
   rename_existing:
     description:
@@ -130,6 +148,13 @@ matched_by:
   returned: when state is present
   type: str
   sample: fingerprint
+replaced_certificate_id:
+  description:
+    - ID of the earlier upload with the same first certificate (same RV(fingerprint)) and another bundle that this
+      upload replaces (or would replace, in check mode); V(null) otherwise. It is left in place (see the notes).
+  returned: when state is present
+  type: str
+  sample: 139a00604bd-cn-hangzhou
 certificate_info:
   description: The CA certificate as SLB reports it (its listing, or the upload reply right after an upload), snake_cased.
   returned: when state is present

@@ -15,8 +15,9 @@ version_added: 0.1.0
 description:
   - Uploads a server certificate and its private key to Classic Load Balancer (API C(UploadServerCertificate)),
     step 5 of the mutual TLS procedure.
-  - Idempotent by SHA-1 fingerprint within the region. If the same certificate is already uploaded, its ID
-    is returned and nothing is uploaded, whatever its name. A certificate found under another name is used as
+  - Idempotent by SHA-1 fingerprint within the region, and by the whole chain for uploads made by this module
+    (see the notes). If the same certificate is already uploaded, its ID is returned and nothing is uploaded,
+    whatever its name. A certificate found under another name is used as
     it is (RV(name_differs)); in a shared account it may belong to Terraform, another team or the SSL
     Certificates Service. O(rename_existing=true) renames it (C(SetServerCertificateName)).
   - The module computes the fingerprint as the SHA-1 of the leaf certificate's DER, the form SLB's documentation
@@ -28,6 +29,21 @@ description:
     traditional PEM form SLB requires (C(BEGIN RSA PRIVATE KEY) / C(BEGIN EC PRIVATE KEY)); PKCS#8 keys are converted,
     encrypted keys are decrypted with O(private_key_passphrase).
   - Can also register a certificate held in Alibaba Cloud's certificate service (O(ali_cloud_certificate_id)).
+notes:
+  - SLB's fingerprint covers the leaf certificate only, and SLB never returns the PEM it stored. So every upload
+    from O(certificate) or O(certificate_path) carries two tags - C(mtls-clb-chain-sha256), the SHA-256 over the
+    DER of every certificate given, in order (never the key), and C(mtls-clb-chain-certificates), their number.
+  - An upload of the same leaf tagged with another chain (for example the leaf uploaded without its
+    intermediates, then corrected) is not reused. The chain is uploaded anew, RV(replaced_certificate_id) names
+    the old upload, and the diff shows C(chain_sha256) and C(chain_certificates) before and after.
+  - The replaced upload is not deleted, because HTTPS listeners may still use it. Point them at the new ID
+    (role C(mtls.clb.mtls_listener) or M(mtls.clb.https_listener)), then delete it with O(state=absent) and
+    O(server_certificate_id) set to RV(replaced_certificate_id).
+  - An upload of the same leaf without these tags (made by another tool, by hand, or by an earlier development
+    version of this collection) matches as before, whatever chain it holds, so nothing is uploaded again. To
+    replace such an upload, delete it by its ID once no listener uses it; the next run uploads the chain with
+    the tags.
+  - Uploads by O(ali_cloud_certificate_id) carry no PEM and no tags; they are matched by that ID alone.
 author:
   - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -91,6 +107,8 @@ options:
       - With O(state=absent) and O(certificate)/O(certificate_path), the module deletes what O(state=present)
         would find for that certificate - by its SHA-1 fingerprint or, if SLB's fingerprints are not SHA-1
         values, by O(name), common name and expiry (with a warning); O(name) and the ID narrow it further.
+        An upload of the same leaf tagged with another chain (see the notes) is not deleted; give that
+        chain, or the upload's ID, to delete it.
     type: str
   rename_existing:
     description:
@@ -185,6 +203,13 @@ matched_by:
   returned: when state is present
   type: str
   sample: fingerprint
+replaced_certificate_id:
+  description:
+    - ID of the earlier upload of the same leaf (same RV(fingerprint)) with another chain that this upload
+      replaces (or would replace, in check mode); V(null) otherwise. It is left in place (see the notes).
+  returned: when state is present
+  type: str
+  sample: 1231579085529123_18f79de306d_1714760000_123456789
 certificate_info:
   description: The certificate as SLB reports it (its listing, or the upload reply right after an upload), snake_cased (no key material).
   returned: when state is present

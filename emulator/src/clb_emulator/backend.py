@@ -11,6 +11,7 @@ import ast
 import ipaddress
 import json
 import random
+import re
 import secrets
 import socket
 import string
@@ -171,6 +172,70 @@ def _check_name(value: str, parameter: str, allowed_extra: str = "") -> str:
                       f"with a letter and contain only letters, digits, '.', '_' or '-'"
                       f"{' or ' + ' '.join(allowed_extra) if allowed_extra else ''}.")
     return value
+
+
+MAX_TAGS = 20
+# The two upload docs differ (UploadServerCertificate: key up to 64 characters; UploadCACertificate: 128);
+# the stricter 64 applies to both.
+MAX_TAG_KEY_LENGTH = 64
+MAX_TAG_VALUE_LENGTH = 128
+TAG_FORBIDDEN_PREFIXES = ("aliyun", "acs:")
+TAG_FORBIDDEN_PARTS = ("http://", "https://")
+_TAG_PARAMETER = re.compile(r"^Tag\.([^.]+)\.(Key|Value)$")
+
+
+def _check_tag_text(text: str, parameter: str) -> None:
+    lowered = text.lower()
+    if lowered.startswith(TAG_FORBIDDEN_PREFIXES):
+        raise invalid(f"The specified parameter {parameter} is not valid: it cannot start with "
+                      f"{' or '.join(TAG_FORBIDDEN_PREFIXES)}.")
+    if any(part in lowered for part in TAG_FORBIDDEN_PARTS):
+        raise invalid(f"The specified parameter {parameter} is not valid: it cannot contain "
+                      f"{' or '.join(TAG_FORBIDDEN_PARTS)}.")
+
+
+def parse_upload_tags(params: dict, empty_value_allowed: bool) -> list[dict]:
+    """`Tag.N.Key` / `Tag.N.Value` of an upload as Describe* lists them ([{TagKey, TagValue}], by N)."""
+    found: dict[int, dict] = {}
+    for parameter, raw in params.items():
+        match = _TAG_PARAMETER.match(parameter)
+        if match is None:
+            if parameter == "Tag" or parameter.startswith("Tag."):
+                raise invalid(f"The specified parameter {parameter} is not valid: use Tag.N.Key and Tag.N.Value.")
+            continue
+        number_text, part = match.groups()
+        if not number_text.isdigit() or int(number_text) < 1:
+            raise invalid(f"The specified parameter {parameter} is not valid: N must be 1 to {MAX_TAGS}.")
+        if int(number_text) > MAX_TAGS:
+            raise ApiError("TagCountLimit", f"Tags count limit exceeded. ({parameter}: at most {MAX_TAGS} tags.)")
+        found.setdefault(int(number_text), {})[part] = raw
+    tags = []
+    for number in sorted(found):
+        key, value = found[number].get("Key"), found[number].get("Value", "")
+        if not key:
+            raise invalid(f"The specified parameter Tag.{number}.Key is not valid: the tag key cannot be empty.")
+        if len(key) > MAX_TAG_KEY_LENGTH:
+            raise invalid(f"The specified parameter Tag.{number}.Key is not valid: at most {MAX_TAG_KEY_LENGTH} "
+                          "characters.")
+        _check_tag_text(key, f"Tag.{number}.Key")
+        if not value and not empty_value_allowed:
+            raise invalid(f"The specified parameter Tag.{number}.Value is not valid: it must be 1 to "
+                          f"{MAX_TAG_VALUE_LENGTH} characters.")
+        if len(value) > MAX_TAG_VALUE_LENGTH:
+            raise invalid(f"The specified parameter Tag.{number}.Value is not valid: at most "
+                          f"{MAX_TAG_VALUE_LENGTH} characters.")
+        if value:
+            _check_tag_text(value, f"Tag.{number}.Value")
+        if any(tag["TagKey"] == key for tag in tags):
+            raise invalid(f"The specified parameter Tag.{number}.Key is not valid: the key {key!r} is given twice.")
+        tags.append({"TagKey": key, "TagValue": value})
+    return tags
+
+
+def _refuse_tag_filters(params: dict) -> None:
+    if any(parameter == "Tag" or parameter.startswith("Tag.") for parameter in params):
+        raise invalid("The specified parameter Tag is not valid: the emulator does not filter by tags; "
+                      "filter the listed Tags yourself.")
 
 
 def parse_backend_servers(raw: str | None) -> list[dict]:
@@ -450,6 +515,7 @@ class SlbBackend:
             cert_pem, key_pem = params.get("ServerCertificate", ""), params.get("PrivateKey", "")
             cas_id = cas_name = ""
             facts = pki.check_server_certificate(cert_pem, key_pem)
+        tags = parse_upload_tags(params, empty_value_allowed=True)
         now = time.time()
         cert_id = f"{account.account_id}_{secrets.token_hex(6)[:11]}_{int(now)}_{_random(string.digits, 9)}"
         record = {
@@ -461,7 +527,7 @@ class SlbBackend:
             "ExpireTime": facts.not_after_iso, "ExpireTimeStamp": facts.not_after_ms,
             "ResourceGroupId": params.get("ResourceGroupId") or "rg-default",
             "IsAliCloudCertificate": 1 if cas_id else 0, "AliCloudCertificateId": cas_id,
-            "AliCloudCertificateName": cas_name,
+            "AliCloudCertificateName": cas_name, "Tags": tags,
         }
         with self.lock:
             write_private_file(self.tls_dir / f"server-{cert_id}.pem", cert_pem.strip() + "\n" + key_pem.strip() + "\n")
@@ -478,6 +544,8 @@ class SlbBackend:
         if name:
             _check_name(name, "CACertificateName")
         facts = pki.check_ca_certificate(pem)
+        # UploadCACertificate's doc says both "can be an empty string" and "must be 1 to 128 characters".
+        tags = parse_upload_tags(params, empty_value_allowed=False)
         now = time.time()
         cert_id = f"{secrets.token_hex(6)[:11]}-{region}"
         record = {
@@ -486,7 +554,7 @@ class SlbBackend:
             "Fingerprint": facts.fingerprint_by(self.fingerprint_algorithm), "CommonName": facts.common_name,
             "CreateTime": _now_iso(now), "CreateTimeStamp": int(now * 1000),
             "ExpireTime": facts.not_after_iso, "ExpireTimeStamp": facts.not_after_ms,
-            "ResourceGroupId": params.get("ResourceGroupId") or "rg-default",
+            "ResourceGroupId": params.get("ResourceGroupId") or "rg-default", "Tags": tags,
         }
         with self.lock:
             write_private_file(self.tls_dir / f"ca-{cert_id}.pem", pem.strip() + "\n")
@@ -496,13 +564,16 @@ class SlbBackend:
 
     @staticmethod
     def _public_cert(record: dict) -> dict:
-        return {k: v for k, v in record.items() if k != "owner"}
+        """The record as an upload reply shows it: the documented Upload* replies carry no tags."""
+        return {k: v for k, v in record.items() if k not in ("owner", "Tags")}
 
     def _describe_certs(self, params, account, collection, id_field, outer, inner, region_required):
         region = self._region(params, required=region_required)
+        _refuse_tag_filters(params)
         wanted = params.get(id_field)
         with self.lock:
-            items = [self._public_cert(c) | {"Tags": {"Tag": []}}
+            # Records stored before tags were kept have no "Tags": they list as untagged.
+            items = [self._public_cert(c) | {"Tags": {"Tag": list(c.get("Tags") or [])}}
                      for c in self.state[collection].values()
                      if c["owner"] == account.account_id and c["RegionId"] == region
                      and (not wanted or c[id_field] == wanted)]

@@ -153,6 +153,18 @@ def sha1_fingerprint(cert):
     return ":".join("{0:02x}".format(byte) for byte in bytearray(digest))
 
 
+def chain_sha256(chain):
+    """SHA-256 (lower-case hex) over the DER of every certificate of the chain, in the order given.
+
+    SLB's Fingerprint covers the leaf alone and SLB never returns an uploaded PEM, so this digest,
+    kept in a tag of the upload, is what tells a corrected chain from the upload it replaces. DER is
+    self-delimiting, so concatenating the certificates is unambiguous; no key is ever part of it."""
+    digest = hashes.Hash(hashes.SHA256())
+    for cert in chain:
+        digest.update(cert.public_bytes(serialization.Encoding.DER))
+    return "".join("{0:02x}".format(byte) for byte in bytearray(digest.finalize()))
+
+
 def normalize_fingerprint(fingerprint):
     """Fingerprints compare case-insensitively and with or without colons."""
     if not fingerprint:
@@ -193,6 +205,10 @@ class CertificateMaterial:
     @property
     def fingerprint(self):
         return sha1_fingerprint(self.leaf)
+
+    @property
+    def chain_sha256(self):
+        return chain_sha256(self.chain)
 
     def summary(self):
         return certificate_summary(self.leaf)

@@ -9,6 +9,12 @@ rename / delete / nothing) -> stop here in check mode -> apply -> return what th
 (the upload reply is the stored record; no second listing unless it lacks the fingerprint, which is
 then read back to check it against ours).
 
+Uploads from PEM carry the chain's SHA-256 in a tag (certificates.py). An upload of the same leaf
+tagged with another chain's digest is stale (say the leaf without its intermediates): the chain is
+uploaded anew, and the stale one is reported as `replaced_certificate_id` but left in place, since a
+listener may still use it. An untagged upload of the same leaf matches as it always did, so nothing
+made before the tags existed is uploaded again.
+
 A certificate found under another name is used as it is: in a shared account it may belong to
 Terraform, another team or the SSL Certificates Service. Only `rename_existing` renames it, and
 never one of the SSL Certificates Service.
@@ -25,6 +31,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificate_mate
     HAS_CRYPTOGRAPHY,
     CertificateMaterialError,
     certificate_summary,
+    chain_sha256,
     load_certificate_chain,
     normalize_fingerprint,
     validate_ca_certificate,
@@ -38,9 +45,13 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates imp
     CertificateInUseError,
     CertificateStore,
     certificate_facts,
+    chain_tags,
     fingerprint_filter_problem,
     is_sha1_fingerprint,
+    listed_chain_length,
+    listed_chain_sha256,
     pick_best_match,
+    split_by_chain,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.resource_names import (
@@ -78,9 +89,23 @@ def _check_name(module, name):
 def _diff_view(kind, item):
     if not item:
         return {}
-    return {"id": item.get(kind.id_field), "name": item.get(kind.name_field),
+    view = {"id": item.get(kind.id_field), "name": item.get(kind.name_field),
             "fingerprint": (item.get("Fingerprint") or "").lower(),
             "expire_time": item.get("ExpireTime")}
+    # Known only for uploads tagged by this collection; an untagged one shows no chain at all.
+    if listed_chain_sha256(item):
+        view["chain_sha256"] = listed_chain_sha256(item)
+        view["chain_certificates"] = listed_chain_length(item)
+    return view
+
+
+def material_tags(material):
+    return chain_tags(material.chain_sha256, len(material.chain))
+
+
+def listed_form_of_tags(tags):
+    """Upload tags (Key/Value) as Describe* lists them (Tags{Tag:[{TagKey,TagValue}]})."""
+    return {"Tag": [{"TagKey": tag["Key"], "TagValue": tag["Value"]} for tag in tags]}
 
 
 def uploaded_record(kind, reply, name, material):
@@ -92,6 +117,9 @@ def uploaded_record(kind, reply, name, material):
         record[kind.name_field] = name
     if material is not None and not record.get("Fingerprint"):
         record["Fingerprint"] = material.fingerprint
+    if material is not None and not record.get("Tags"):
+        # Upload* replies carry no tags; the next listing will show the ones sent.
+        record["Tags"] = listed_form_of_tags(material_tags(material))
     return record
 
 
@@ -139,7 +167,7 @@ class CertificateModuleRunner:
             self.module.fail_api_error(error)
         self.module.exit_json(**result)
 
-    def _result(self, changed, item, before, summary=None, name=None, matched_by=None):
+    def _result(self, changed, item, before, summary=None, name=None, matched_by=None, replaced=None):
         facts = certificate_facts(self.kind, item) if item else {}
         if summary:
             for key, value in summary.items():
@@ -157,6 +185,8 @@ class CertificateModuleRunner:
             # True when an existing certificate was reused under another owner's name.
             "name_differs": name is not None and facts.get("name") != name,
             "matched_by": matched_by,
+            # The stale upload of another chain of the same leaf that this upload stands in for.
+            "replaced_certificate_id": replaced.get(self.kind.id_field) if replaced else None,
             "diff": {"before": before, "after": _diff_view(self.kind, item)},
         }
         if self.kind is SERVER_CERTIFICATE:
@@ -170,13 +200,19 @@ class CertificateModuleRunner:
         # Everything above is local; the first API call happens only after input is known good.
         store = CertificateStore(self.module.slb, self.kind)
         summary = material.summary() if material is not None else None
+        replaced = None
         if material is not None:
-            matches, matched_by = self._find_material(store, material, summary, name)
+            leaf_matches, matched_by = self._find_material(store, material, summary, name)
+            same_chain, untagged, other_chain = split_by_chain(leaf_matches, material.chain_sha256)
+            matches = same_chain or untagged
+            if not matches:
+                matched_by = None
+                replaced = pick_best_match(self.kind, other_chain, name)
         else:
             matches = store.find(ali_cloud_certificate_id=ali_cloud_id)
             matched_by = MATCHED_BY_ALI_CLOUD_CERTIFICATE_ID if matches else None
         existing = pick_best_match(self.kind, matches, name)
-        before = _diff_view(self.kind, existing)
+        before = _diff_view(self.kind, existing or replaced)
 
         if existing is not None:
             return self._reuse(store, existing, before, summary, name, matched_by)
@@ -186,10 +222,14 @@ class CertificateModuleRunner:
         if self.module.check_mode:
             planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None,
                        "ExpireTime": summary.get("expire_time") if summary else None}
-            return self._result(True, planned, before, summary, name=name)
+            if material is not None:
+                planned["Tags"] = listed_form_of_tags(material_tags(material))
+            return self._result(True, planned, before, summary, name=name, replaced=replaced)
         if material is not None:
-            uploaded = store.upload(name, material.upload_params(),
-                                    find_again=lambda: self._find_material(store, material, summary, name)[0])
+            listed_ids = set(item.get(self.kind.id_field) for item in leaf_matches)
+            uploaded = store.upload(name, dict(material.upload_params(), Tag=material_tags(material)),
+                                    find_again=lambda: self._find_own_upload(store, material, summary, name,
+                                                                             listed_ids))
             certificate_id = uploaded.get(self.kind.id_field)
             reported = uploaded.get("Fingerprint") or self._listed_fingerprint(store, certificate_id)
             if reported:
@@ -201,7 +241,14 @@ class CertificateModuleRunner:
                      "AliCloudCertificateName": self.params.get("ali_cloud_certificate_name"),
                      "AliCloudCertificateRegionId": self.params.get("ali_cloud_certificate_region_id")}
             record = uploaded_record(self.kind, store.upload(name, {}, extra), name, None)
-        return self._result(True, record, before, summary, name=name)
+        return self._result(True, record, before, summary, name=name, replaced=replaced)
+
+    def _find_own_upload(self, store, material, summary, name, listed_ids):
+        """After a lost upload reply: the upload tagged with this chain, or else an untagged upload of the
+        leaf that was not there before (a service that does not list tags); never a stale one."""
+        found = self._find_material(store, material, summary, name)[0]
+        same_chain, untagged = split_by_chain(found, material.chain_sha256)[:2]
+        return same_chain or [item for item in untagged if item.get(self.kind.id_field) not in listed_ids]
 
     def _find_material(self, store, material, summary, name):
         matches, matched_by = store.find_uploaded(material.fingerprint, name, summary.get("common_name"),
@@ -267,11 +314,12 @@ class CertificateModuleRunner:
         name = self.params.get("name")
         fingerprint = self.params.get("fingerprint")
         has_material = bool(self.params.get("certificate") or self.params.get("certificate_path"))
-        leaf = None
+        leaf = chain = None
         if has_material and not fingerprint:
             certificate = read_text_option(self.module, "certificate", "certificate_path")
             option = "certificate_path" if self.params.get("certificate_path") else "certificate"
-            leaf = load_certificate_chain(certificate, option)[0]
+            chain = load_certificate_chain(certificate, option)
+            leaf = chain[0]
         # One rule with certificate_info's filter: 'zz' + 40 hex digits is not a fingerprint either.
         problem = fingerprint_filter_problem(fingerprint) if fingerprint else None
         if problem:
@@ -282,11 +330,13 @@ class CertificateModuleRunner:
         store = CertificateStore(self.module.slb, self.kind)
         if leaf is not None:
             # Given the certificate itself, delete what state=present would have found for it (the same
-            # fallback when SLB's fingerprints are not SHA-1), narrowed by an ID or name also given.
+            # fallback when SLB's fingerprints are not SHA-1; an upload of another chain of the leaf is
+            # not it), narrowed by an ID or name also given.
             summary = certificate_summary(leaf)
             found, matched_by = store.find_uploaded(summary["fingerprint"], name, summary["common_name"],
                                                     summary["expire_time"])
-            matches = [item for item in found
+            same_chain, untagged = split_by_chain(found, chain_sha256(chain))[:2]
+            matches = [item for item in same_chain or untagged
                        if (certificate_id is None or item.get(self.kind.id_field) == certificate_id)
                        and (name is None or item.get(self.kind.name_field) == name)]
             if matches and matched_by == MATCHED_BY_NAME_COMMON_NAME_EXPIRY:

@@ -12,6 +12,12 @@ suggest, not something it states. So that a different live format cannot make ev
 duplicate, a certificate whose reported fingerprint is not a SHA-1 value at all is also recognised
 by its name, common name and expiry (`find_uploaded`), and the modules compare the fingerprint of
 each upload's reply with their own (certificate_module.py) and warn on a mismatch.
+
+The fingerprint covers the leaf only, and SLB never returns the PEM it stored, so every upload from
+PEM also carries tags with the SHA-256 of the whole chain and its number of certificates
+(`chain_tags`). Among the uploads with the leaf's fingerprint, `split_by_chain` tells the one of this
+chain from a stale one of another chain (leaf alone, other intermediates) and from an untagged one
+(another tool's, or this collection's before the tags), which is trusted as before.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,6 +38,11 @@ MATCHED_BY_FINGERPRINT = "fingerprint"
 MATCHED_BY_NAME_COMMON_NAME_EXPIRY = "name_common_name_expire_time"
 MATCHED_BY_ALI_CLOUD_CERTIFICATE_ID = "ali_cloud_certificate_id"
 SHA1_HEX_DIGITS = 40
+
+# Tag keys of an upload from PEM. SLB's documented tag rules: key 1-64 characters (128 for CA
+# certificates), value up to 128, neither starting with `aliyun` or `acs:` nor containing `http://`.
+CHAIN_SHA256_TAG = "mtls-clb-chain-sha256"
+CHAIN_LENGTH_TAG = "mtls-clb-chain-certificates"
 
 
 class CertificateKind:
@@ -60,6 +71,48 @@ CA_CERTIFICATE = CertificateKind(
     "CA certificate", "DescribeCACertificates", "CACertificates", "CACertificate",
     "CACertificateId", "CACertificateName", "UploadCACertificate", "DeleteCACertificate",
     "SetCACertificateName", "CACertificateId")
+
+
+def chain_tags(chain_sha256, chain_length):
+    """The Tag list of an upload (Tag.N.Key / Tag.N.Value on the wire)."""
+    return [{"Key": CHAIN_SHA256_TAG, "Value": chain_sha256},
+            {"Key": CHAIN_LENGTH_TAG, "Value": str(chain_length)}]
+
+
+def listed_tags(item):
+    """{key: value} of a listed certificate's `Tags{Tag:[{TagKey,TagValue}]}`; {} when it has none."""
+    tags = item.get("Tags") or {}
+    entries = tags.get("Tag") if isinstance(tags, dict) else tags
+    return dict((entry.get("TagKey"), entry.get("TagValue")) for entry in entries or []
+                if isinstance(entry, dict) and entry.get("TagKey"))
+
+
+def listed_chain_sha256(item):
+    """The chain digest an upload was tagged with (lower case), or None for an untagged upload."""
+    value = listed_tags(item).get(CHAIN_SHA256_TAG)
+    return value.strip().lower() if value else None
+
+
+def listed_chain_length(item):
+    value = listed_tags(item).get(CHAIN_LENGTH_TAG)
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def split_by_chain(items, chain_sha256):
+    """(same chain, untagged, other chain) among uploads of one leaf."""
+    same, untagged, other = [], [], []
+    for item in items:
+        listed = listed_chain_sha256(item)
+        if listed is None:
+            untagged.append(item)
+        elif listed == chain_sha256:
+            same.append(item)
+        else:
+            other.append(item)
+    return same, untagged, other
 
 
 class CertificateInUseError(Exception):
