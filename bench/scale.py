@@ -346,8 +346,8 @@ def render(stored) -> str:
         lines += _table(["Linux clients", "cold", "warm"], [
             (count, common.cell(data["cold"][count]), common.cell(data["warm"][count])) for count in data["cold"]])
         lines += _fit_sentence(data, ("cold", "warm"), " (n = Linux client hosts)")
-        lines += ["Each host adds its own step 4 and step 7 (two module runs and about twenty controller-side "
-                  "tasks, see the site-e2e section); the constant is the controller's steps 1-3, 5 and 6 and "
+        lines += ["Each host adds its own step 4 and step 7 (16 task results on a warm run, two of them module "
+                  "runs; its input checks run once, in site.yml's first plays); the constant is the controller's steps 1-3, 5 and 6 and "
                   "Ansible's start.", ""]
     if "listeners" in stored:
         data = stored["listeners"]
