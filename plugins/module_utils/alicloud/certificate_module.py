@@ -208,6 +208,9 @@ class CertificateModuleRunner:
             if not matches:
                 matched_by = None
                 replaced = pick_best_match(self.kind, other_chain, name)
+            elif matched_by == MATCHED_BY_NAME_COMMON_NAME_EXPIRY:
+                # Only when the fallback decides what is reused; a stale upload found that way is replaced.
+                self._warn_matched_by_identity(matches, name, material.fingerprint)
         else:
             matches = store.find(ali_cloud_certificate_id=ali_cloud_id)
             matched_by = MATCHED_BY_ALI_CLOUD_CERTIFICATE_ID if matches else None
@@ -251,11 +254,8 @@ class CertificateModuleRunner:
         return same_chain or [item for item in untagged if item.get(self.kind.id_field) not in listed_ids]
 
     def _find_material(self, store, material, summary, name):
-        matches, matched_by = store.find_uploaded(material.fingerprint, name, summary.get("common_name"),
-                                                  summary.get("expire_time"))
-        if matched_by == MATCHED_BY_NAME_COMMON_NAME_EXPIRY:
-            self._warn_matched_by_identity(matches, name, material.fingerprint)
-        return matches, matched_by
+        return store.find_uploaded(material.fingerprint, name, summary.get("common_name"),
+                                   summary.get("expire_time"))
 
     def _warn_matched_by_identity(self, matches, name, fingerprint):
         self.module.warn(

@@ -27,7 +27,14 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates imp
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 from tests.unit.alicloud.certgen import fingerprint, key_pem, make_certificate, make_pki, pem, rsa_key
-from tests.unit.alicloud.test_alicloud_certificate_module import CertificateSlb, Exited, FakeModule
+from tests.unit.alicloud.test_alicloud_certificate_module import (
+    CertificateSlb,
+    Exited,
+    FakeModule,
+    FingerprintingSlb,
+    _present,
+    sha256_fingerprint,
+)
 
 WIRE = {
     "server": ("DescribeServerCertificates", "UploadServerCertificate", "ServerCertificates", "ServerCertificate",
@@ -272,3 +279,28 @@ def test_listed_tags_are_read_in_every_shape_a_reply_may_have():
     other = {"id": 2, "Tags": {"Tag": [{"TagKey": CHAIN_SHA256_TAG, "TagValue": "bb"}]}}
     untagged = {"id": 3}
     assert split_by_chain([same, other, untagged], "aa") == ([same], [untagged], [other])
+
+
+class TaggingFingerprintingSlb(FingerprintingSlb):
+    """Fingerprints that are not SHA-1 (so uploads are found by name, common name and expiry), and tags kept."""
+
+    def call(self, action, params=None, retry=True):
+        reply = super().call(action, params, retry)
+        if action == "UploadServerCertificate":
+            self.certificates[-1]["Tags"] = {"Tag": [{"TagKey": tag["Key"], "TagValue": tag["Value"]}
+                                                     for tag in (params or {}).get("Tag") or []]}
+            reply.pop("Tags", None)
+        return reply
+
+
+def test_a_stale_upload_found_by_name_common_name_and_expiry_is_replaced_without_the_reuse_warning():
+    pki = make_pki()
+    slb = TaggingFingerprintingSlb(sha256_fingerprint)
+    leaf_only = _present(slb, pki)
+    corrected = _present(slb, pki, certificate=pki.server_pem + pem(pki.ca_cert))
+
+    assert corrected["changed"] and corrected["replaced_certificate_id"] == leaf_only["server_certificate_id"]
+    assert not any("was found by its name" in warning for warning in corrected["warnings"]), corrected["warnings"]
+    again = _present(slb, pki, certificate=pki.server_pem + pem(pki.ca_cert))
+    assert again["changed"] is False and again["server_certificate_id"] == corrected["server_certificate_id"]
+    assert any("was found by its name" in warning for warning in again["warnings"]), again["warnings"]
