@@ -12,6 +12,18 @@ from tests.unit.alicloud.certgen import key_pem
 
 READ_ONLY_PREFIXES = ("Describe",)
 
+# A playbook that runs only step 6 (the mtls_listener role), as a user's own playbook would include it.
+STEP_6_PLAYBOOK = """\
+- name: Step 6 only
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Run mtls.clb.mtls_listener
+      ansible.builtin.include_role:
+        name: mtls.clb.mtls_listener
+"""
+
 
 def actions(emu, since: int = 0) -> list[str]:
     return [call["action"] for call in emu.calls()[since:]]

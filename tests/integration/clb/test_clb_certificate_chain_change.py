@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from tests.support.ansible_run import run_module, run_playbook
 from tests.support.emulator import PROXY_VARS
 from clb_helpers import (
+    STEP_6_PLAYBOOK,
     actions,
     add_backends,
     create_load_balancer,
@@ -186,18 +187,6 @@ def test_an_untagged_ca_upload_still_matches(emu, args, slb, chain_pki):
     assert actions(emu, start) == ["DescribeCACertificates"]
 
 
-PLAYBOOK = """\
-- name: Step 6 only
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Run mtls.clb.mtls_listener
-      ansible.builtin.include_role:
-        name: mtls.clb.mtls_listener
-"""
-
-
 def _env():
     return {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
 
@@ -233,7 +222,7 @@ def test_mtls_listener_role_switches_to_the_corrected_upload(emu, args, slb, cha
     assert corrected["changed"] and corrected["replaced_certificate_id"] == stale["server_certificate_id"]
 
     playbook = tmp_path / "listener.yml"
-    playbook.write_text(PLAYBOOK)
+    playbook.write_text(STEP_6_PLAYBOOK)
     start = len(emu.calls())
     run = run_playbook(playbook, extra_vars={
         "mtls_clb_endpoint": emu.api_url, "mtls_clb_region": emu.region,

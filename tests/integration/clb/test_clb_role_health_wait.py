@@ -7,24 +7,13 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ansible_run import run_playbook
-from clb_helpers import actions, mutating, upload_ca_certificate, upload_server_certificate
-
-PLAYBOOK = """\
-- name: Step 6 only
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Run mtls.clb.mtls_listener
-      ansible.builtin.include_role:
-        name: mtls.clb.mtls_listener
-"""
+from clb_helpers import STEP_6_PLAYBOOK, actions, mutating, upload_ca_certificate, upload_server_certificate
 
 
 @pytest.fixture
 def role(emu, slb, pki, tmp_path):
     playbook = tmp_path / "listener.yml"
-    playbook.write_text(PLAYBOOK)
+    playbook.write_text(STEP_6_PLAYBOOK)
     base = {
         "mtls_clb_endpoint": emu.api_url, "mtls_clb_region": emu.region,
         "mtls_clb_access_key_id": emu.access_key_id, "mtls_clb_access_key_secret": emu.access_key_secret,
