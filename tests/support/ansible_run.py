@@ -21,7 +21,8 @@ PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PRO
 
 
 def ansible_env(extra: dict | None = None) -> dict:
-    """Environment for an ansible process: this checkout's config, no proxies, JSON output."""
+    """Environment for an ansible process: this checkout's config, no proxies, JSON output, then `extra`
+    (a value of None removes that variable)."""
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
     env.update(
         ANSIBLE_CONFIG=str(REPO_ROOT / "ansible.cfg"),
@@ -36,8 +37,11 @@ def ansible_env(extra: dict | None = None) -> dict:
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
-    if extra:
-        env.update(extra)
+    for name, value in (extra or {}).items():
+        if value is None:  # None removes the variable
+            env.pop(name, None)
+        else:
+            env[name] = value
     return env
 
 

@@ -13,8 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
-import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -23,7 +21,14 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import (
     AlicloudApiError,
     from_sdk_exception,
 )
-from ansible_collections.mtls.clb.plugins.module_utils.alicloud.regions import is_region_id
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.connection import (
+    ACCESS_KEY_ID_ENV,
+    ACCESS_KEY_SECRET_ENV,
+    REGION_ENV,
+    SECURITY_TOKEN_ENV,
+    connection_problem,
+    parse_endpoint,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 
 # The SDK generation this code is written for: slb20140515 >= 3.3.30 is the first built on
@@ -52,17 +57,6 @@ except ImportError as import_error:
     SLB_SDK_IMPORT_ERROR = traceback.format_exc()
     SLB_SDK_MISSING = (getattr(import_error, "name", None) or "", str(import_error))
 
-# First set wins. ALIBABA_CLOUD_* is what the aliyun CLI and the SDKs read; ALICLOUD_ACCESS_KEY /
-# ALICLOUD_SECRET_KEY / ALICLOUD_REGION what Terraform and alibaba.alicloud read; then the further
-# aliases alibaba.alicloud accepts (ALICLOUD_ACCESS_KEY_ID, ALICLOUD_SECRET_ACCESS_KEY,
-# ALICLOUD_REGION_ID) and Terraform's ALIBABA_CLOUD_REGION (SLB API notes, existing tooling).
-ACCESS_KEY_ID_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALICLOUD_ACCESS_KEY", "ALICLOUD_ACCESS_KEY_ID")
-ACCESS_KEY_SECRET_ENV = ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALICLOUD_SECRET_KEY", "ALICLOUD_SECRET_ACCESS_KEY")
-SECURITY_TOKEN_ENV = ("ALIBABA_CLOUD_SECURITY_TOKEN", "ALICLOUD_SECURITY_TOKEN")
-REGION_ENV = ("ALIBABA_CLOUD_REGION_ID", "ALICLOUD_REGION", "ALICLOUD_REGION_ID", "ALIBABA_CLOUD_REGION")
-
-LOCAL_HOST_SUFFIXES = (".localhost", ".local")
-
 
 def alicloud_argument_spec():
     """The options every cloud module accepts (documented in doc fragment mtls.clb.alicloud)."""
@@ -77,51 +71,6 @@ def alicloud_argument_spec():
         retry_max_attempts=dict(type="int", default=8),
         retry_max_seconds=dict(type="float", default=120.0),
     )
-
-
-class EndpointError(ValueError):
-    pass
-
-
-def _is_local_host(host):
-    if host == "localhost" or host.endswith(LOCAL_HOST_SUFFIXES):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def parse_endpoint(endpoint):
-    """Split the `endpoint` option into (host[:port], protocol) as the SDK wants them.
-
-    The SDK signs the Host header with `Config.endpoint` verbatim, so a scheme must never reach
-    it; plain HTTP is accepted only where no credential can leave the machine.
-    """
-    text = endpoint.strip()
-    protocol = "https"
-    if "://" in text:
-        scheme, text = text.split("://", 1)
-        protocol = scheme.lower()
-        if protocol not in ("http", "https"):
-            raise EndpointError("endpoint {0!r}: the scheme must be http or https".format(endpoint))
-    hostport = text.rstrip("/")
-    if not hostport or "/" in hostport or "?" in hostport or "@" in hostport:
-        raise EndpointError("endpoint {0!r}: give host, host:port or a URL without a path, e.g. "
-                            "slb.eu-central-1.aliyuncs.com or http://127.0.0.1:8080".format(endpoint))
-    host = hostport
-    port_match = re.match(r"^(\[[^\]]+\]|[^:]+)(?::(\d+))?$", hostport)
-    if not port_match:
-        raise EndpointError("endpoint {0!r}: cannot read host and port".format(endpoint))
-    host = port_match.group(1)
-    port = port_match.group(2)
-    if port is not None and not 0 < int(port) < 65536:
-        raise EndpointError("endpoint {0!r}: port must be 1-65535".format(endpoint))
-    if protocol == "http" and not _is_local_host(host):
-        raise EndpointError("endpoint {0!r}: plain http is only allowed for loopback/local hosts "
-                            "(localhost, 127.0.0.0/8, ::1, *.local); use https:// or host:port "
-                            "for {1}".format(endpoint, host))
-    return hostport, protocol
 
 
 def build_sdk_client(params):
@@ -235,34 +184,9 @@ class AlicloudModule:
 
     def validate_connection_options(self):
         """Fail (before any API call) on a missing region, half a key pair or a bad endpoint."""
-        params = self.params
-        region = params.get("region")
-        if not region:
-            self.fail_json(msg="region is required: set the region option or one of the environment "
-                               "variables {0} (the region of the load balancer, e.g. "
-                               "cn-hangzhou)".format(" / ".join(REGION_ENV)))
-        if not is_region_id(region):
-            self.fail_json(msg="region {0!r} is not a region id; use the id form, e.g. cn-hangzhou "
-                               "or eu-central-1".format(region))
-        if bool(params.get("access_key_id")) != bool(params.get("access_key_secret")):
-            missing = "access_key_secret" if params.get("access_key_id") else "access_key_id"
-            names = ACCESS_KEY_SECRET_ENV if missing == "access_key_secret" else ACCESS_KEY_ID_ENV
-            self.fail_json(msg="{0} is missing: access_key_id and access_key_secret go together; set the "
-                               "option or one of {1} (or set neither to use the default credential "
-                               "chain)".format(missing, " / ".join(names)))
-        if params.get("security_token") and not params.get("access_key_id"):
-            self.fail_json(msg="security_token needs the STS access_key_id and access_key_secret "
-                               "that came with it")
-        for name in ("connect_timeout", "read_timeout", "retry_max_seconds"):
-            if params.get(name) is not None and params[name] <= 0:
-                self.fail_json(msg="{0} must be greater than 0".format(name))
-        if params.get("retry_max_attempts") is not None and params["retry_max_attempts"] < 1:
-            self.fail_json(msg="retry_max_attempts must be at least 1")
-        if params.get("endpoint"):
-            try:
-                parse_endpoint(params["endpoint"])
-            except EndpointError as exc:
-                self.fail_json(msg=str(exc))
+        problem = connection_problem(self.params)
+        if problem:
+            self.fail_json(msg=problem)
 
     @property
     def slb(self):

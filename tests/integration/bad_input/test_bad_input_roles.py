@@ -21,6 +21,7 @@ from typing import Callable
 import pytest
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import SlbApi
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.connection import REGION_ENV
 from tests.integration.security import mtls_test_pki
 from tests.integration.security.nothing_changed import mutating_calls, snapshot_difference, tree_snapshot
 from tests.support.ansible_run import REPO_ROOT, run_playbook
@@ -271,20 +272,22 @@ def failure_messages(run) -> list[str]:
     return messages
 
 
-def run_failing(ws: Workspace, playbook: Path, variables: dict, inventory=None):
+def run_failing(ws: Workspace, playbook: Path, variables: dict, inventory=None, env: dict | None = None):
     """Run, and return (the failure messages, what changed on disk, mutating API calls)."""
-    run, changed, mutating = run_failing_with_output(ws, playbook, variables, inventory)
+    run, changed, mutating = run_failing_with_output(ws, playbook, variables, inventory, env)
     return failure_messages(run), changed, mutating
 
 
-def run_failing_with_output(ws: Workspace, playbook: Path, variables: dict, inventory=None):
-    """Run, and return (the run, what changed on disk, mutating API calls)."""
+def run_failing_with_output(ws: Workspace, playbook: Path, variables: dict, inventory=None, env: dict | None = None):
+    """Run, and return (the run, what changed on disk, mutating API calls). The access key is in the
+    environment, as for a user; `env` changes it (None removes a variable)."""
     watched = [path for path in ws.work.iterdir() if path.name != "emulator"]
     files_before = tree_snapshot(*watched, *(ws.work / name for name in ("home-ca", "clients", "site-pki")))
     calls_before = len(ws.emulator.calls())
-    run = run_playbook(playbook, inventory=inventory, extra_vars=variables,
-                       env={"ALIBABA_CLOUD_ACCESS_KEY_ID": ws.emulator.access_key_id,
-                            "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ws.emulator.access_key_secret})
+    # No region from the machine's environment: each test says where its region comes from.
+    run_env = {**dict.fromkeys(REGION_ENV), "ALIBABA_CLOUD_ACCESS_KEY_ID": ws.emulator.access_key_id,
+               "ALIBABA_CLOUD_ACCESS_KEY_SECRET": ws.emulator.access_key_secret, **(env or {})}
+    run = run_playbook(playbook, inventory=inventory, extra_vars=variables, env=run_env)
     assert run.rc != 0, f"the run accepted bad input:\n{run.stdout[-3000:]}"
     changed = snapshot_difference(files_before, tree_snapshot(
         *watched, *(ws.work / name for name in ("home-ca", "clients", "site-pki"))))
@@ -441,18 +444,56 @@ def test_site_checks_the_purchased_certificate_before_step_1(workspace, problem,
                                  variable, hint)
 
 
-def assert_refused_before_step_1(ws: Workspace, overrides: dict, variable: str, hint: str) -> None:
+# What the cloud modules check before their first API call, at step 5: (id, bad input, environment,
+# text named, hint given). site.yml asks it before step 1, of its variables and of the environment.
+SITE_CONNECTION_CASES = [
+    ("no region in the variables or the environment", {"mtls_clb_region": None}, {},
+     "Steps 5 and 6: region is required: set mtls_clb_region", "ALIBABA_CLOUD_REGION_ID / ALICLOUD_REGION"),
+    ("region from the environment not in ID form", {"mtls_clb_region": None}, {"ALICLOUD_REGION": "Hangzhou"},
+     "region 'Hangzhou' is not a region id", "set by the environment variable ALICLOUD_REGION"),
+    ("region for step 6 only", {"mtls_clb_region": None, "certificate_upload_region": "cn-hangzhou"}, {},
+     "Step 6: region is required", "mtls_listener_region"),
+    ("half an access key pair", {}, {"ALIBABA_CLOUD_ACCESS_KEY_SECRET": None},
+     "access_key_secret is missing", "mtls_clb_access_key_secret or one of ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+    ("plain http to a remote endpoint", {"mtls_clb_endpoint": "http://slb.cn-hangzhou.aliyuncs.com"}, {},
+     "plain http is only allowed for loopback", "set by mtls_clb_endpoint"),
+]
+
+
+@pytest.mark.parametrize("overrides, env, text, hint", [pytest.param(*case[1:], id=case[0])
+                                                        for case in SITE_CONNECTION_CASES])
+def test_site_checks_the_connection_options_before_step_1(workspace, overrides, env, text, hint):
+    """A missing or malformed region, half a key pair, an unusable endpoint: refused before step 1 rather
+    than at step 5, after steps 1-4 made and installed keys; the secret is never in the output."""
+    assert_refused_before_step_1(workspace, overrides, text, hint, env=env)
+
+
+def test_site_takes_the_region_from_the_environment(workspace):
+    """The region only in ALIBABA_CLOUD_REGION_ID passes the check (as the modules would take it): the run
+    stops at the next play's check instead, a bad step 7 input."""
+    assert_refused_before_step_1(workspace, {"mtls_clb_region": None, "mtls_verify_requests": 1},
+                                 "mtls_verify_min_backends", "at least as many",
+                                 env={"ALIBABA_CLOUD_REGION_ID": workspace.emulator.region}, absent="region")
+
+
+def assert_refused_before_step_1(ws: Workspace, overrides: dict, variable: str, hint: str, env: dict | None = None,
+                                 absent: str | None = None) -> None:
     inventory = ws.work / "site-inventory.yml"
     inventory.write_text(SITE_INVENTORY)
     calls_before = len(ws.emulator.calls())
 
-    messages, changed, mutating = run_failing(ws, REPO_ROOT / "site.yml", site_vars(ws, **overrides), inventory=inventory)
+    run, changed, mutating = run_failing_with_output(ws, REPO_ROOT / "site.yml", site_vars(ws, **overrides),
+                                                     inventory=inventory, env=env)
+    messages = failure_messages(run)
+    assert ws.emulator.access_key_secret not in run.stdout + run.stderr, "the access key secret is in the output"
 
     assert changed == {}, f"files changed: {changed}"
     assert ws.emulator.calls()[calls_before:] == [], "the API was called before the inputs were checked"
     message = "\n".join(messages)
     assert variable in message, f"the message does not name {variable!r}: {message}"
     assert hint in message, f"the message gives no hint ({hint!r}): {message}"
+    if absent:
+        assert absent not in message, f"{absent!r} refused: {message}"
 
 
 def test_site_reports_every_bad_input_of_a_step_at_once(workspace):

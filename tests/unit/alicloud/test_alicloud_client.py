@@ -8,6 +8,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from Tea.exceptions import UnretryableException
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud import client as client_mod
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud import connection
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError, from_sdk_exception
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 from tests.unit.alicloud.scripted import FakeClock
@@ -157,8 +158,8 @@ def test_endpoint_forms(endpoint, expected):
     ("127.0.0.1:99999", "port must be"),
 ])
 def test_bad_endpoints_are_refused_with_a_reason(endpoint, needle):
-    with pytest.raises(client_mod.EndpointError) as err:
-        client_mod.parse_endpoint(endpoint)
+    with pytest.raises(connection.EndpointError) as err:
+        connection.parse_endpoint(endpoint)
     assert needle in str(err.value)
 
 
