@@ -29,7 +29,7 @@ attributes:
     support: full
 options:
   load_balancer_id:
-    description: ID of the CLB instance.
+    description: ID of the CLB instance. An empty value is refused before any API call.
     type: str
     required: true
   servers:
@@ -121,6 +121,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers 
     servers_problem,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import AlicloudModule
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import load_balancer_id_problem
 
 
 def _sorted_members(members):
@@ -144,8 +145,8 @@ def main():
         supports_check_mode=True,
     )
     servers = module.params["servers"]
-    problem = servers_problem(servers)
-    if module.params["purge"] and module.params["state"] == "absent":
+    problem = load_balancer_id_problem(module.params["load_balancer_id"]) or servers_problem(servers)
+    if not problem and module.params["purge"] and module.params["state"] == "absent":
         problem = ("purge applies to state=present (remove what is not in servers); state=absent removes exactly "
                    "the servers listed: drop purge, or use state=present with purge to keep only the listed ones")
     if problem:

@@ -49,7 +49,7 @@ attributes:
     support: full
 options:
   load_balancer_id:
-    description: ID of the CLB instance.
+    description: ID of the CLB instance. An empty value is refused before any API call.
     type: str
     required: true
   listener_port:

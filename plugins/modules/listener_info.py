@@ -28,7 +28,11 @@ attributes:
     support: none
 options:
   load_balancer_ids:
-    description: Instances whose listeners to list (at most 10 per API call; more are split). Empty lists every instance's listeners in the region.
+    description:
+      - Instances whose listeners to list (at most 10 per API call; more are split). Empty lists every instance's
+        listeners in the region.
+      - An empty string among them (such as an unset ID) is refused before any API call, rather than taken as no
+        filter.
     type: list
     elements: str
     default: []
@@ -238,6 +242,11 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if any(not (load_balancer_id or "").strip() for load_balancer_id in params["load_balancer_ids"]):
+        # An empty string would reach the API as no filter at all and list every instance's listeners.
+        module.fail_json(msg="load_balancer_ids has an empty entry: give the IDs of the CLB instances (lb-...), for "
+                             "example the load_balancer_id that mtls.clb.load_balancer returns, or leave "
+                             "load_balancer_ids out (an empty list) to list every instance's listeners")
     slb = module.slb
     if params["wait_healthy_backends"] < 0 or params["wait_timeout"] < 1:
         module.fail_json(msg="wait_healthy_backends must be 0 or more and wait_timeout at least 1 (got {0} and "

@@ -25,7 +25,10 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import
     update_params,
     validate_desired,
 )
-from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import LoadBalancerNotFound
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
+    LoadBalancerNotFound,
+    load_balancer_id_problem,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.naming import snake_dict
 
 TARGET_STATUS = {"present": "running", "stopped": "stopped"}
@@ -87,7 +90,8 @@ class HttpsListenerRunner:
     def run(self):
         params = self.params
         desired = desired_settings(params)
-        problem = validate_desired(dict(desired, listener_port=params["listener_port"]))
+        problem = load_balancer_id_problem(params["load_balancer_id"]) or validate_desired(
+            dict(desired, listener_port=params["listener_port"]))
         if problem is None and params["wait_timeout"] < 1:
             problem = "wait_timeout must be at least 1 second (got {0})".format(params["wait_timeout"])
         if problem:

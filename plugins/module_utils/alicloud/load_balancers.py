@@ -24,6 +24,19 @@ def names_missing_load_balancer(error):
     return error.code.startswith("InvalidLoadBalancerId")
 
 
+def load_balancer_id_problem(value, option="load_balancer_id"):
+    """A message naming `option` when the required load balancer ID is empty or null, else None.
+
+    Ansible's required=True lets "" and null through; the API would then answer MissingParameter for
+    LoadBalancerId, which names no option. A null ID usually comes from mtls.clb.load_balancer in
+    check mode before the instance exists."""
+    if value is None or not str(value).strip():
+        return ("{0} is empty: give the ID of the CLB instance (lb-...), for example the load_balancer_id "
+                "that mtls.clb.load_balancer returns (null in check mode while the instance does not exist "
+                "yet)".format(option))
+    return None
+
+
 def describe_load_balancer(slb, load_balancer_id):
     """DescribeLoadBalancerAttribute, or LoadBalancerNotFound."""
     try:

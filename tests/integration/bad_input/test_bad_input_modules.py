@@ -218,6 +218,18 @@ CLOUD_CASES = [
          lambda ws: {**ws.cloud, "load_balancer_id": "lb-doesnotexist00000000000",
                      "servers": [{"server_id": ws.bulk_backend_ids[0]}]},
          "load_balancer_id", "check load_balancer_id and region"),
+    # required=True lets "" through; unchecked, the API answers MissingParameter (naming no option), and
+    # listener_info would take it as no filter and list every instance's listeners.
+    Case("listener: empty load balancer ID", "mtls.clb.https_listener",
+         lambda ws: listener_args(ws, load_balancer_id=""),
+         "load_balancer_id", "is empty"),
+    Case("backends: empty load balancer ID", "mtls.clb.backend_servers",
+         lambda ws: {**ws.cloud, "load_balancer_id": " ",
+                     "servers": [{"server_id": ws.bulk_backend_ids[0]}]},
+         "load_balancer_id", "is empty"),
+    Case("listener_info: empty load balancer ID", "mtls.clb.listener_info",
+         lambda ws: {**ws.cloud, "load_balancer_ids": [ws.load_balancer_id, ""], "listener_port": 443},
+         "load_balancer_ids", "empty entry"),
     Case("invalid TLS cipher policy name", "mtls.clb.https_listener",
          lambda ws: listener_args(ws, tls_cipher_policy="tls_cipher_policy_9"),
          "tls_cipher_policy", "must be one of: tls_cipher_policy_1_0"),
@@ -278,6 +290,21 @@ def test_pki_module_bad_input(workspace, case):
 def test_cloud_module_bad_input(workspace, case):
     """A CLB module given bad input names the option and the fix; the cloud state is unchanged."""
     assert_fails_cleanly(workspace, case)
+
+
+@pytest.mark.parametrize("module, args", [
+    ("mtls.clb.https_listener", lambda ws: listener_args(ws, load_balancer_id="")),
+    ("mtls.clb.backend_servers", lambda ws: {**ws.cloud, "load_balancer_id": "",
+                                             "servers": [{"server_id": ws.bulk_backend_ids[0]}]}),
+    ("mtls.clb.listener_info", lambda ws: {**ws.cloud, "load_balancer_ids": [""]}),
+])
+def test_empty_load_balancer_id_is_refused_before_any_api_call(workspace, module, args):
+    """An empty load balancer ID (an unset variable, a check-mode plan) fails locally, naming the option."""
+    calls_before = len(workspace.emulator.calls())
+    result = run_module(module, args(workspace))
+    assert result["failed"], result
+    assert "load_balancer_id" in result["msg"], result["msg"]
+    assert workspace.emulator.calls()[calls_before:] == []
 
 
 def test_listener_port_held_by_an_http_listener(workspace):
