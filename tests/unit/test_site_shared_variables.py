@@ -28,3 +28,15 @@ def test_the_readme_table_lists_the_known_names():
     documented = set(NAME.findall(section))
     # The demo inventory's own variable is not for users.
     assert documented == known() - {"mtls_clb_demo_client_python"}
+
+
+def test_the_readme_table_has_one_row_per_known_name():
+    """Each name heads exactly one row (a name only mentioned in another row's text is not documented)."""
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Shared variables of `site.yml`", 1)[1].split("\n## ", 1)[0]
+    headed = []
+    for line in section.splitlines():
+        if line.startswith("| `mtls_clb_"):
+            headed += NAME.findall(line.split("|")[1])
+    assert sorted(headed) == sorted(set(headed)), "a variable has more than one row"
+    assert set(headed) == known() - {"mtls_clb_demo_client_python"}
