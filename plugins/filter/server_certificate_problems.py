@@ -124,6 +124,12 @@ def covers(cert, domain):
         return any(_dns_name_covers(name, domain) for name in dns_names)
 
 
+def _sentence(text):
+    """One problem as a sentence: the roles join several with spaces into one failure message."""
+    text = to_text(text).rstrip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def server_certificate_problems(certificate, private_key=None, passphrase=None, domain=None,
                                 certificate_variable="certificate", key_variable="private_key",
                                 passphrase_variable="passphrase", domain_variable="domain"):
@@ -134,20 +140,20 @@ def server_certificate_problems(certificate, private_key=None, passphrase=None, 
     try:
         chain = material.load_certificate_chain(to_text(certificate or ""), certificate_variable)
     except material.CertificateMaterialError as exc:
-        return [to_text(exc)]
+        return [_sentence(exc)]
     for check in material.server_certificate_checks(chain, to_text(private_key or ""), passphrase or None,
                                                     certificate_variable, key_variable, passphrase_variable):
         try:
             check()
         except material.CertificateMaterialError as exc:
-            problems.append(to_text(exc))
+            problems.append(_sentence(exc))
     if domain and not covers(chain[0], to_text(domain)):
         dns_names, ip_addresses = _host_names_of(chain[0])
         names = ", ".join(dns_names + [str(address) for address in ip_addresses]) or "no names"
-        problems.append(
+        problems.append(_sentence(
             "{0}: the certificate is for {1}, not for {2} ({3}), the name the clients will connect to; give the "
             "certificate of that domain, or set {3} to a name the certificate covers".format(
-                certificate_variable, names, to_text(domain), domain_variable))
+                certificate_variable, names, to_text(domain), domain_variable)))
     return problems
 
 

@@ -80,3 +80,12 @@ def test_each_problem_names_the_variable_and_never_the_key(pki, case, expected):
     text = " ".join(found)
     key_body = [line for line in key.splitlines() if line and not line.startswith("-----")]
     assert not any(line in text for line in key_body) and "pw-1234" not in text and "not-it" not in text
+
+
+def test_several_problems_read_as_separate_sentences(pki):
+    """The roles join the problems with spaces: each must end its own sentence, or two run together
+    ("... belongs to the server certificate cert_var: the certificate is for ...")."""
+    found = problems(pki.chain_pem, certgen.key_pem(pki.other_key), domain="shop.example.test")
+    assert len(found) == 2, found
+    assert all(problem.endswith(".") for problem in found), found
+    assert problems("this is not a certificate", "")[0].endswith("."), problems("this is not a certificate", "")
