@@ -274,19 +274,26 @@ class LoadBalancerWaitTimeout(Exception):
     pass
 
 
-def _wait_active(slb, load_balancer_id, timeout):
-    deadline = time.monotonic() + timeout
+def _wait_active(slb, load_balancer_id, timeout, sleep=time.sleep, clock=time.monotonic):
+    """Poll DescribeLoadBalancerAttribute until the new instance is active. Right after CreateLoadBalancer
+    the service may not list the instance yet (the answer is InvalidLoadBalancerId.NotFound): that is
+    read as "not there yet", as Terraform's SlbLoadBalancerStateRefreshFunc does, not as a missing
+    instance - this run has just created it."""
+    deadline = clock() + timeout
     while True:
-        attributes = describe_load_balancer(slb, load_balancer_id)
-        status = attributes.get("LoadBalancerStatus")
-        if status in (None, "", "active"):
+        try:
+            attributes = describe_load_balancer(slb, load_balancer_id)
+            status = attributes.get("LoadBalancerStatus")
+        except LoadBalancerNotFound:
+            attributes, status = None, "not yet listed"
+        if attributes is not None and status in (None, "", "active"):
             return attributes
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             raise LoadBalancerWaitTimeout(
                 "load balancer {0} is still {1!r} after {2}s, not 'active'; raise wait_timeout or check the "
                 "instance in the console (it was created: the next run finds it by name)".format(
                     load_balancer_id, status, timeout))
-        time.sleep(1)
+        sleep(1)
 
 
 # What DescribeLoadBalancerAttribute adds to an instance record: the reply's request ID and the listeners and
