@@ -213,6 +213,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import Al
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
     LoadBalancerNotFound,
+    delete_load_balancer,
     describe_load_balancer,
     find_load_balancers,
 )
@@ -371,7 +372,7 @@ def main():
             if existing is None:
                 module.exit_json(changed=False, load_balancer_id=None, diff={"before": {}, "after": {}})
             if not module.check_mode:
-                slb.call("DeleteLoadBalancer", {"LoadBalancerId": existing["LoadBalancerId"]})
+                delete_load_balancer(slb, existing["LoadBalancerId"])
             module.exit_json(changed=True, load_balancer_id=existing["LoadBalancerId"],
                              diff={"before": before, "after": {}})
 

@@ -50,6 +50,17 @@ def describe_load_balancer(slb, load_balancer_id):
     return body
 
 
+def delete_load_balancer(slb, load_balancer_id):
+    """DeleteLoadBalancer; an instance that is gone already counts as deleted. The call is retried after a
+    timeout or a 5xx, and a retry of a delete that went through (its reply lost) is answered
+    InvalidLoadBalancerId.NotFound, which must not fail a run whose delete succeeded."""
+    try:
+        slb.call("DeleteLoadBalancer", {"LoadBalancerId": load_balancer_id})
+    except AlicloudApiError as error:
+        if not (error.not_found or names_missing_load_balancer(error)):
+            raise
+
+
 def listener_protocols_by_port(attributes):
     """{port: [protocols]} from DescribeLoadBalancerAttribute (new field, then the legacy misspelling)."""
     ports = {}
