@@ -226,11 +226,17 @@ def differing_fields(desired, listener):
 
 def update_params(changes, desired, live):
     """The wire parameters for SetLoadBalancerHTTPSListenerAttribute: only what differs, plus the
-    companion fields the API needs to accept a sticky-session change."""
+    companion fields the API needs to accept a sticky-session change, plus ServerCertificateId on every
+    update: the API reference listed it as required for this action (AlibabaCloudDocs/slb), and Terraform's
+    alicloud_slb_listener sends it with every HTTPS update for that reason, so an update of another
+    field alone (for example turning mutual authentication on) is not refused for its absence."""
     params = {}
     for option in changes:
         field = FIELDS_BY_OPTION[option]
         params[field.wire] = field.to_wire(desired[option])
+    server_certificate_id = desired.get("server_certificate_id") or live.get("server_certificate_id")
+    if params and server_certificate_id:
+        params.setdefault("ServerCertificateId", server_certificate_id)
     sticky_touched = any(FIELDS_BY_OPTION[o].group == "sticky" or o == "sticky_session" for o in changes)
     if sticky_touched and _group_active("sticky", desired, live):
         merged = dict(live)

@@ -51,7 +51,7 @@ def test_only_differing_fields_are_reported_with_before_and_after():
     changes = differing_fields({"scheduler": "rr", "ca_certificate_id": "", "bandwidth": -1}, LIVE)
     assert changes == {"scheduler": ("wrr", "rr"), "ca_certificate_id": ("ca-1", "")}
     params = update_params(changes, {"scheduler": "rr", "ca_certificate_id": ""}, live_settings(LIVE))
-    assert params == {"Scheduler": "rr", "CACertificateId": ""}
+    assert params == {"Scheduler": "rr", "CACertificateId": "", "ServerCertificateId": "sc-1"}
 
 
 def test_sticky_fields_are_ignored_while_sticky_session_stays_off():
@@ -63,7 +63,22 @@ def test_turning_sticky_on_sends_its_companion_fields():
     changes = differing_fields(desired, LIVE)
     assert set(changes) == {"sticky_session", "sticky_session_type", "cookie_timeout"}
     assert update_params(changes, desired, live_settings(LIVE)) == {
-        "StickySession": "on", "StickySessionType": "insert", "CookieTimeout": 300}
+        "StickySession": "on", "StickySessionType": "insert", "CookieTimeout": 300,
+        "ServerCertificateId": "sc-1"}
+
+
+def test_every_update_carries_the_server_certificate_id():
+    # Older API references mark ServerCertificateId required for SetLoadBalancerHTTPSListenerAttribute and
+    # Terraform always sends it on an HTTPS update: turning mutual authentication on must not send
+    # CACertificateId alone.
+    live = dict(LIVE, CACertificateId="")
+    desired = {"ca_certificate_id": "ca-2"}
+    params = update_params(differing_fields(desired, live), desired, live_settings(live))
+    assert params == {"CACertificateId": "ca-2", "ServerCertificateId": "sc-1"}
+    desired = {"server_certificate_id": "sc-2"}
+    changes = differing_fields(desired, LIVE)
+    assert update_params(changes, desired, live_settings(LIVE)) == {"ServerCertificateId": "sc-2"}
+    assert update_params({}, {}, live_settings(LIVE)) == {}
 
 
 def test_create_params_fill_required_switches_and_skip_empty_ca():
