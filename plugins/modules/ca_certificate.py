@@ -86,6 +86,8 @@ options:
     description:
       - V(present) uploads the CA certificate if it is not there yet.
       - V(absent) deletes the CA certificates matching O(ca_certificate_id), O(name) and O(fingerprint).
+        A CA certificate still used by an HTTPS listener cannot be deleted; the error names the listeners. Check mode
+        looks for such listeners (one C(DescribeLoadBalancerListeners) read) and fails the same way.
     type: str
     choices: [present, absent]
     default: present

@@ -124,7 +124,8 @@ options:
     description:
       - V(present) uploads the certificate if it is not there yet.
       - V(absent) deletes the certificates matching O(server_certificate_id), O(name) and O(fingerprint).
-        A certificate still used by an HTTPS listener cannot be deleted; the error names the listeners.
+        A certificate still used by an HTTPS listener cannot be deleted; the error names the listeners. Check mode
+        looks for such listeners (one C(DescribeLoadBalancerListeners) read) and fails the same way.
     type: str
     choices: [present, absent]
     default: present

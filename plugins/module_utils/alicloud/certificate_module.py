@@ -162,7 +162,7 @@ class CertificateModuleRunner:
         except CertificateInUseError as error:
             self.module.fail_json(msg=str(error), in_use_by=[{"load_balancer_id": lb, "listener_port": port}
                                                              for lb, port in error.listeners],
-                                  **error.api_error.as_result())
+                                  **(error.api_error.as_result() if error.api_error is not None else {}))
         except AlicloudApiError as error:
             self.module.fail_api_error(error)
         self.module.exit_json(**result)
@@ -348,9 +348,15 @@ class CertificateModuleRunner:
             return {"changed": False, self.id_result_key: certificate_id, "deleted": [],
                     "diff": {"before": {}, "after": {}}}
         deleted = [item.get(self.kind.id_field) for item in matches]
-        if not self.module.check_mode:
-            for item_id in deleted:
+        for item_id in deleted:
+            if not self.module.check_mode:
                 store.delete(item_id)
+                continue
+            # The plan says what the run would do: the service refuses to delete a certificate a listener
+            # uses, so check mode looks (one read) rather than report a deletion that would fail.
+            listeners = store.listeners_using(item_id)
+            if listeners:
+                raise CertificateInUseError(self.kind, item_id, listeners)
         return {"changed": True, self.id_result_key: deleted[0] if len(deleted) == 1 else certificate_id,
                 "deleted": deleted, "diff": {"before": before[0] if len(before) == 1 else {"certificates": before},
                                              "after": {}}}

@@ -116,15 +116,19 @@ def split_by_chain(items, chain_sha256):
 
 
 class CertificateInUseError(Exception):
-    def __init__(self, kind, certificate_id, listeners, api_error):
+    """The service refused to delete a certificate a listener uses (api_error), or check mode found such a
+    listener (api_error None: the real run would be refused with IN_USE_CODE)."""
+
+    def __init__(self, kind, certificate_id, listeners, api_error=None):
         self.kind = kind
         self.certificate_id = certificate_id
         self.listeners = listeners
         self.api_error = api_error
         where = ", ".join("{0}:{1}".format(lb, port) for lb, port in listeners) or "a listener"
+        refusal = api_error.code if api_error is not None else "check mode: the deletion would be refused with " + IN_USE_CODE
         super(CertificateInUseError, self).__init__(
             "{0} {1} is in use by {2} ({3}); point those HTTPS listeners at another certificate "
-            "(or delete them) before deleting it".format(kind.label, certificate_id, where, api_error.code))
+            "(or delete them) before deleting it".format(kind.label, certificate_id, where, refusal))
 
 
 class CertificateStore:

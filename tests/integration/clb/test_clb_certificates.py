@@ -125,7 +125,17 @@ def test_deleting_a_certificate_in_use_names_the_listener(emu, args, pki, slb):
     slb.call("CreateLoadBalancerHTTPSListener", {"LoadBalancerId": load_balancer_id, "ListenerPort": 443,
                                                  "BackendServerPort": 80, "Bandwidth": -1, "HealthCheck": "off",
                                                  "StickySession": "off", "ServerCertificateId": certificate_id})
-    result = run_module(SERVER, {**args, "server_certificate_id": certificate_id, "state": "absent"})
+    params = {**args, "server_certificate_id": certificate_id, "state": "absent"}
+    # Check mode plans what the run would do: it fails the same way, from a read, and deletes nothing.
+    before = len(emu.calls())
+    plan = run_module(SERVER, params, check=True)
+    assert plan.get("failed"), plan
+    assert "in use" in plan["msg"] and "{0}:443".format(load_balancer_id) in plan["msg"]
+    assert "would be refused with CertificateAndPrivateKeyIsRefered" in plan["msg"]
+    assert plan["in_use_by"] == [{"load_balancer_id": load_balancer_id, "listener_port": 443}]
+    assert actions(emu, before) and mutating(emu, before) == []
+
+    result = run_module(SERVER, params)
     assert result.get("failed")
     assert "in use" in result["msg"] and "{0}:443".format(load_balancer_id) in result["msg"]
     assert result["code"] == "CertificateAndPrivateKeyIsRefered"
