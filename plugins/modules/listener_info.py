@@ -209,6 +209,13 @@ def health_by_server(listeners, server_ids):
     return found
 
 
+# Where a backend that does not turn healthy usually fails, in the order to look.
+HEALTH_ADVICE = ("Check that each of them is running and its application answers the listener's health check (by "
+                 "default HEAD / on the backend port, expecting 2xx), and that its security group admits the health "
+                 "checks from 100.64.0.0/10; the CLB console shows the same status (the instance's default server "
+                 "group). Raise wait_timeout, or lower wait_healthy_backends (0 skips the wait).")
+
+
 def wait_for_healthy(read, wanted, server_ids, timeout, sleep=time.sleep, clock=time.monotonic):
     """Read until `wanted` of the servers report normal; the last read, or HealthWaitTimeout."""
     deadline = clock() + timeout
@@ -223,7 +230,8 @@ def wait_for_healthy(read, wanted, server_ids, timeout, sleep=time.sleep, clock=
                            for server in (server_ids or sorted(statuses)) if server not in healthy]
             raise HealthWaitTimeout(
                 "only {0} backend server(s) healthy after {1} s, {2} wanted (wait_healthy_backends); not healthy: "
-                "{3}".format(len(healthy), timeout, wanted, ", ".join(not_healthy) or "none reported"), listeners)
+                "{3}. {4}".format(len(healthy), timeout, wanted, ", ".join(not_healthy) or "none reported",
+                                  HEALTH_ADVICE), listeners)
         sleep(HEALTH_POLL_SECONDS)
 
 

@@ -79,10 +79,14 @@ def test_wait_names_the_unhealthy_backend_and_accepts_fewer_when_asked(emu, role
     assert refused.rc != 0
     assert mutating(emu, before) == ["SetBackendServers"]
     text = refused.stdout
-    assert "Only 1 of the listed backend servers is healthy after 8 s" in text
+    assert "only 1 backend server(s) healthy after 8 s, 2 wanted (wait_healthy_backends)" in text
     assert stopped_id + " (abnormal)" in text or stopped_id + " (unavailable)" in text
     assert healthy_id + " (" not in text
-    assert "mtls_listener_wait_healthy_timeout" in text and "100.64.0.0/10" in text
+    assert "100.64.0.0/10" in text
+    # The module's options, then the role variables behind them.
+    assert ("Role variables behind the options named above: wait_healthy_backends = mtls_listener_wait_healthy_backends"
+            in text), text[-2000:]
+    assert "wait_timeout = mtls_listener_wait_healthy_timeout" in text
 
 
 def test_refused_billing_and_name_fail_before_any_call(emu, role):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.mtls.clb.plugins.modules.listener_info import (
+    HEALTH_ADVICE,
     HEALTH_POLL_SECONDS,
     HealthWaitTimeout,
     wait_for_healthy,
@@ -56,6 +57,7 @@ def test_a_timeout_names_each_server_that_is_not_healthy_and_keeps_the_last_read
     with pytest.raises(HealthWaitTimeout) as timeout:
         wait_for_healthy(read, 2, ["i-1", "i-2", "i-3"], 3, sleep=clock.sleep, clock=clock.clock)
     assert str(timeout.value) == ("only 1 backend server(s) healthy after 3 s, 2 wanted (wait_healthy_backends); "
-                                  "not healthy: i-2 (abnormal), i-3 (not reported)")
+                                  "not healthy: i-2 (abnormal), i-3 (not reported). " + HEALTH_ADVICE)
+    assert "100.64.0.0/10" in HEALTH_ADVICE and "wait_timeout" in HEALTH_ADVICE
     assert timeout.value.listeners[0]["backend_health"][1]["server_id"] == "i-2"
     assert clock.now <= 3 and len(read.calls) == 4
