@@ -31,7 +31,8 @@ description:
     path are checked before anything is written, in check mode too; a O(directory) that exists as something other
     than a directory is refused.
   - B(Check mode) makes the same decision and writes nothing. B(Diff mode) shows the certificate files before
-    and after (public PEM); for the private key it only says that it changed, never its bytes.
+    and after (public PEM); for the private key it only says that it changed, never its bytes. A certificate
+    file whose old content held a private key is shown without that old content.
   - Runs on the client host and needs only Python's standard library there.
 author:
   - mtls.clb contributors (!UNKNOWN)
@@ -198,6 +199,12 @@ UNCHANGED = "unchanged"
 
 # A certificate file bigger than this is replaced without showing its old content in the diff.
 MAX_DIFF_BYTES = 1024 * 1024
+# What the diff shows instead of the old content of a certificate file that held a private key (a combined
+# certificate-and-key file, or names swapped between runs): that key is no module argument, so no_log masking
+# would not catch it.
+OLD_KEY_NOT_SHOWN = "[old content not shown: it held a private key]\n"
+# Private key armour in any label (PRIVATE KEY, RSA/EC/DSA/ENCRYPTED PRIVATE KEY, OpenSSH's), at any indentation.
+PRIVATE_KEY_ARMOUR = re.compile(br"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 class BundleError(Exception):
@@ -470,8 +477,13 @@ def file_status(path, planned, uid, gid):
     if path_stat.st_size == len(planned.content) or (not planned.secret and path_stat.st_size <= MAX_DIFF_BYTES):
         content = current_content(path, path_stat.st_size)
     if content != planned.content:
-        # The old content goes into the diff: never the key's, never what only the size check ruled out.
-        return UPDATED, (None if planned.secret else content), {}
+        # The old content goes into the diff: never the key's, never what only the size check ruled out,
+        # never a private key the old file held.
+        if planned.secret:
+            return UPDATED, None, {}
+        if content is not None and PRIVATE_KEY_ARMOUR.search(content):
+            return UPDATED, OLD_KEY_NOT_SHOWN.encode("ascii"), {}
+        return UPDATED, content, {}
     differences = attributes_differ(path_stat, planned.mode, uid, gid)
     return (ATTRIBUTES if differences else UNCHANGED), content, differences
 

@@ -416,3 +416,26 @@ def test_a_ca_bundle_with_comments_and_a_chain_is_installed_as_given(tmp_path, c
     result = run(bundle_args(directory, certificates=[{"name": "ca.crt", "content": bundle}]), capsys)
     assert not result.get("failed"), result.get("msg")
     assert (directory / "ca.crt").read_text() == bundle
+
+
+@pytest.mark.parametrize("old_content", [
+    "old-key",                   # the file held a key alone (say private_key_name and a certificate swapped names)
+    "old-certificate-and-key",   # a combined PEM made by hand for curl --cert, now managed as a certificate
+], ids=["key", "certificate-and-key"])
+def test_a_replaced_certificate_file_that_held_a_private_key_does_not_show_it_in_the_diff(tmp_path, capsys,
+                                                                                          old_content):
+    """The old content of a certificate file goes into the diff; when that file held a private key (not the one
+    in private_key, so no_log masking cannot catch it), the diff must not show it."""
+    directory = tmp_path / "ca"
+    run(bundle_args(directory), capsys)
+    old_key = key_pem(serialization.PrivateFormat.TraditionalOpenSSL)
+    old_body_line = old_key.splitlines()[1]
+    stale = old_key if old_content == "old-key" else ROOT_CRT + old_key
+    (directory / "client.crt").write_text(stale)
+    for check in (True, False):
+        result = run(bundle_args(directory), capsys, check=check, diff=True)
+        text = json.dumps(result)
+        assert "PRIVATE KEY" not in text and old_body_line not in text
+        entry = next(item for item in result["diff"] if item.get("after_header", "").endswith("client.crt"))
+        assert entry["after"] == CLIENT_CRT and "private key" in entry["before"]
+    assert (directory / "client.crt").read_text() == CLIENT_CRT
