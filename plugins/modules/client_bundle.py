@@ -191,6 +191,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import (
     resolve_group_id,
     resolve_user_id,
 )
+from ansible_collections.mtls.clb.plugins.module_utils.private_key_text import mask_private_keys
 
 CREATED = "created"
 UPDATED = "updated"
@@ -601,6 +602,8 @@ def attribute_diff(path, differences):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    # A key given as a certificate's content is refused below; the refusal's invocation must not show it.
+    mask_private_keys(module, *[item.get("content") for item in module.params["certificates"] or []])
     bundle = ClientBundle(module)
     try:
         changed, dir_status, statuses = bundle.run()

@@ -158,6 +158,8 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.mtls.clb.plugins.module_utils.private_key_text import mask_private_keys
+
 # Appended after the body on its own line, so the status can be split off whatever the body holds.
 STATUS_MARKER = "\n--mtls-probe-http-status:"
 
@@ -292,6 +294,8 @@ def main():
         ),
         supports_check_mode=True,
     )
+    # curl takes a certificate and its key in one PEM file, so probes[].certificate may hold a key as well.
+    mask_private_keys(module, *[probe.get("certificate") for probe in module.params["probes"]])
     problem = validate_probes(module.params["probes"]) or validate_limits(module.params)
     if problem:
         module.fail_json(msg=problem)

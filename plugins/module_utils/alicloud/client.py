@@ -30,6 +30,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.connection impor
     parse_endpoint,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+from ansible_collections.mtls.clb.plugins.module_utils.private_key_text import mask_private_keys
 
 # The SDK generation this code is written for: slb20140515 >= 3.3.30 is the first built on
 # darabonba (tea-openapi >= 0.4.1, darabonba-core >= 1.0.3). An older slb20140515 installs
@@ -177,6 +178,8 @@ class AlicloudModule:
         full_spec.update(argument_spec)
         self.module = AnsibleModule(argument_spec=full_spec, **kwargs)
         self.params = self.module.params
+        # A certificate option may hold a key as well (a combined PEM file): keep that key out of every result.
+        mask_private_keys(self.module, self.params.get("certificate"))
         self.check_mode = self.module.check_mode
         self._slb = None
         if not HAS_SLB_SDK:

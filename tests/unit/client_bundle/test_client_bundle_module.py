@@ -439,3 +439,17 @@ def test_a_replaced_certificate_file_that_held_a_private_key_does_not_show_it_in
         entry = next(item for item in result["diff"] if item.get("after_header", "").endswith("client.crt"))
         assert entry["after"] == CLIENT_CRT and "private key" in entry["before"]
     assert (directory / "client.crt").read_text() == CLIENT_CRT
+
+
+def test_a_key_given_as_certificate_content_is_refused_without_showing_it(tmp_path, capsys):
+    """The refusal's result carries the invocation (shown at -vvv): the key in certificates[].content is no
+    module secret, so no_log masking alone would print it."""
+    directory = tmp_path / "ca"
+    stray_key = key_pem(serialization.PrivateFormat.TraditionalOpenSSL)
+    for content in (stray_key, CLIENT_CRT + stray_key):
+        result = run(bundle_args(directory, certificates=[{"name": "client.crt", "content": content}]), capsys)
+        assert result["failed"] and "holds a private key" in result["msg"]
+        text = json.dumps(result)
+        assert "PRIVATE KEY-----" not in text
+        assert not any(line in text for line in stray_key.splitlines()[1:-1])
+        assert CLIENT_CRT.splitlines()[1] in text or content == stray_key  # the certificate itself is not hidden

@@ -98,3 +98,34 @@ def test_unreadable_file_names_the_option_and_the_probe(tmp_path):
     assert unreadable_file(params) is None
     params["ca_certificate_path"] = str(tmp_path)
     assert unreadable_file(params).startswith("ca_certificate_path: %s is not a file" % tmp_path)
+
+
+def test_a_certificate_that_holds_its_key_is_not_shown_in_the_result(tmp_path, capsys):
+    """curl takes a combined certificate-and-key PEM as --cert; given inline as probes[].certificate, the key
+    would be printed with the task's invocation (-vvv). Check mode ends before curl runs."""
+    import json
+
+    from ansible.module_utils.testing import patch_module_args
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from ansible_collections.mtls.clb.plugins.modules import mtls_probe
+
+    key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()).decode()
+    certificate = "-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMBExDzANBgNV\n" \
+                  "-----END CERTIFICATE-----\n"
+    key_file = tmp_path / "client.key"
+    key_file.write_text(key)
+    args = {"url": "https://www.example.test/", "ca_certificate_path": str(tmp_path / "ca.crt"), "curl": "/bin/true",
+            "probes": [{"name": "combined", "certificate": certificate + key, "private_key_path": str(key_file)}],
+            "_ansible_check_mode": True}
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            mtls_probe.main()
+    text = capsys.readouterr().out
+    result = json.loads(text)
+    assert result["changed"] is False and "invocation" in result
+    assert "PRIVATE KEY-----" not in text
+    assert not any(line in text for line in key.splitlines()[1:-1])
