@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import logging
+import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
@@ -74,8 +76,27 @@ def alicloud_argument_spec():
     )
 
 
+# With DEBUG=sdk in the environment (Alibaba Cloud's documented switch for debugging its Python SDKs),
+# darabonba-core and Tea log every request line and header to stderr: UploadServerCertificate's URL query holds
+# PrivateKey, the headers hold Authorization and, with STS keys, x-acs-security-token. Ansible keeps a module's
+# stderr (an async task returns it as `stderr` and writes it to the job file; a module that dies shows it), so the
+# modules never let the SDK write it.
+SDK_HTTP_DEBUG_LOGGERS = ("darabonba-core", "alibabacloud-tea")
+SDK_HTTP_DEBUG_SWITCH = "DEBUG"
+
+
+def silence_sdk_http_debug(environ=None):
+    """Switch off the SDK's request logging in this (module) process, whatever DEBUG says."""
+    environ = os.environ if environ is None else environ
+    if str(environ.get(SDK_HTTP_DEBUG_SWITCH, "")).lower() == "sdk":
+        del environ[SDK_HTTP_DEBUG_SWITCH]
+    for name in SDK_HTTP_DEBUG_LOGGERS:
+        logging.getLogger(name).disabled = True
+
+
 def build_sdk_client(params):
     """Build the SLB SDK client from validated module params. The only place a Client is made."""
+    silence_sdk_http_debug()
     region = params.get("region")
     config = OpenApiConfig(
         region_id=region,
