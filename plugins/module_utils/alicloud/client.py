@@ -164,8 +164,14 @@ class SlbApi:
             try:
                 response = method(request, RuntimeOptions())
             except Exception as exc:  # noqa: BLE001 - every SDK failure is translated
-                translated = from_sdk_exception(action, exc, region=self.region, endpoint_host=self.endpoint_host,
-                                                endpoint_from_option=self.endpoint_from_option)
+                try:
+                    translated = from_sdk_exception(action, exc, region=self.region, endpoint_host=self.endpoint_host,
+                                                    endpoint_from_option=self.endpoint_from_option)
+                except Exception:  # noqa: BLE001 - a failed translation must not show exc in its traceback either
+                    translated = AlicloudApiError(
+                        action, "Unknown", "the SDK raised {0}, which could not be read; its text is not shown "
+                        "(it can quote the signed request)".format(type(exc).__name__), region=self.region,
+                        endpoint_host=self.endpoint_host, endpoint_from_option=self.endpoint_from_option)
                 # The SDK exception holds the signed request (PEM keys in the query); never chain it.
                 translated.__suppress_context__ = True
                 raise translated

@@ -255,7 +255,7 @@ class AlicloudApiError(Exception):
                  endpoint_from_option=False, details=None):
         self.action = action
         self.code = code or "Unknown"
-        self.message = scrub_service_text(message or "")
+        self.message = scrub_service_text(_as_text(message))
         self.request_id = request_id or None
         self.status_code = status_code
         self.retry_after_ms = retry_after_ms
@@ -426,7 +426,16 @@ def _no_credentials_hint(providers):
     return text
 
 
+def _as_text(value):
+    """The service's Message as text: a gateway may answer it as a JSON object, list or number, which must be
+    scrubbed like a string (and must not crash the translation, whose traceback would quote the SDK exception)."""
+    if value is None or value == "":
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
 def _service_message(sdk_message):
+    sdk_message = _as_text(sdk_message)
     if not sdk_message:
         return ""
     match = _SDK_MESSAGE.match(sdk_message)
@@ -583,7 +592,7 @@ def from_sdk_exception(action, exc, region=None, endpoint_host=None, endpoint_fr
         if isinstance(data, dict):
             message = data.get("Message") or data.get("message")
         message = message or _service_message(getattr(exc, "message", ""))
-        return AlicloudApiError(action, str(code), message,
+        return AlicloudApiError(action, str(code), _as_text(message),
                                 request_id=_clean_request_id(getattr(exc, "request_id", None)),
                                 status_code=status_code,
                                 retry_after_ms=getattr(exc, "retry_after", None), **context)

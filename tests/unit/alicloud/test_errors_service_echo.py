@@ -187,3 +187,59 @@ def test_sts_refusals_name_the_token_variables_and_never_the_token(code):
 
 def test_the_token_variables_in_the_hints_are_the_ones_the_modules_read():
     assert SECURITY_TOKEN_ENV_TEXT == " / ".join(client_mod.SECURITY_TOKEN_ENV)
+
+
+class _EchoingSdk:
+    """An SLB SDK client whose only call fails with `error`."""
+
+    def __init__(self, error):
+        self.error = error
+
+    def upload_server_certificate_with_options(self, request, runtime):
+        raise self.error
+
+
+@pytest.mark.parametrize("message", [
+    {"Detail": "server string to sign is:" + v1_string_to_sign(UPLOAD_PARAMS)},   # an object, not a string
+    ["server string to sign is:" + v1_string_to_sign(UPLOAD_PARAMS)],            # a list
+    12345,                                                                        # a number (no echo at all)
+], ids=["object", "list", "number"])
+def test_a_service_message_that_is_not_a_string_fails_the_call_without_showing_the_answer(message):
+    """A gateway that answers Message as JSON other than a string must not crash the translation: a crash there
+    is raised while the SDK exception is handled, so its traceback (shown as module_stderr, at any verbosity)
+    quotes that exception, whose text is the whole unscrubbed answer."""
+    import traceback
+
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+
+    leaky = sdk_client_error("SignatureDoesNotMatch", message)
+    api = client_mod.SlbApi(_EchoingSdk(leaky), "cn-hangzhou", RetryPolicy(max_attempts=1))
+    with pytest.raises(Exception) as raised:
+        api.call("UploadServerCertificate", {"ServerCertificate": FAKE_CERT, "PrivateKey": FAKE_KEY})
+    shown = "".join(traceback.format_exception(type(raised.value), raised.value, raised.value.__traceback__))
+    decoded = unquote(unquote(shown))
+    assert isinstance(raised.value, AlicloudApiError), shown
+    assert raised.value.code == "SignatureDoesNotMatch" and raised.value.request_id == "RID-ECHO"
+    assert not any(line[:24] in decoded for line in FAKE_KEY_LINES), shown
+    assert "PRIVATE KEY" not in decoded
+    assert "credentials" not in raised.value.describe() or "access_key_secret" in raised.value.describe()
+
+
+def test_a_translation_that_fails_still_raises_an_error_without_the_sdk_exception(monkeypatch):
+    """Whatever the SDK raises next, a bug in the translation must not put that exception into a traceback."""
+    import traceback
+
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+
+    def broken(*_args, **_kwargs):
+        raise KeyError("translation bug")
+
+    monkeypatch.setattr(client_mod, "from_sdk_exception", broken)
+    leaky = sdk_client_error("SignatureDoesNotMatch", "server string to sign is:" + v1_string_to_sign(UPLOAD_PARAMS))
+    api = client_mod.SlbApi(_EchoingSdk(leaky), "cn-hangzhou", RetryPolicy(max_attempts=1))
+    with pytest.raises(AlicloudApiError) as raised:
+        api.call("UploadServerCertificate", {"ServerCertificate": FAKE_CERT, "PrivateKey": FAKE_KEY})
+    error = raised.value
+    shown = unquote(unquote("".join(traceback.format_exception(type(error), error, error.__traceback__))))
+    assert "ClientException" in raised.value.message and "PRIVATE KEY" not in shown
+    assert not any(line[:24] in shown for line in FAKE_KEY_LINES)
