@@ -240,14 +240,16 @@ class Prober(object):
         self.scratch = None
 
     def credentials(self, probe):
-        """(certificate path, key path) for curl, writing PEM text to the private scratch directory."""
-        if probe["certificate_path"] or not probe["certificate"]:
-            return probe["certificate_path"], probe["private_key_path"]
-        if self.scratch is None:
-            self.scratch = tempfile.mkdtemp(prefix="mtls-probe-", dir=self.module.tmpdir)
-            os.chmod(self.scratch, 0o700)
+        """(certificate path, key path) for curl: a path as given, PEM text written to the private scratch
+        directory (each of the two may come either way)."""
         paths = []
         for kind in ("certificate", "private_key"):
+            if probe[kind + "_path"] or not probe[kind]:
+                paths.append(probe[kind + "_path"])
+                continue
+            if self.scratch is None:
+                self.scratch = tempfile.mkdtemp(prefix="mtls-probe-", dir=self.module.tmpdir)
+                os.chmod(self.scratch, 0o700)
             path = os.path.join(self.scratch, "%s.%s.pem" % (len(os.listdir(self.scratch)), kind))
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "w") as handle:

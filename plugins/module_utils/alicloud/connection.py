@@ -51,6 +51,12 @@ def _is_local_host(host):
         return False
 
 
+def _shown(endpoint):
+    """The endpoint as an error may quote it: user information before an @ (a key pair someone put into a
+    URL) is replaced by ***."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/?#]*@", r"\1***@", endpoint)
+
+
 def parse_endpoint(endpoint):
     """Split the `endpoint` option into (host[:port], protocol) as the SDK wants them.
 
@@ -63,23 +69,23 @@ def parse_endpoint(endpoint):
         scheme, text = text.split("://", 1)
         protocol = scheme.lower()
         if protocol not in ("http", "https"):
-            raise EndpointError("endpoint {0!r}: the scheme must be http or https".format(endpoint))
+            raise EndpointError("endpoint {0!r}: the scheme must be http or https".format(_shown(endpoint)))
     hostport = text.rstrip("/")
     if not hostport or "/" in hostport or "?" in hostport or "@" in hostport:
         raise EndpointError("endpoint {0!r}: give host, host:port or a URL without a path, e.g. "
-                            "slb.eu-central-1.aliyuncs.com or http://127.0.0.1:8080".format(endpoint))
+                            "slb.eu-central-1.aliyuncs.com or http://127.0.0.1:8080".format(_shown(endpoint)))
     host = hostport
     port_match = re.match(r"^(\[[^\]]+\]|[^:]+)(?::(\d+))?$", hostport)
     if not port_match:
-        raise EndpointError("endpoint {0!r}: cannot read host and port".format(endpoint))
+        raise EndpointError("endpoint {0!r}: cannot read host and port".format(_shown(endpoint)))
     host = port_match.group(1)
     port = port_match.group(2)
     if port is not None and not 0 < int(port) < 65536:
-        raise EndpointError("endpoint {0!r}: port must be 1-65535".format(endpoint))
+        raise EndpointError("endpoint {0!r}: port must be 1-65535".format(_shown(endpoint)))
     if protocol == "http" and not _is_local_host(host):
         raise EndpointError("endpoint {0!r}: plain http is only allowed for loopback/local hosts "
                             "(localhost, 127.0.0.0/8, ::1, *.local); use https:// or host:port "
-                            "for {1}".format(endpoint, host))
+                            "for {1}".format(_shown(endpoint), host))
     return hostport, protocol
 
 

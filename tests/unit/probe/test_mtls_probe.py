@@ -129,3 +129,30 @@ def test_a_certificate_that_holds_its_key_is_not_shown_in_the_result(tmp_path, c
     assert result["changed"] is False and "invocation" in result
     assert "PRIVATE KEY-----" not in text
     assert not any(line in text for line in key.splitlines()[1:-1])
+
+
+@pytest.mark.parametrize("inline", ["certificate", "private_key"])
+def test_one_of_the_pair_inline_and_the_other_a_path(tmp_path, inline):
+    """curl gets the path given as it is and the inline PEM written to a private (0600) file; before, the
+    inline half made the module write the other, None, half and crash."""
+    import os
+    import stat
+
+    from ansible_collections.mtls.clb.plugins.modules.mtls_probe import Prober
+
+    class Module:
+        tmpdir = str(tmp_path)
+        params = {}
+
+    pem = {"certificate": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+           "private_key": "-----BEGIN PRIVATE KEY-----\nBBBB\n-----END PRIVATE KEY-----\n"}
+    other = "private_key" if inline == "certificate" else "certificate"
+    given_path = str(tmp_path / (other + ".pem"))
+    item = probe("mixed", **{inline: pem[inline], other + "_path": given_path})
+    prober = Prober(Module(), "curl")
+    certificate_path, key_path = prober.credentials(item)
+    written = certificate_path if inline == "certificate" else key_path
+    assert (key_path if inline == "certificate" else certificate_path) == given_path
+    with open(written) as handle:
+        assert handle.read() == pem[inline]
+    assert stat.S_IMODE(os.stat(written).st_mode) == 0o600

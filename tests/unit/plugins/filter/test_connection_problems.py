@@ -133,3 +133,13 @@ def role_module_defaults(path: str) -> dict:
                                         ("6", "roles/mtls_listener/tasks/main.yml")])
 def test_site_checks_what_the_step_will_pass(step, path):
     assert site_step_options(step) == role_module_defaults(path)
+
+
+@pytest.mark.parametrize("endpoint", ["https://LTAI5tExample:Secret-Zx81@slb.cn-hangzhou.aliyuncs.com",
+                                      "LTAI5tExample:Secret-Zx81@slb.cn-hangzhou.aliyuncs.com:443",
+                                      "ftp://LTAI5tExample:Secret-Zx81@127.0.0.1/"])
+def test_an_endpoint_with_a_key_in_it_is_refused_without_quoting_the_key(endpoint):
+    [problem] = connection_problems({"region": "cn-hangzhou", "endpoint": endpoint})
+    assert "Secret-Zx81" not in problem and "LTAI5tExample" not in problem, problem
+    assert "***@" in problem
+    assert module_refusal({"region": "cn-hangzhou", "endpoint": endpoint}) == problem
