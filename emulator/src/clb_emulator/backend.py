@@ -1132,7 +1132,11 @@ class SlbBackend:
                             item["HTTPListenerConfig"]["ForwardPort"] = view["ForwardPort"]
                     items.append(item)
         page = items[start:start + max_results]
-        body = {"Listeners": page, "MaxResults": max_results, "TotalCount": len(items)}
+        body = {"MaxResults": max_results, "TotalCount": len(items)}
+        if page:
+            # Documented (SDK 3.3.31 model): "This parameter is not returned if the CLB instance does not
+            # have a listener." A client must not count on an empty list.
+            body["Listeners"] = page
         if start + max_results < len(items):
             body["NextToken"] = str(start + max_results)
         else:

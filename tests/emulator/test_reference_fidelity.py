@@ -1,0 +1,74 @@
+"""Points where the emulator was more lenient than, or shaped differently from, the documented API
+(/work/shared/reference: slb_models_full.md, slb-api.md, slb_common_error_codes_2021_docs.md). In-process,
+moto style, like test_backend_rules.py."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from clb_emulator.backend import SlbBackend
+from clb_emulator.ecs import EcsInstance, EcsRegistry
+from clb_emulator.errors import ApiError
+from clb_emulator.signing import Account
+
+from tests.emulator import throwaway_pki as pki
+
+ACCOUNT = Account("1234567890123456", "AKtest", "secret")
+REGION = "cn-hangzhou"
+ECS_ID = "i-running0000000000001"
+
+
+@pytest.fixture(scope="module")
+def server_material():
+    ca = pki.make_ca("fidelity-root")
+    leaf = pki.issue(ca, "www.example.test", server=True, dns_names=["www.example.test"])
+    return leaf.cert_pem, leaf.key_pem
+
+
+@pytest.fixture
+def backend(tmp_path):
+    ecs = EcsRegistry()
+    ecs.register(EcsInstance(ECS_ID, "web1", "127.0.0.1", 8080, "Running"))
+    state_dir = tmp_path / "state"
+    state_dir.mkdir(mode=0o700)
+    return SlbBackend(state_dir, ecs)
+
+
+def _lb(backend, **extra):
+    return backend.action_CreateLoadBalancer(dict({"RegionId": REGION, "InstanceChargeType": "PayByCLCU"}, **extra),
+                                             ACCOUNT)["LoadBalancerId"]
+
+
+def _server_cert(backend, material):
+    cert, key = material
+    return backend.action_UploadServerCertificate({"RegionId": REGION, "ServerCertificate": cert,
+                                                   "PrivateKey": key}, ACCOUNT)["ServerCertificateId"]
+
+
+def _listener_params(lb_id, cert_id, port=443, **extra):
+    params = {"RegionId": REGION, "LoadBalancerId": lb_id, "ListenerPort": str(port), "BackendServerPort": "80",
+              "Bandwidth": "-1", "HealthCheck": "on", "StickySession": "off", "ServerCertificateId": cert_id}
+    params.update(extra)
+    return params
+
+
+def _code(call, *args):
+    with pytest.raises(ApiError) as info:
+        call(*args)
+    return info.value.code
+
+
+# -- DescribeLoadBalancerListeners ------------------------------------------------------------------
+
+def test_listeners_is_not_returned_when_there_is_none(backend, server_material):
+    """slb_models_full.md, DescribeLoadBalancerListenersResponseBody.Listeners: "This parameter is not
+    returned if the CLB instance does not have a listener." (slb-api.md 1.3: "The listener is omitted if
+    the LB has none.")"""
+    lb_id = _lb(backend)
+    body = backend.action_DescribeLoadBalancerListeners({"RegionId": REGION, "LoadBalancerId.1": lb_id}, ACCOUNT)
+    assert "Listeners" not in body
+    assert body["TotalCount"] == 0 and body["NextToken"] == ""
+    backend.action_CreateLoadBalancerHTTPSListener(_listener_params(lb_id, _server_cert(backend, server_material)),
+                                                   ACCOUNT)
+    body = backend.action_DescribeLoadBalancerListeners({"RegionId": REGION, "LoadBalancerId.1": lb_id}, ACCOUNT)
+    assert [item["ListenerPort"] for item in body["Listeners"]] == [443]
