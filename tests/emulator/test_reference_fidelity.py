@@ -72,3 +72,18 @@ def test_listeners_is_not_returned_when_there_is_none(backend, server_material):
                                                    ACCOUNT)
     body = backend.action_DescribeLoadBalancerListeners({"RegionId": REGION, "LoadBalancerId.1": lb_id}, ACCOUNT)
     assert [item["ListenerPort"] for item in body["Listeners"]] == [443]
+
+
+# -- CreateLoadBalancer ClientToken --------------------------------------------------------------------
+
+def test_client_token_replays_the_same_request_only(backend):
+    """slb_models_full.md, CreateLoadBalancerRequest.ClientToken: "you must make sure that the token is
+    unique among different requests"; slb_common_error_codes_2021_docs.md: 400 LX_REQUEST_TOKEN_CONFLICT
+    "The ClientToken is conflict." A reused token must not hand back an instance made for other parameters."""
+    first = _lb(backend, LoadBalancerName="first", ClientToken="tok-1")
+    assert _lb(backend, LoadBalancerName="first", ClientToken="tok-1") == first
+    with pytest.raises(ApiError) as info:
+        _lb(backend, LoadBalancerName="second", ClientToken="tok-1")
+    assert (info.value.code, info.value.status) == ("LX_REQUEST_TOKEN_CONFLICT", 400)
+    listed = backend.action_DescribeLoadBalancers({"RegionId": REGION}, ACCOUNT)["LoadBalancers"]["LoadBalancer"]
+    assert [lb["LoadBalancerName"] for lb in listed] == ["first"]

@@ -330,7 +330,7 @@ class SlbBackend:
     @staticmethod
     def _empty_state() -> dict:
         return {"server_certificates": {}, "ca_certificates": {}, "load_balancers": {}, "client_tokens": {},
-                "demo_ecs_ids": {}}
+                "client_token_requests": {}, "demo_ecs_ids": {}}
 
     def save(self) -> None:
         with self.lock:
@@ -668,9 +668,19 @@ class SlbBackend:
         network = "vpc" if vswitch else "classic"
         address_type = address_type or ("intranet" if vswitch else "internet")
         token = params.get("ClientToken")
+        # What the token stands for: the request without the token itself. A token is "unique among
+        # different requests" (documented), so the same token with other parameters is a conflict
+        # (LX_REQUEST_TOKEN_CONFLICT, "The ClientToken is conflict.", the common error table), never the
+        # instance of the first request.
+        request_digest = json.dumps(sorted((k, v) for k, v in params.items() if k != "ClientToken"))
         with self.lock:
             token_key = f"{account.account_id}:{region}:{token}" if token else None
             if token_key and token_key in self.state["client_tokens"]:
+                first_request = self.state["client_token_requests"].get(token_key)
+                if first_request is not None and first_request != request_digest:
+                    raise ApiError("LX_REQUEST_TOKEN_CONFLICT",
+                                   "The ClientToken is conflict. (It was used before by a CreateLoadBalancer with "
+                                   "other parameters; send a new token for a different request.)")
                 existing = self.state["load_balancers"].get(self.state["client_tokens"][token_key])
                 if existing is not None:
                     return self._create_lb_response(existing)
@@ -708,6 +718,7 @@ class SlbBackend:
             self.state["load_balancers"][lb_id] = lb
             if token_key:
                 self.state["client_tokens"][token_key] = lb_id
+                self.state["client_token_requests"][token_key] = request_digest
             self.save()
         return self._create_lb_response(lb)
 
