@@ -87,3 +87,16 @@ def test_client_token_replays_the_same_request_only(backend):
     assert (info.value.code, info.value.status) == ("LX_REQUEST_TOKEN_CONFLICT", 400)
     listed = backend.action_DescribeLoadBalancers({"RegionId": REGION}, ACCOUNT)["LoadBalancers"]["LoadBalancer"]
     assert [lb["LoadBalancerName"] for lb in listed] == ["first"]
+
+
+# -- DescribeLoadBalancers pagination ------------------------------------------------------------------
+
+def test_page_size_needs_page_number(backend):
+    """slb_models_full.md, DescribeLoadBalancersRequest.PageSize: "If you specify the PageSize parameter,
+    you must also specify the PageNumber parameter." """
+    for _ in range(3):
+        _lb(backend)
+    assert _code(backend.action_DescribeLoadBalancers, {"RegionId": REGION, "PageSize": "2"}, ACCOUNT) \
+        == "MissingParameter"
+    page = backend.action_DescribeLoadBalancers({"RegionId": REGION, "PageSize": "2", "PageNumber": "2"}, ACCOUNT)
+    assert (len(page["LoadBalancers"]["LoadBalancer"]), page["TotalCount"], page["PageNumber"]) == (1, 3, 2)

@@ -761,6 +761,9 @@ class SlbBackend:
         region = self._region(params)
         page_number = _parse_int(params, "PageNumber", 1) or 1
         page_size = _parse_int(params, "PageSize", 1, 100) or 10
+        if params.get("PageSize") and not params.get("PageNumber"):
+            # Documented: "If you specify the PageSize parameter, you must also specify the PageNumber parameter."
+            raise missing("PageNumber")
 
         def as_set(name):
             raw = params.get(name)
