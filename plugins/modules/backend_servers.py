@@ -52,7 +52,7 @@ options:
         choices: [ecs, eni, eci]
         default: ecs
       description:
-        description: Description of the backend server (1-80 characters). Unset leaves it as it is.
+        description: Description of the backend server (1-80 characters; letters, digits, C(-), C(/), C(.), C(_)). Unset leaves it as it is.
         type: str
       server_ip:
         description: IP address of an ENI or ECI backend.

@@ -101,13 +101,13 @@ options:
     description: Cookie lifetime in seconds (1-86400) for O(sticky_session_type=insert).
     type: int
   cookie:
-    description: Name of the backend's cookie for O(sticky_session_type=server) (1-200 characters).
+    description: Name of the backend's cookie for O(sticky_session_type=server) (1-200 ASCII letters and digits).
     type: str
   health_check:
     description: Whether health checks run. New listeners get V(true) when unset.
     type: bool
   health_check_uri:
-    description: Path requested by the health check; starts with V(/) (at most 80 characters).
+    description: Path requested by the health check; starts with V(/) (at most 80 characters; letters, digits and C(-/.%?#&)).
     type: str
   health_check_domain:
     description: Host header of the health check (at most 80 characters); V($_ip) uses the backend's private IP.
@@ -164,7 +164,7 @@ options:
     description: Whether the C(X-Forwarded-Client-srcport) header carries the client's source port.
     type: bool
   description:
-    description: Name of the listener (1-256 characters).
+    description: Name of the listener (1-256 characters; letters, digits, C(-), C(/), C(.), C(_)).
     type: str
   state:
     description:

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.load_balancers import (
@@ -20,6 +21,8 @@ MAX_SERVERS_PER_CALL = 20
 # slb-api.md 1.5: the weight of a backend server and the length of its description.
 WEIGHT_RANGE = (0, 100)
 DESCRIPTION_MAX_CHARACTERS = 80
+# SDK 3.3.31 models (Add/SetBackendServers): letters, digits, '-', '/', '.' and '_'.
+DESCRIPTION_CHARACTERS = re.compile(r"^[\w\-/.]*$", re.UNICODE)
 
 
 def servers_problem(servers):
@@ -38,6 +41,9 @@ def servers_problem(servers):
         if description is not None and len(description) > DESCRIPTION_MAX_CHARACTERS:
             return ("servers[].description of {0} must be at most {1} characters (got {2}); the service refuses "
                     "longer ones, shorten it".format(server_id, DESCRIPTION_MAX_CHARACTERS, len(description)))
+        if description is not None and not DESCRIPTION_CHARACTERS.match(description):
+            return ("servers[].description of {0} may contain only letters, digits, '-', '/', '.' and '_' (got "
+                    "{1!r}); the service refuses other characters".format(server_id, description))
     return None
 
 

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import LISTENER_STATUS_CODE, AlicloudApiError
@@ -291,7 +292,23 @@ def validate_desired(desired):
         value = desired.get(option)
         if value is not None and len(value) > longest:
             return "{0} must be at most {1} characters (got {2}); shorten it".format(option, longest, len(value))
+    for option, pattern, allowed in CHARACTER_RULES:
+        value = desired.get(option)
+        if value is not None and not pattern.match(value):
+            return "{0} may contain only {1} (got {2!r}); the service refuses other characters".format(
+                option, allowed, value)
     return None
+
+
+# (option, allowed characters, how to say it): the character sets the API reference documents for
+# CreateLoadBalancerHTTPSListener / SetLoadBalancerHTTPSListenerAttribute (SDK 3.3.31 models). The empty
+# string is let through as above.
+CHARACTER_RULES = (
+    ("description", re.compile(r"^[\w\-/.]*$", re.UNICODE), "letters, digits, '-', '/', '.' and '_'"),
+    ("cookie", re.compile(r"^[A-Za-z0-9]*$"), "ASCII letters and digits"),
+    ("health_check_uri", re.compile(r"^[A-Za-z0-9\-/.%?#&]*$"),
+     "letters, digits and '-', '/', '.', '%', '?', '#', '&'"),
+)
 
 
 class HttpsListenerApi:

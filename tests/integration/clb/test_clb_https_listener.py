@@ -51,7 +51,7 @@ FIELD_UPDATES = {
     "x_forwarded_headers": {"x_forwarded_for": False, "x_forwarded_for_proto": True, "x_forwarded_for_slb_ip": True,
                             "x_forwarded_for_slb_id": True, "x_forwarded_for_slb_port": True,
                             "x_forwarded_for_client_src_port": True},
-    "timeouts_gzip_description": {"description": "mtls listener", "gzip": False, "idle_timeout": 30,
+    "timeouts_gzip_description": {"description": "mtls-listener", "gzip": False, "idle_timeout": 30,
                                   "request_timeout": 90},
     "mutual_authentication_off": {"ca_certificate_id": ""},
 }
@@ -107,7 +107,7 @@ def test_backend_port_change_is_refused_without_touching_the_listener(emu, args,
     running_listener(slb, stack["load_balancer_id"], stack["server_certificate_id"])
     start = len(emu.calls())
     params = {**args, "load_balancer_id": stack["load_balancer_id"], "listener_port": 443,
-              "backend_server_port": 8080, "description": "would change too"}
+              "backend_server_port": 8080, "description": "would-change-too"}
     for check in (True, False):
         result = run_module(LISTENER, params, check=check)
         assert result["failed"] and "backend_server_port" in result["msg"] and "state=absent" in result["msg"]

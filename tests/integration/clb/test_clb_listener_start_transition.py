@@ -50,14 +50,14 @@ def test_create_start_and_a_set_converge_while_the_start_takes_time(slow):
     created = run_module(LISTENER, {**params, "wait": False})
     assert created["actions"] == ["create", "start"] and created["listener"]["status"] == "starting"
     # The next run finds the listener still starting: it waits for a settled status, then sets.
-    updated = run_module(LISTENER, {**params, "description": "set while starting"})
+    updated = run_module(LISTENER, {**params, "description": "set-while-starting"})
 
     assert updated.get("failed") is not True, updated.get("msg")
     assert updated["actions"] == ["update"] and updated["listener"]["status"] == "running"
-    assert updated["listener"]["description"] == "set while starting"
+    assert updated["listener"]["description"] == "set-while-starting"
     assert mutating(emu) == ["CreateLoadBalancer", "UploadServerCertificate", "CreateLoadBalancerHTTPSListener",
                              START, SET]
-    assert run_module(LISTENER, {**params, "description": "set while starting"})["changed"] is False
+    assert run_module(LISTENER, {**params, "description": "set-while-starting"})["changed"] is False
 
 
 def test_set_start_and_delete_in_the_starting_window_are_retried_until_they_go_through(slow):
@@ -69,7 +69,7 @@ def test_set_start_and_delete_in_the_starting_window_are_retried_until_they_go_t
     start = len(emu.calls())
 
     api.start()  # Operation.Deny; the status read says "starting": nothing left to do
-    api.update({"Description": "during the start"})
+    api.update({"Description": "during-the-start"})
     api.stop()
     api.start()
     api.delete()

@@ -41,10 +41,10 @@ def test_set_and_delete_answered_listener_status_codes_are_retried(emu, args, sl
                     {"action": SET, "error": "OperationFailed.ListenerStatusNotSupport", "count": 1},
                     {"action": DELETE, "error": "OperationFailed.ListenerStatusNotSupport", "count": 2}])
 
-    updated = run_module(LISTENER, {**base, "description": "after the settling"})
+    updated = run_module(LISTENER, {**base, "description": "after-the-settling"})
     deleted = run_module(LISTENER, {**base, "state": "absent"})
 
-    assert updated["actions"] == ["update"] and updated["listener"]["description"] == "after the settling"
+    assert updated["actions"] == ["update"] and updated["listener"]["description"] == "after-the-settling"
     assert outcomes(emu, SET) == [(400, "Operation.Deny"), (400, "OperationFailed.ListenerStatusNotSupport"),
                                   (200, None)]
     assert deleted["changed"] and outcomes(emu, DELETE) == [(400, "OperationFailed.ListenerStatusNotSupport")] * 2 + \

@@ -25,6 +25,7 @@ def server(server_id="i-1", weight=100, description=None):
     ([server(weight=101)], "servers: weight of i-1 must be 0-100 (got 101)"),
     ([server(weight=-1)], "servers: weight of i-1 must be 0-100 (got -1)"),
     ([server(), server()], "servers: i-1 is listed twice"),
+    ([server(description="web one")], "servers[].description of i-1 may contain only letters, digits"),
 ])
 def test_servers_that_break_a_documented_rule_are_named(servers, expected):
     assert servers_problem(servers).startswith(expected)
@@ -33,6 +34,7 @@ def test_servers_that_break_a_documented_rule_are_named(servers, expected):
 @pytest.mark.parametrize("servers", [
     [],
     [server(description="b" * 80), server("i-2", weight=0, description=""), server("i-3", weight=100)],
+    [server(description="web-1_a/b.c")],
 ])
 def test_servers_within_the_rules_pass(servers):
     assert servers_problem(servers) is None

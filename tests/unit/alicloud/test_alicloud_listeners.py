@@ -95,6 +95,10 @@ def test_create_params_fill_required_switches_and_skip_empty_ca():
     ({"health_check_uri": "healthz"}, "health_check_uri"),
     ({"bandwidth": 0}, "bandwidth"),
     ({"listener_port": 70000}, "listener_port"),
+    # The character sets of the API reference (SDK 3.3.31 models of Create/Set*ListenerAttribute).
+    ({"description": "mtls listener"}, "description"),
+    ({"health_check_uri": "/health_check"}, "health_check_uri"),
+    ({"sticky_session": True, "sticky_session_type": "server", "cookie": "$session"}, "cookie"),
 ])
 def test_inconsistent_options_are_named(desired, needle):
     assert needle in validate_desired(desired)
@@ -230,3 +234,9 @@ def test_start_still_stopped_after_a_transient_error_is_tried_again():
     HttpsListenerApi(slb, "lb-1", 443).start()
     assert [call[0] for call in slb.calls] == ["StartLoadBalancerListener", "DescribeLoadBalancerHTTPSListenerAttribute",
                                                "StartLoadBalancerListener"]
+
+
+def test_documented_characters_pass():
+    assert validate_desired({"description": "mtls-listener_1/a.b", "health_check_uri": "/health.html?a&b%20#x",
+                             "sticky_session": True, "sticky_session_type": "server", "cookie": "SESSIONid2"}) is None
+    assert validate_desired({"description": ""}) is None  # clears the name
