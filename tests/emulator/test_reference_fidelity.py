@@ -100,3 +100,51 @@ def test_page_size_needs_page_number(backend):
         == "MissingParameter"
     page = backend.action_DescribeLoadBalancers({"RegionId": REGION, "PageSize": "2", "PageNumber": "2"}, ACCOUNT)
     assert (len(page["LoadBalancers"]["LoadBalancer"]), page["TotalCount"], page["PageNumber"]) == (1, 3, 2)
+
+
+# -- documented character sets -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("field, value", [
+    # "The name must be 1 to 256 characters in length and can contain letters, digits, hyphens (-), forward
+    # slashes (/), periods (.), and underscores (_)." (Create/SetLoadBalancerHTTPSListenerAttribute)
+    ("Description", "mtls listener"),
+    ("Description", "a,b"),
+    # "The URI must be 1 to 80 characters in length, and can contain letters, digits, and the following
+    # special characters: -/.%?#&."
+    ("HealthCheckURI", "/health check"),
+    ("HealthCheckURI", "/health=1"),
+    ("HealthCheckURI", "/h\u00e9alth"),
+])
+def test_listener_text_fields_follow_the_documented_characters(backend, server_material, field, value):
+    lb_id = _lb(backend)
+    cert_id = _server_cert(backend, server_material)
+    assert _code(backend.action_CreateLoadBalancerHTTPSListener,
+                 _listener_params(lb_id, cert_id, **{field: value}), ACCOUNT) == "InvalidParameter"
+    backend.action_CreateLoadBalancerHTTPSListener(_listener_params(lb_id, cert_id), ACCOUNT)
+    set_params = {"RegionId": REGION, "LoadBalancerId": lb_id, "ListenerPort": "443", field: value}
+    assert _code(backend.action_SetLoadBalancerHTTPSListenerAttribute, set_params, ACCOUNT) == "InvalidParameter"
+    good = {"Description": "mtls-listener_1/a.b", "HealthCheckURI": "/health.html?a&b%20#x"}[field]
+    backend.action_SetLoadBalancerHTTPSListenerAttribute(dict(set_params, **{field: good}), ACCOUNT)
+
+
+@pytest.mark.parametrize("cookie", ["sess id", "a;b", "$cookie", "c\u00f6okie"])
+def test_server_cookie_is_ascii_letters_and_digits(backend, server_material, cookie):
+    """Cookie: "1 to 200 characters in length, and can contain only ASCII letters and digits. It cannot
+    contain commas (,), semicolons (;), spaces, or start with a dollar sign ($)." """
+    lb_id = _lb(backend)
+    sticky = {"StickySession": "on", "StickySessionType": "server"}
+    params = _listener_params(lb_id, _server_cert(backend, server_material), Cookie=cookie, **sticky)
+    assert _code(backend.action_CreateLoadBalancerHTTPSListener, params, ACCOUNT) == "InvalidParameter"
+    backend.action_CreateLoadBalancerHTTPSListener(dict(params, Cookie="SESSIONid2"), ACCOUNT)
+
+
+def test_backend_server_description_follows_the_documented_characters(backend):
+    """BackendServers Description: "1 to 80 characters in length, and can contain letters, digits, hyphens
+    (-), forward slashes (/), periods (.), and underscores (_)." (Add/SetBackendServers)"""
+    lb_id = _lb(backend)
+    params = {"RegionId": REGION, "LoadBalancerId": lb_id}
+    bad = json.dumps([{"ServerId": ECS_ID, "Weight": "100", "Description": "web one"}])
+    assert _code(backend.action_AddBackendServers, dict(params, BackendServers=bad), ACCOUNT) == "InvalidParameter"
+    good = json.dumps([{"ServerId": ECS_ID, "Weight": "100", "Description": "web-1_a/b.c"}])
+    backend.action_AddBackendServers(dict(params, BackendServers=good), ACCOUNT)
+    assert _code(backend.action_SetBackendServers, dict(params, BackendServers=bad), ACCOUNT) == "InvalidParameter"

@@ -48,6 +48,10 @@ CLCU_SPEC = "slb.lcu.elastic"
 LOAD_BALANCER_SPECS = ("slb.s1.small", "slb.s2.small", "slb.s2.medium", "slb.s3.small", "slb.s3.medium",
                        "slb.s3.large")
 HTTP_CODE_CLASSES = ("http_2xx", "http_3xx", "http_4xx", "http_5xx")
+# Characters besides letters and digits that the SDK models allow in a listener's or a backend server's
+# Description, and in HealthCheckURI.
+DESCRIPTION_EXTRA = "-/._"
+HEALTH_CHECK_URI_EXTRA = "-/.%?#&"
 ON_OFF = ("on", "off")
 MAX_BACKEND_SERVERS_PER_CALL = 20
 LOOPBACK_POOL = ipaddress.ip_network("127.16.0.0/12")
@@ -66,7 +70,7 @@ LISTENER_FIELDS: dict[str, tuple] = {
     "StickySession": ("off", "enum", ON_OFF),
     "StickySessionType": ("", "enum", ("insert", "server")),
     "CookieTimeout": (None, "int", (1, 86400)),
-    "Cookie": ("", "len", (1, 200)),
+    "Cookie": ("", "cookie", (1, 200)),
     "HealthCheck": (None, "enum", ON_OFF),
     "HealthCheckURI": ("/", "uri", None),
     "HealthCheckDomain": ("", "domain", None),
@@ -88,7 +92,7 @@ LISTENER_FIELDS: dict[str, tuple] = {
     "AclStatus": ("off", "enum", ON_OFF),
     "AclType": ("", "enum", ("white", "black")),
     "AclId": ("", "str", None),
-    "Description": ("", "len", (1, 256)),
+    "Description": ("", "description", (1, 256)),
 }
 # What HTTP listeners have instead of the certificate and TLS settings. ListenerForward/ForwardPort
 # (redirect to an HTTPS listener) exist only on CreateLoadBalancerHTTPListener, not on the Set action.
@@ -273,8 +277,10 @@ def parse_backend_servers(raw: str | None) -> list[dict]:
         if not 0 <= weight <= 100:
             raise ApiError("InvalidWeight.Malformed")
         description = str(entry.get("Description") or "")
-        if len(description) > 80:
-            raise invalid("The specified BackendServers is invalid: Description must be at most 80 characters.")
+        # Documented: 1-80 characters; letters, digits, - / . _ (an absent or empty one is no description).
+        if len(description) > 80 or not all(c.isalnum() or c in DESCRIPTION_EXTRA for c in description):
+            raise invalid("The specified BackendServers is invalid: Description must be at most 80 characters, "
+                          "only letters, digits, '-', '/', '.' and '_'.")
         result.append({"ServerId": server_id, "Weight": weight, "Type": "ecs", "Description": description})
     return result
 
@@ -836,10 +842,24 @@ class SlbBackend:
             if not extra[0] <= len(raw) <= extra[1]:
                 raise invalid(f"The specified parameter {name} is not valid: {extra[0]}-{extra[1]} characters.")
             return raw
+        if kind == "description":
+            # Documented (Create/Set*ListenerAttribute): 1-256 characters; letters, digits, - / . _
+            if not (extra[0] <= len(raw) <= extra[1] and all(c.isalnum() or c in DESCRIPTION_EXTRA for c in raw)):
+                raise invalid(f"The specified parameter {name} is not valid: {extra[0]}-{extra[1]} characters, "
+                              "only letters, digits, '-', '/', '.' and '_'.")
+            return raw
+        if kind == "cookie":
+            # Documented: 1-200 characters, "only ASCII letters and digits" (no , ; space, no leading $).
+            if not (extra[0] <= len(raw) <= extra[1] and raw.isascii() and raw.isalnum()):
+                raise invalid(f"The specified parameter {name} is not valid: {extra[0]}-{extra[1]} ASCII letters "
+                              "and digits.")
+            return raw
         if kind == "uri":
-            if not (1 <= len(raw) <= 80 and raw.startswith("/")) or any(c.isspace() for c in raw):
+            # Documented: 1-80 characters starting with '/'; letters, digits and - / . % ? # &
+            if not (1 <= len(raw) <= 80 and raw.startswith("/")) or not all(
+                    (c.isascii() and c.isalnum()) or c in HEALTH_CHECK_URI_EXTRA for c in raw):
                 raise invalid("The specified parameter HealthCheckURI is not valid: 1-80 characters starting "
-                              "with '/'.")
+                              "with '/', only letters, digits and '-', '/', '.', '%', '?', '#', '&'.")
             return raw
         if kind == "domain":
             if raw != "$_ip" and not (1 <= len(raw) <= 80 and all(c.isalnum() or c in ".-" for c in raw)):
