@@ -281,7 +281,7 @@ def test_listener_whose_port_is_taken_does_not_start(fresh_emulator, tls_materia
     lb = sdk.create_load_balancer(m.CreateLoadBalancerRequest(region_id=REGION, instance_charge_type="PayByCLCU")).body
     sdk.create_load_balancer_httpslistener(m.CreateLoadBalancerHTTPSListenerRequest(
         region_id=REGION, load_balancer_id=lb.load_balancer_id, listener_port=8443, backend_server_port=80,
-        bandwidth=-1, health_check="off", server_certificate_id=server_id))
+        bandwidth=-1, health_check="off", sticky_session="off", server_certificate_id=server_id))
     with socket.socket() as squatter:
         squatter.bind((lb.address, 8443 + fresh_emulator.listener_port_offset))
         squatter.listen(1)

@@ -38,7 +38,7 @@ def stopped_listener(backend, server_material):
     lb = backend.action_CreateLoadBalancer({"RegionId": REGION, "InstanceChargeType": "PayByCLCU"}, ACCOUNT)
     ids = {"RegionId": REGION, "LoadBalancerId": lb["LoadBalancerId"], "ListenerPort": "443"}
     backend.action_CreateLoadBalancerHTTPSListener({**ids, "Bandwidth": "-1", "HealthCheck": "off",
-                                                    "BackendServerPort": "80",
+                                                    "StickySession": "off", "BackendServerPort": "80",
                                                     "ServerCertificateId": certificate["ServerCertificateId"]},
                                                    ACCOUNT)
     return ids

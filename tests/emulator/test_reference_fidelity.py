@@ -148,3 +148,43 @@ def test_backend_server_description_follows_the_documented_characters(backend):
     good = json.dumps([{"ServerId": ECS_ID, "Weight": "100", "Description": "web-1_a/b.c"}])
     backend.action_AddBackendServers(dict(params, BackendServers=good), ACCOUNT)
     assert _code(backend.action_SetBackendServers, dict(params, BackendServers=bad), ACCOUNT) == "InvalidParameter"
+
+
+# -- CreateLoadBalancerHTTPSListener: StickySession ----------------------------------------------------
+
+def test_https_listener_create_needs_sticky_session(backend, server_material):
+    """slb-api.md 1.3: "The 2021 doc also marked ServerCertificateId and StickySession as "Yes"" (required);
+    the emulator already takes the 2021 reading for ServerCertificateId, and now for StickySession too."""
+    lb_id = _lb(backend)
+    params = _listener_params(lb_id, _server_cert(backend, server_material))
+    del params["StickySession"]
+    with pytest.raises(ApiError) as info:
+        backend.action_CreateLoadBalancerHTTPSListener(params, ACCOUNT)
+    assert info.value.code == "MissingParameter" and "StickySession" in info.value.message
+
+
+# -- response shapes ------------------------------------------------------------------------------------
+
+def test_listener_ports_and_protocol_items_carry_listener_forward(backend, server_material):
+    """slb_response_skeletons.md, DescribeLoadBalancerAttributeResponseBody.ListenerPortsAndProtocol items:
+    Description, ForwardPort, ListenerForward, ListenerPort, ListenerProtocol."""
+    lb_id = _lb(backend)
+    backend.action_CreateLoadBalancerHTTPSListener(_listener_params(lb_id, _server_cert(backend, server_material)),
+                                                   ACCOUNT)
+    backend.action_CreateLoadBalancerHTTPListener({"RegionId": REGION, "LoadBalancerId": lb_id, "ListenerPort": "80",
+                                                   "BackendServerPort": "80", "HealthCheck": "on",
+                                                   "ListenerForward": "on", "ForwardPort": "443"}, ACCOUNT)
+    body = backend.action_DescribeLoadBalancerAttribute({"RegionId": REGION, "LoadBalancerId": lb_id}, ACCOUNT)
+    items = {i["ListenerPort"]: i for i in body["ListenerPortsAndProtocol"]["ListenerPortAndProtocol"]}
+    assert items[80]["ListenerForward"] == "on" and items[80]["ForwardPort"] == 443
+    assert items[443]["ListenerForward"] == "off" and "ForwardPort" not in items[443]
+
+
+def test_ca_upload_reply_has_the_documented_fields_only(backend):
+    """slb_response_skeletons.md, UploadCACertificateResponseBody: no RegionId (unlike the server upload)."""
+    ca = pki.make_ca("fidelity-client-root")
+    reply = backend.action_UploadCACertificate({"RegionId": REGION, "CACertificate": ca.cert_pem}, ACCOUNT)
+    assert set(reply) == {"CACertificateId", "CACertificateName", "CommonName", "CreateTime", "CreateTimeStamp",
+                          "ExpireTime", "ExpireTimeStamp", "Fingerprint", "ResourceGroupId"}
+    listed = backend.action_DescribeCACertificates({"RegionId": REGION}, ACCOUNT)["CACertificates"]["CACertificate"]
+    assert listed[0]["RegionId"] == REGION

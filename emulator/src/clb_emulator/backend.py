@@ -566,7 +566,8 @@ class SlbBackend:
             write_private_file(self.tls_dir / f"ca-{cert_id}.pem", pem.strip() + "\n")
             self.state["ca_certificates"][cert_id] = record
             self.save()
-        return self._public_cert(record)
+        # The documented UploadCACertificate reply has no RegionId (DescribeCACertificates lists it).
+        return {k: v for k, v in self._public_cert(record).items() if k != "RegionId"}
 
     @staticmethod
     def _public_cert(record: dict) -> dict:
@@ -814,8 +815,7 @@ class SlbBackend:
                 "BackendServers": {"BackendServer": [self._server_view(s) for s in lb["backend_servers"]]},
                 "ListenerPorts": {"ListenerPort": ports},
                 "ListenerPortsAndProtocol": {"ListenerPortAndProtocol": [
-                    {"ListenerPort": p, "ListenerProtocol": lb["listeners"][str(p)].get("ListenerProtocol", "https"),
-                     "Description": lb["listeners"][str(p)].get("Description", "")} for p in ports]},
+                    self._port_and_protocol(lb["listeners"][str(p)]) for p in ports]},
                 "ListenerPortsAndProtocal": {"ListenerPortAndProtocal": [
                     {"ListenerPort": p, "ListenerProtocal": lb["listeners"][str(p)].get("ListenerProtocol", "https")}
                     for p in ports]},
@@ -823,6 +823,18 @@ class SlbBackend:
                 "AutoReleaseTime": 0, "RenewalStatus": "", "RenewalDuration": 0, "RenewalCycUnit": "",
             })
         return body
+
+    @staticmethod
+    def _port_and_protocol(listener: dict) -> dict:
+        """A ListenerPortAndProtocol item (SDK model: Description, ForwardPort, ListenerForward, ListenerPort,
+        ListenerProtocol); ForwardPort only while an HTTP listener redirects, as its Describe reports it."""
+        protocol = listener.get("ListenerProtocol", "https")
+        item = {"ListenerPort": listener["ListenerPort"], "ListenerProtocol": protocol,
+                "Description": listener.get("Description", ""),
+                "ListenerForward": listener.get("ListenerForward", "off") if protocol == "http" else "off"}
+        if item["ListenerForward"] == "on":
+            item["ForwardPort"] = listener["ForwardPort"]
+        return item
 
     # -- listeners --------------------------------------------------------------------------
     @staticmethod
@@ -927,6 +939,9 @@ class SlbBackend:
             _require(params, "BackendServerPort")
             if protocol == "https" and not params.get("ServerCertificateId"):
                 raise invalid("The specified parameter ServerCertificateId is empty.")
+            if protocol == "https":
+                # Required in the 2021 API reference (as ServerCertificateId); not in the 2026 metadata.
+                _require(params, "StickySession")
             if str(port) in lb["listeners"]:
                 raise ApiError("ListenerAlreadyExists")
             listener = {name: default for name, (default, _k, _e) in fields.items() if default is not None}
