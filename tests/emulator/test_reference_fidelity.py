@@ -188,3 +188,22 @@ def test_ca_upload_reply_has_the_documented_fields_only(backend):
                           "ExpireTime", "ExpireTimeStamp", "Fingerprint", "ResourceGroupId"}
     listed = backend.action_DescribeCACertificates({"RegionId": REGION}, ACCOUNT)["CACertificates"]["CACertificate"]
     assert listed[0]["RegionId"] == REGION
+
+
+# -- empty strings are values -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("field", ["HealthCheckURI", "Bandwidth", "TLSCipherPolicy", "HealthCheckInterval",
+                                   "HealthCheckDomain", "Scheduler"])
+def test_an_empty_listener_value_is_refused_not_ignored(backend, server_material, field):
+    """slb-api.md 1.0: "None fields are omitted, but an empty string is sent" - an empty value reaches the
+    service only when the client set it, and none of these fields has an empty value in its documented
+    range. The emulator used to drop such a parameter silently."""
+    lb_id = _lb(backend)
+    backend.action_CreateLoadBalancerHTTPSListener(_listener_params(lb_id, _server_cert(backend, server_material)),
+                                                   ACCOUNT)
+    set_params = {"RegionId": REGION, "LoadBalancerId": lb_id, "ListenerPort": "443", field: ""}
+    assert _code(backend.action_SetLoadBalancerHTTPSListenerAttribute, set_params, ACCOUNT) == "InvalidParameter"
+    # CACertificateId and Description keep their empty meaning (mutual authentication off, no name).
+    cleared = {"RegionId": REGION, "LoadBalancerId": lb_id, "ListenerPort": "443", "CACertificateId": "",
+               "Description": ""}
+    backend.action_SetLoadBalancerHTTPSListenerAttribute(cleared, ACCOUNT)

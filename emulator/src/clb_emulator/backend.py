@@ -122,6 +122,7 @@ HTTP_CONFIG_FIELDS = (
     "XForwardedFor_SLBIP", "XForwardedFor_SLBPORT", "XForwardedFor_proto",
 )
 LISTENER_PROTOCOLS = ("tcp", "udp", "http", "https")
+EMPTY_ALLOWED_LISTENER_FIELDS = ("CACertificateId", "Description", "AclId", "ServerCertificateId")
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
 
 
@@ -893,9 +894,15 @@ class SlbBackend:
             if name not in params:
                 continue
             raw = params[name]
-            if raw == "" and name not in ("CACertificateId", "Description", "AclId"):
-                continue  # the SDK sends empty strings for unset optional fields on some paths
-            changes[name] = self._listener_field(name, raw) if raw != "" else ""
+            if raw == "":
+                # The SDK omits unset (None) fields and sends an empty string only when the caller set one,
+                # so "" is a value: it clears CACertificateId (mutual authentication off), Description and
+                # AclId; an empty ServerCertificateId is refused below; any other field has no empty value.
+                if name not in EMPTY_ALLOWED_LISTENER_FIELDS:
+                    raise invalid(f"The specified parameter {name} is not valid: the value is empty.")
+                changes[name] = ""
+                continue
+            changes[name] = self._listener_field(name, raw)
         merged = dict(listener) | changes
         # A missing certificate on a listener is CertificateNotExist (400) in the listener actions'
         # documented errors; ResourceNotFound.Certificate (404) is documented there too.
