@@ -35,3 +35,33 @@ def test_verify_port_follows_the_shared_listener_port(tmp_path, shared, port):
 
     assert run.rc == 0, run.stdout[-3000:]
     assert "https://www.example.test:%d/" % port in run.task_results(EXPLAIN)["msg"]
+
+
+DIRECTORY_PLAY = """---
+- name: The client directory steps 4 and 7 default to
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  roles:
+    - role: mtls.clb.client_install
+      when: false
+    - role: mtls.clb.mtls_verify
+      when: false
+  tasks:
+    - name: Show the directories
+      ansible.builtin.debug:
+        msg: "{{ client_install_directory }} {{ mtls_verify_directory }}"
+"""
+
+
+@pytest.mark.parametrize(("shared", "directory"), [({}, "/home/ca"),
+                                                   ({"mtls_clb_client_directory": "/srv/mtls"}, "/srv/mtls")])
+def test_client_directory_follows_the_shared_variable_in_both_roles(tmp_path, shared, directory):
+    """Steps 4 and 7 used alone follow mtls_clb_client_directory as site.yml does; before, both kept /home/ca."""
+    playbook = tmp_path / "directory.yml"
+    playbook.write_text(DIRECTORY_PLAY)
+
+    run = run_playbook(playbook, extra_vars=shared)
+
+    assert run.rc == 0, run.stdout[-3000:]
+    assert run.task_results("Show the directories")["msg"] == "%s %s" % (directory, directory)
