@@ -348,15 +348,16 @@ class CertificateModuleRunner:
             return {"changed": False, self.id_result_key: certificate_id, "deleted": [],
                     "diff": {"before": {}, "after": {}}}
         deleted = [item.get(self.kind.id_field) for item in matches]
-        for item_id in deleted:
-            if not self.module.check_mode:
-                store.delete(item_id)
-                continue
+        if self.module.check_mode:
             # The plan says what the run would do: the service refuses to delete a certificate a listener
-            # uses, so check mode looks (one read) rather than report a deletion that would fail.
-            listeners = store.listeners_using(item_id)
-            if listeners:
-                raise CertificateInUseError(self.kind, item_id, listeners)
+            # uses, so check mode looks (one listing) rather than report a deletion that would fail.
+            usage = store.listeners_using_each(deleted)
+            for item_id in deleted:
+                if usage[item_id]:
+                    raise CertificateInUseError(self.kind, item_id, usage[item_id])
+        else:
+            for item_id in deleted:
+                store.delete(item_id)
         return {"changed": True, self.id_result_key: deleted[0] if len(deleted) == 1 else certificate_id,
                 "deleted": deleted, "diff": {"before": before[0] if len(before) == 1 else {"certificates": before},
                                              "after": {}}}

@@ -226,7 +226,12 @@ class CertificateStore:
 
     def listeners_using(self, certificate_id):
         """(load balancer, port) pairs of HTTPS listeners that reference the certificate; best effort."""
-        found = []
+        return self.listeners_using_each([certificate_id])[certificate_id]
+
+    def listeners_using_each(self, certificate_ids):
+        """{certificate ID: [(load balancer, port), ...]} from one listing of the region's HTTPS listeners;
+        best effort (an API error leaves the lists as far as they got)."""
+        found = dict((certificate_id, []) for certificate_id in certificate_ids)
         try:
             token = None
             while True:
@@ -234,8 +239,9 @@ class CertificateStore:
                                      {"ListenerProtocol": "https", "MaxResults": 100, "NextToken": token})
                 for listener in body.get("Listeners") or []:
                     config = listener.get("HTTPSListenerConfig") or {}
-                    if config.get(self.kind.listener_field) == certificate_id:
-                        found.append((listener.get("LoadBalancerId"), listener.get("ListenerPort")))
+                    if config.get(self.kind.listener_field) in found:
+                        found[config[self.kind.listener_field]].append(
+                            (listener.get("LoadBalancerId"), listener.get("ListenerPort")))
                 token = body.get("NextToken")
                 if not token:
                     break
