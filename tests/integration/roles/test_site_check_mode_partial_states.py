@@ -41,6 +41,7 @@ STEP_OF_TASK = {
     "mtls.clb.mtls_listener : Report what a real run would configure": "listener",
 }
 REPORT_TASKS = {name for name in STEP_OF_TASK if " : Report " in name}
+LISTENER_TASK = "mtls.clb.mtls_listener : Ensure the HTTPS listener with mutual authentication, running (procedure step 6)"
 
 
 def changed_steps(result) -> set[tuple[str, str]]:
@@ -92,6 +93,7 @@ def plan_then_run(site, once=(), **more_vars):
     calls_before = len(emulator.calls())
     plan = site["run"](check=True, **more_vars)
     assert plan.rc == 0, plan.stdout[-3000:] + plan.stderr[-3000:]
+    site["plan"] = plan
     assert mutating(emulator.calls()[calls_before:]) == [], "check mode called a mutating API action"
     done = site["run"](**more_vars)
     assert done.rc == 0, done.stdout[-5000:] + done.stderr[-3000:]
@@ -109,6 +111,10 @@ def test_a_reissued_root_ca_is_planned_through_to_the_listener(site):
     assert done >= {("localhost", "root CA"), ("localhost", "client certificates"), ("client01", "client files"),
                     ("localhost", "CA certificate upload"), ("localhost", "listener")}, sorted(done)
     assert planned == done
+    # The listener exists: the plan is the update to the CA the new upload gets, not a creation.
+    listener_plan = site["plan"].task_results(LISTENER_TASK)
+    assert listener_plan.get("actions") == ["update"], listener_plan
+    assert set(listener_plan["changes"]) == {"ca_certificate_id"}, listener_plan["changes"]
 
 
 def test_a_reissued_lab_server_ca_is_planned_through_to_the_listener(site):
@@ -121,6 +127,9 @@ def test_a_reissued_lab_server_ca_is_planned_through_to_the_listener(site):
     assert done >= {("localhost", "lab server CA"), ("localhost", "server certificate"), ("client01", "client files"),
                     ("localhost", "server certificate upload"), ("localhost", "listener")}, sorted(done)
     assert planned == done
+    listener_plan = site["plan"].task_results(LISTENER_TASK)
+    assert listener_plan.get("actions") == ["update"], listener_plan
+    assert set(listener_plan["changes"]) == {"server_certificate_id"}, listener_plan["changes"]
 
 
 def test_a_lab_ca_directory_mode_change_plans_no_new_server_certificate(site):
