@@ -164,14 +164,6 @@ def test_server_certificate_pem_checks(sdk, tls_material, case):
     assert listed.server_certificates.server_certificate == []
 
 
-def test_ecdsa_key_and_chain_are_accepted(sdk, tls_material):
-    ec_server = pki.issue(tls_material["server_ca"], "ec.example.test", server=True, key=pki.new_ec_key())
-    uploaded = sdk.upload_server_certificate(m.UploadServerCertificateRequest(
-        region_id=REGION, server_certificate=ec_server.cert_pem + tls_material["server_ca"].cert_pem,
-        private_key=ec_server.key_pem)).body
-    assert uploaded.fingerprint == pki.sha1_colon_fingerprint(ec_server.cert)
-
-
 def test_invalid_certificate_name_is_refused(sdk, tls_material):
     assert error_code(lambda: upload_server(sdk, tls_material["server"], name="9-starts-with-digit")) \
         == "InvalidParameter"

@@ -25,7 +25,7 @@ from . import pki
 from .ecs import EcsRegistry
 from .errors import ApiError, invalid, missing
 from .persistence import load_state, save_state, write_private_file
-from .regions import REGIONS
+from .regions import DEFAULT_ECDSA_REGIONS, REGIONS
 
 ACTIONS = (
     "UploadServerCertificate", "UploadCACertificate", "DescribeServerCertificates", "DescribeCACertificates",
@@ -294,8 +294,11 @@ def _status_not_supported(listener: dict) -> ApiError:
 
 class SlbBackend:
     def __init__(self, state_dir: Path, ecs: EcsRegistry, default_region: str = "cn-hangzhou",
-                 allow_pay_by_spec: bool = False, listener_transition_ms: int = 0):
+                 allow_pay_by_spec: bool = False, listener_transition_ms: int = 0,
+                 ecdsa_regions=DEFAULT_ECDSA_REGIONS):
         self.state_dir = Path(state_dir)
+        # Regions whose UploadServerCertificate takes an ECDSA certificate (regions.py says why none by default).
+        self.ecdsa_regions = frozenset(ecdsa_regions)
         # New pay-by-specification instances are no longer sold (2025-06-01 international site, 2026-01-01
         # China site); True emulates an account from before the cutoff, for tests of such instances.
         self.allow_pay_by_spec = allow_pay_by_spec
@@ -522,6 +525,10 @@ class SlbBackend:
             cert_pem, key_pem = params.get("ServerCertificate", ""), params.get("PrivateKey", "")
             cas_id = cas_name = ""
             facts = pki.check_server_certificate(cert_pem, key_pem)
+        if facts.is_ecdsa and region not in self.ecdsa_regions:
+            raise ApiError("EccCertificateNotSupport",
+                           f"The ECC certificate is not supported. (The certificate has an ECDSA key; region "
+                           f"{region} takes RSA server certificates only.)")
         tags = parse_upload_tags(params, empty_value_allowed=True)
         now = time.time()
         cert_id = f"{account.account_id}_{secrets.token_hex(6)[:11]}_{int(now)}_{_random(string.digits, 9)}"

@@ -15,7 +15,7 @@ from .api_server import DEFAULT_MAX_REQUEST_LINE, MIN_MAX_REQUEST_LINE, ApiServe
 from .backend import SlbBackend
 from .ecs import EcsInstance, EcsRegistry, new_instance_id
 from .persistence import ensure_state_dir
-from .regions import REGIONS
+from .regions import DEFAULT_ECDSA_REGIONS, REGIONS, parse_region_list
 from .signing import Account, Authenticator, StsCredential, sts_credential_from_dict
 
 DEFAULT_ACCESS_KEY_ID = "testAK"
@@ -146,7 +146,19 @@ def build_parser() -> argparse.ArgumentParser:
                              f"{DEFAULT_MAX_REQUEST_LINE})")
     parser.add_argument("--default-region", default="cn-hangzhou", choices=sorted(REGIONS),
                         help="region used when an action's optional RegionId is omitted (default cn-hangzhou)")
+    parser.add_argument("--ecdsa-regions", type=_parse_ecdsa_regions, default=DEFAULT_ECDSA_REGIONS,
+                        metavar="REGION[,REGION...]",
+                        help="regions whose UploadServerCertificate takes an ECDSA (EC) certificate; elsewhere it "
+                             "answers EccCertificateNotSupport. 'all' for every region (default: none, as "
+                             "CLB's current certificate docs say RSA only; the 2019-2021 docs named eu-west-1)")
     return parser
+
+
+def _parse_ecdsa_regions(value: str) -> frozenset:
+    try:
+        return parse_region_list(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"--ecdsa-regions: {error}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     ecs = EcsRegistry()
     backend = SlbBackend(state_dir, ecs, default_region=args.default_region,
                          allow_pay_by_spec=args.allow_pay_by_spec,
-                         listener_transition_ms=args.listener_transition_ms)
+                         listener_transition_ms=args.listener_transition_ms, ecdsa_regions=args.ecdsa_regions)
     _register_cas_certificates(backend, args.cas_certificate)
     for instance_id, host, port in args.ecs:
         ecs.register(EcsInstance(instance_id, instance_id, host, port, "Running"))
@@ -212,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
              "listener_port_offset": args.listener_port_offset,
              "access_key_ids": [a.access_key_id for a in accounts],
              "sts_access_key_ids": [c.access_key_id for c in sts_credentials], "default_region": args.default_region,
+             "ecdsa_regions": sorted(args.ecdsa_regions),
              "ecs_instances": ecs.list()}
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()

@@ -35,6 +35,11 @@ class CertificateFacts:
     not_after_ms: int
     not_after_iso: str
     leaf_der: bytes = b""
+    key_algorithm: str = ""  # of the leaf's public key: "RSA", "EC" or the key class's name
+
+    @property
+    def is_ecdsa(self) -> bool:
+        return self.key_algorithm == "EC"
 
     def fingerprint_by(self, algorithm: str) -> str:
         """The leaf's fingerprint as the emulator reports it under `algorithm`."""
@@ -70,7 +75,16 @@ def _facts(cert: x509.Certificate) -> CertificateFacts:
     not_after = cert.not_valid_after_utc.astimezone(timezone.utc)
     not_before = cert.not_valid_before_utc.astimezone(timezone.utc)
     return CertificateFacts(fingerprint, common_name, sans, int(not_before.timestamp() * 1000),
-                            int(not_after.timestamp() * 1000), not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), der)
+                            int(not_after.timestamp() * 1000), not_after.strftime("%Y-%m-%dT%H:%M:%SZ"), der,
+                            _key_algorithm(cert.public_key()))
+
+
+def _key_algorithm(public_key) -> str:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "EC"
+    return type(public_key).__name__
 
 
 def parse_certificate_chain(pem: str, parameter: str) -> tuple[list[x509.Certificate], CertificateFacts]:
