@@ -68,7 +68,14 @@ options:
       - Defaults to the O(common_name) (as C(IP:) when it is an IP address, else C(DNS:)).
     type: list
     elements: str
-  # Key, file, subject and signing CA options: mtls.clb.pki.
+  key_type:
+    description:
+      - Type of a new private key.
+      - CLB takes an ECDSA server certificate only in some regions (its 2019-2021 documentation named UK (London),
+        C(eu-west-1), alone; its current documentation says RSA only); elsewhere M(mtls.clb.server_certificate)
+        fails with C(EccCertificateNotSupport). Keep V(rsa) for a certificate you upload to CLB unless its region
+        takes ECDSA.
+  # The other key options, and the file, subject and signing CA options: mtls.clb.pki.
 seealso:
   - module: mtls.clb.pki_root_ca
   - module: mtls.clb.pki_client_certificates

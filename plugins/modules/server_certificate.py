@@ -44,6 +44,12 @@ notes:
     replace such an upload, delete it by its ID once no listener uses it; the next run uploads the chain with
     the tags.
   - Uploads by O(ali_cloud_certificate_id) carry no PEM and no tags; they are matched by that ID alone.
+  - CLB takes an ECDSA (EC) server certificate only in some regions - its 2019-2021 documentation named UK (London),
+    C(eu-west-1), alone; its current documentation says RSA only. The module does not refuse ECDSA by region
+    itself (no list is published, and it may grow); it sends the upload, and a region that refuses it fails with
+    C(EccCertificateNotSupport) and a message naming the region, an RSA key for O(certificate_path) /
+    O(private_key_path), and O(region). The same holds for an ECDSA certificate registered by
+    O(ali_cloud_certificate_id).
 author:
   - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:

@@ -325,7 +325,7 @@ class AlicloudApiError(Exception):
                     "ali_cloud_certificate_region_id): it must be a certificate of the SSL Certificates Service "
                     "of this account, in that region.")
         if self.code in _UPLOAD_HINTS and self.action in CERTIFICATE_UPLOAD_ACTIONS:
-            return _upload_hint(_UPLOAD_HINTS[self.code], self.action)
+            return _upload_hint(_UPLOAD_HINTS[self.code], self.action, self.region)
         if self.code in BACKEND_SERVER_CODES:
             return ("Check servers[].server_id: each must be a running ECS instance (or ENI/ECI) in the load "
                     "balancer's region, and all must be in the same VPC (or all classic).")
@@ -387,7 +387,7 @@ class AlicloudApiError(Exception):
         }
 
 
-def _upload_hint(kind, action):
+def _upload_hint(kind, action, region=None):
     if action == "UploadCACertificate":
         return "Check certificate / certificate_path: the CA certificate must be {0}.".format(_PEM_SHAPE)
     if kind == "key_mismatch":
@@ -397,8 +397,14 @@ def _upload_hint(kind, action):
         return ("SLB refused the key size: issue certificate / private_key with an RSA 1024, 2048 or 4096-bit key "
                 "or an ECDSA P-256, P-384 or P-521 key.")
     if kind == "ecc":
-        return ("SLB does not take ECDSA certificates here: issue certificate / private_key with an RSA key (2048 "
-                "or 4096 bits).")
+        # Which regions take ECDSA is not published as a list (and may grow), so the modules send the upload and
+        # explain the refusal instead of refusing ECDSA by region themselves.
+        return ("Region {0} does not take ECDSA (EC) server certificates; CLB takes them only in some regions (its "
+                "2019-2021 docs named UK (London), eu-west-1, alone; its current docs say RSA only). Issue "
+                "certificate / certificate_path with an RSA key (2048 or 4096 bits) and give that key as "
+                "private_key / private_key_path (or register an RSA certificate by ali_cloud_certificate_id), or put "
+                "the certificate and the load balancer in a region that takes ECDSA (the region option)."
+                .format(region or "(the region option)"))
     return ("Check certificate / certificate_path ({0}) and private_key / private_key_path (an RSA or EC key; "
             "the module converts PKCS#8 and decrypts with private_key_passphrase).".format(_PEM_SHAPE))
 

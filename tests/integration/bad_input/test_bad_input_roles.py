@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import SlbApi
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.connection import REGION_ENV
@@ -74,6 +75,12 @@ def workspace(tmp_path_factory):
                              mtls_test_pki.certificate("www.bad-input.test", server_key, dns_names=["www.bad-input.test"]),
                              server_key)
     (work / "server-valid").chmod(0o700)
+    # The same with an ECDSA key, which the emulator (like CLB's current docs) refuses in every region by default.
+    ecdsa_key = ec.generate_private_key(ec.SECP256R1())
+    mtls_test_pki.write_pair(work / "server-ecdsa", "server",
+                             mtls_test_pki.certificate("www.bad-input.test", ecdsa_key, dns_names=["www.bad-input.test"]),
+                             ecdsa_key)
+    (work / "server-ecdsa").chmod(0o700)
     root_key = mtls_test_pki.new_key()
     mtls_test_pki.write(work / "pki-valid" / "root.crt",
                         mtls_test_pki.certificate_pem(mtls_test_pki.certificate("bad-input root", root_key, ca=True)), 0o644)
@@ -251,6 +258,14 @@ CLOUD_REFUSAL_CASES = [
                      ("DescribeServerCertificates failed: InvalidRegionId.NotFound", "request id",
                       "Check the region option (xx-nowhere-9)"),
                      ("region = certificate_upload_region (by default from mtls_clb_region",)),
+    CloudRefusalCase("certificate_upload: ECDSA certificate in a region that takes RSA only", "mtls.clb.certificate_upload",
+                     lambda ws: certificate_upload_vars(ws, certificate_upload_directory=ws.path("server-ecdsa")),
+                     ("UploadServerCertificate failed: EccCertificateNotSupport", "request id",
+                      "Region cn-hangzhou does not take ECDSA", "with an RSA key", "a region that takes ECDSA"),
+                     ("certificate_path = certificate_upload_server_certificate_path",
+                      "private_key_path = certificate_upload_server_private_key_path",
+                      "region = certificate_upload_region (by default from mtls_clb_region"),
+                     refused_calls=("UploadServerCertificate:EccCertificateNotSupport",)),
     CloudRefusalCase("certificate_upload: access key secret the cloud rejects", "mtls.clb.certificate_upload",
                      lambda ws: certificate_upload_vars(ws, mtls_clb_access_key_id=ws.emulator.access_key_id,
                                                         mtls_clb_access_key_secret=WRONG_SECRET),

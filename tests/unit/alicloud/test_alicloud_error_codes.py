@@ -95,12 +95,19 @@ def test_missing_certificate_on_a_listener_names_both_certificate_options_and_th
     ("KeyFormatError", ("private_key / private_key_path", "PKCS#8")),
     ("CertificateNotMatchPrivateKey", ("private_key (or private_key_path)", "certificate (or certificate_path)")),
     ("OperationDenied.IllegalKeyLength", ("certificate / private_key", "2048", "P-256")),
-    ("EccCertificateNotSupport", ("certificate / private_key", "RSA")),
+    ("EccCertificateNotSupport", ("certificate / certificate_path", "private_key / private_key_path", "RSA key",
+                                  "ali_cloud_certificate_id", "region option")),
 ])
 def test_server_certificate_upload_refusals_name_the_material_options(code, needles):
     text = api_error("UploadServerCertificate", code).describe()
     for needle in needles:
         assert needle in text, (code, needle, text)
+
+
+def test_an_ecdsa_refusal_names_the_region_that_refused_it_and_both_ways_out():
+    text = api_error("UploadServerCertificate", "EccCertificateNotSupport", region="cn-shanghai").describe()
+    assert "Region cn-shanghai does not take ECDSA" in text
+    assert "with an RSA key" in text and "a region that takes ECDSA (the region option)" in text
 
 
 def test_ca_certificate_upload_refusal_names_only_the_ca_options():
