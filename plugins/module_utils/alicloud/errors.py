@@ -394,8 +394,9 @@ def _upload_hint(kind, action, region=None):
         return ("private_key (or private_key_path) is not the key of certificate (or certificate_path): give the "
                 "key the certificate was issued for.")
     if kind == "key_length":
-        return ("SLB refused the key size: issue certificate / private_key with an RSA 1024, 2048 or 4096-bit key "
-                "or an ECDSA P-256, P-384 or P-521 key.")
+        return ("SLB refused the key size: issue certificate / certificate_path with an RSA 1024, 2048 or 4096-bit "
+                "key and give that key as private_key / private_key_path (an ECDSA P-256, P-384 or P-521 key only in "
+                "a region that takes ECDSA server certificates).")
     if kind == "ecc":
         # Which regions take ECDSA is not published as a list (and may grow), so the modules send the upload and
         # explain the refusal instead of refusing ECDSA by region themselves.

@@ -94,7 +94,8 @@ def test_missing_certificate_on_a_listener_names_both_certificate_options_and_th
     ("CertificateFormatInvalid", ("certificate / certificate_path", "no blank lines")),
     ("KeyFormatError", ("private_key / private_key_path", "PKCS#8")),
     ("CertificateNotMatchPrivateKey", ("private_key (or private_key_path)", "certificate (or certificate_path)")),
-    ("OperationDenied.IllegalKeyLength", ("certificate / private_key", "2048", "P-256")),
+    ("OperationDenied.IllegalKeyLength", ("certificate / certificate_path", "private_key / private_key_path", "2048",
+                                          "P-256", "only in a region that takes ECDSA")),
     ("EccCertificateNotSupport", ("certificate / certificate_path", "private_key / private_key_path", "RSA key",
                                   "ali_cloud_certificate_id", "region option")),
 ])
