@@ -188,6 +188,7 @@ EXAMPLES = r"""
   mtls.clb.pki_client_certificates:
     ca_certificate_path: /etc/pki/mtls/root.crt
     ca_private_key_path: /etc/pki/mtls/root.key
+    ca_private_key_passphrase: "{{ vault_root_ca_passphrase }}"
     directory: /srv/legacy-clients
     key_size: 2048
     pkcs12_encryption: legacy

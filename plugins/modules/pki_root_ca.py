@@ -111,6 +111,7 @@ EXAMPLES = r"""
     common_name: root
     email_address: a@alibaba.com
     private_key_passphrase: "{{ vault_root_ca_passphrase }}"
+    directory_mode: "0700"  # create /etc/pki/mtls if it is missing
 
 - name: ECDSA P-384 CA that may only sign end-entity certificates, renewed 90 days ahead
   mtls.clb.pki_root_ca:
@@ -128,6 +129,7 @@ EXAMPLES = r"""
     private_key_path: /etc/pki/mtls/root.key
     common_name: root
     key_size: 4096
+    private_key_passphrase: "{{ vault_root_ca_passphrase }}"  # the key of the first example is encrypted
     regenerate: on_mismatch
     backup: true
 """

@@ -88,6 +88,7 @@ EXAMPLES = r"""
     private_key_path: /etc/pki/mtls/server-ca.key
     common_name: Lab Server CA
     key_size: 2048
+    directory_mode: "0700"  # create /etc/pki/mtls if it is missing
 
 - name: Server certificate for the listener's domain (what step 1 would buy)
   mtls.clb.pki_server_certificate:
