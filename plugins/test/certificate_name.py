@@ -45,7 +45,8 @@ EXAMPLES = r"""
 # "{{ 'mtls-clb-server-www.example.com' is mtls.clb.certificate_name }}"  -> true
 # "{{ '1st-certificate' is mtls.clb.certificate_name }}"                -> false (a digit first)
 # "{{ 'server cert' is mtls.clb.certificate_name }}"                    -> false (a space)
-# "{{ 'x' * 81 is mtls.clb.certificate_name }}"                         -> false (81 characters)
+# "{{ ('x' * 81) is mtls.clb.certificate_name }}"                       -> false (81 characters; a test binds
+#                                                                          tighter than *, hence the parentheses)
 """
 
 RETURN = r"""

@@ -223,3 +223,24 @@ def test_ansible_doc_renders_every_test_with_its_examples():
         assert entry["return"]["_value"]["type"] == "bool"
         examples = yaml.safe_load(entry["examples"])
         assert "is mtls.clb." + name in examples[0]["ansible.builtin.assert"]["that"]
+
+
+def plugin_examples(name):
+    completed = subprocess.run([str(BIN / "ansible-doc"), "--json", "-t", "test", "mtls.clb." + name], cwd=REPO_ROOT,
+                               env=ansible_env(), check=True, capture_output=True, text=True)
+    return json.loads(completed.stdout)["mtls.clb." + name]["examples"]
+
+
+def test_the_answers_the_examples_promise_are_the_answers_ansible_gives():
+    """Each `# "{{ ... }}"  -> true|false` line of a test's EXAMPLES, rendered by Ansible as written."""
+    promised = []
+    for name in RULES:
+        examples = plugin_examples(name)
+        promised += [(expression, answer == "true") for expression, answer in
+                     re.findall(r'^# "\{\{ (.+?) \}\}"\s+-> (true|false)\b', examples, re.MULTILINE)]
+    assert len(promised) >= 3 * len(RULES), promised
+    expressions = [expression for expression, _answer in promised]
+    result = run_module("ansible.builtin.debug", {"msg": "{{ [%s] }}" % ", ".join(expressions)})
+
+    assert not result["failed"], result.get("msg")
+    assert dict(zip(expressions, result["msg"])) == dict(promised)
