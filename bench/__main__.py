@@ -1,4 +1,4 @@
-"""Entry point of `make bench`: `python -m bench [--quick] [BENCHMARK]`, run from the repository root."""
+"""Entry point of `make bench`: `python -m bench [--quick] [BENCHMARK [--quick]]`, run from the repository root."""
 from __future__ import annotations
 
 import argparse
@@ -22,9 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-write", action="store_true", help="print the results instead of writing them")
     sub = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK",
                                 help="one of: all (default), " + ", ".join(BENCHMARKS))
-    sub.add_parser("all", help="every benchmark below, with its default options")
+    subparsers = [sub.add_parser("all", help="every benchmark below, with its default options")]
     for name, module in BENCHMARKS.items():
-        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))
+        subparsers.append(sub.add_parser(name, help=module.HELP, description=module.HELP))
+        module.add_arguments(subparsers[-1])
+    # The docs list --quick among each benchmark's options: accept it after the name too. SUPPRESS keeps a
+    # --quick given before the name when it is not repeated after it.
+    for subparser in subparsers:
+        subparser.add_argument("--quick", action="store_true", default=argparse.SUPPRESS,
+                               help="the same as --quick before the benchmark's name")
     return parser
 
 
