@@ -59,7 +59,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 server_certificates:
-  description: Matching server certificates (empty when O(certificate_type=ca)).
+  description:
+    - Matching server certificates (empty when O(certificate_type=ca)), each the C(DescribeServerCertificates) entry
+      snake_cased (so also C(server_certificate_id), C(server_certificate_name), C(region_id), C(resource_group_id),
+      C(is_ali_cloud_certificate), C(ali_cloud_certificate_id), C(ali_cloud_certificate_name) as the service lists
+      them), plus RV(server_certificates[].id) and RV(server_certificates[].name). No key material, since SLB never
+      returns it.
   returned: always
   type: list
   elements: dict
@@ -67,20 +72,39 @@ server_certificates:
     id:
       description: Server certificate ID.
       type: str
+      sample: 1231579085529123_18f79de306d_1714763408_709271
     name:
       description: Name.
       type: str
     fingerprint:
       description: SHA-1 fingerprint, lower case with colons.
       type: str
+      sample: 68:08:1a:f8:2f:3e:91:47:0d:7b:73:56:6c:8d:a8:70:cd:b5:4d:c3
     common_name:
       description: Subject common name.
       type: str
-    expire_time:
-      description: Expiry (UTC).
+    subject_alternative_names:
+      description: Subject alternative names, a plain list.
+      type: list
+      elements: str
+    create_time:
+      description: Upload time (UTC, ISO 8601); C(create_time_stamp) is the same in milliseconds.
       type: str
+    expire_time:
+      description: Expiry (UTC, ISO 8601); C(expire_time_stamp) is the same in milliseconds.
+      type: str
+      sample: "2027-11-28T10:00:00Z"
+    tags:
+      description:
+        - The tags as listed, a dict whose C(tag) is a list of C(tag_key) / C(tag_value) pairs. Uploads of this
+          collection carry C(mtls-clb-chain-sha256) and C(mtls-clb-chain-certificates) (see
+          M(mtls.clb.server_certificate)).
+      type: dict
 ca_certificates:
-  description: Matching CA certificates (empty when O(certificate_type=server)).
+  description:
+    - Matching CA certificates (empty when O(certificate_type=server)), each the C(DescribeCACertificates) entry
+      snake_cased (so also C(ca_certificate_id), C(ca_certificate_name), C(region_id), C(resource_group_id)), plus
+      RV(ca_certificates[].id) and RV(ca_certificates[].name).
   returned: always
   type: list
   elements: dict
@@ -94,6 +118,18 @@ ca_certificates:
     fingerprint:
       description: SHA-1 fingerprint, lower case with colons.
       type: str
+    common_name:
+      description: Subject common name.
+      type: str
+    create_time:
+      description: Upload time (UTC, ISO 8601); C(create_time_stamp) is the same in milliseconds.
+      type: str
+    expire_time:
+      description: Expiry (UTC, ISO 8601); C(expire_time_stamp) is the same in milliseconds.
+      type: str
+    tags:
+      description: The tags as listed, a dict whose C(tag) is a list of C(tag_key) / C(tag_value) pairs.
+      type: dict
 """
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates import (
