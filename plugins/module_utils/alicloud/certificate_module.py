@@ -243,7 +243,10 @@ class CertificateModuleRunner:
             extra = {"AliCloudCertificateId": ali_cloud_id,
                      "AliCloudCertificateName": self.params.get("ali_cloud_certificate_name"),
                      "AliCloudCertificateRegionId": self.params.get("ali_cloud_certificate_region_id")}
-            record = uploaded_record(self.kind, store.upload(name, {}, extra), name, None)
+            # No certificate imported from this ID was listed above, so one listed after a lost reply is this run's.
+            uploaded = store.upload(name, {}, extra,
+                                    find_again=lambda: store.find(ali_cloud_certificate_id=ali_cloud_id))
+            record = uploaded_record(self.kind, uploaded, name, None)
         return self._result(True, record, before, summary, name=name, replaced=replaced)
 
     def _find_own_upload(self, store, material, summary, name, listed_ids):

@@ -22,6 +22,7 @@ CA = "mtls.clb.ca_certificate"
 LB = "mtls.clb.load_balancer"
 BACKENDS = "mtls.clb.backend_servers"
 LISTENER = "mtls.clb.https_listener"
+CAS_ID = "20261129"
 
 
 def applied(emu, action: str, since: int = 0) -> int:
@@ -58,6 +59,17 @@ def test_server_certificate_upload(emu, args, pki):
     result = through_relay(emu, args, SERVER, params, "UploadServerCertificate")
     assert result["changed"] and result["server_certificate_id"]
     assert applied(emu, "UploadServerCertificate") == 1
+    assert converged(emu, args, SERVER, params)["server_certificate_id"] == result["server_certificate_id"]
+
+
+def test_server_certificate_import_by_ali_cloud_certificate_id(emu, args, pki):
+    emu.register_cas_certificate(CAS_ID, pki.chain_pem, key_pem(pki.server_key), name="www-cas",
+                                 region_id=emu.region)
+    params = {"name": "from-cas", "ali_cloud_certificate_id": CAS_ID, "ali_cloud_certificate_name": "www-cas",
+              "ali_cloud_certificate_region_id": emu.region}
+    result = through_relay(emu, args, SERVER, params, "UploadServerCertificate")
+    assert result["changed"] and result["certificate_info"]["ali_cloud_certificate_id"] == CAS_ID
+    assert applied(emu, "UploadServerCertificate") == 1, "the import was sent again: a duplicate certificate"
     assert converged(emu, args, SERVER, params)["server_certificate_id"] == result["server_certificate_id"]
 
 
