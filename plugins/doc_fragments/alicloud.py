@@ -64,11 +64,11 @@ options:
   retry_max_attempts:
     description:
       - How many times one API call is tried in total when the service answers with a transient error
-        (C(Throttling*), C(ServiceUnavailable), C(SystemBusy), C(OperationBusy), C(ServiceIsConfiguring),
-        C(BackendServer.configuring), C(InternalError), C(ServiceIsStopping), C(ProcessingSameRequest),
-        C(InternalInvokeError), C(VServerGroupProcessing), C(ListenerProcessing), C(BackendServerProcessing),
-        C(LocationServiceTimeout), or any HTTP 5xx to a C(Describe*) read) or the connection is refused, reset
-        or times out.
+        (any code containing Throttling, such as Throttling.User or Rejected.Throttling; C(ServiceUnavailable),
+        C(SystemBusy), C(OperationBusy), C(ServiceIsConfiguring), C(BackendServer.configuring), C(InternalError),
+        C(ServiceIsStopping), C(ProcessingSameRequest), C(InternalInvokeError), C(VServerGroupProcessing),
+        C(ListenerProcessing), C(BackendServerProcessing), C(LocationServiceTimeout), or any HTTP 5xx to a
+        C(Describe*) read) or the connection is refused, reset or times out.
       - Retried only where they mean "busy, try again" - C(Operation.Deny) on starting, stopping, changing or
         deleting a listener; C(OperationFailed.ListenerStatusNotSupport) on changing or deleting one;
         C(OperationFailed.TokenIsProcessing) on creating a load balancer (the request carries a client token).

@@ -34,7 +34,7 @@ except ImportError:  # the class name is matched as well, so the check works wit
 # and the SLB API notes (retry list) also retry. ListenerProcessing ("A previous configuration of
 # the listener is pending"), BackendServerProcessing ("Backend Server is adding") and
 # LocationServiceTimeout ("Location service connection timeout") are "try again later" codes of
-# the per-action error lists in Alibaba's API metadata. `Throttling*` is matched by prefix below.
+# the per-action error lists in Alibaba's API metadata. Throttling codes are matched by THROTTLING_MARK below.
 RETRYABLE_CODES = frozenset((
     "ServiceUnavailable",
     "SystemBusy",
@@ -50,6 +50,17 @@ RETRYABLE_CODES = frozenset((
     "BackendServerProcessing",
     "LocationServiceTimeout",
 ))
+
+# Any code containing this word is flow control (Throttling, Throttling.User, Throttling.Api, and the gateway's
+# Rejected.Throttling), retried on every action: a throttled request was refused, not applied. Terraform's
+# NeedRetry matches the same way (strings.Contains(code, "Throttling")); a prefix match missed
+# Rejected.Throttling, which then failed the run at once.
+THROTTLING_MARK = "Throttling"
+
+
+def is_throttling_code(code):
+    return THROTTLING_MARK in (code or "")
+
 
 # Codes that are transient for some actions only. Operation.Deny is StartLoadBalancerListener's
 # "The specified listener is configuring, please try again later."; elsewhere it is a generic
@@ -276,7 +287,7 @@ class AlicloudApiError(Exception):
     def retryable(self):
         if self.connection_error:
             return self.transport not in NOT_RETRIED_TRANSPORT
-        if self.code.startswith("Throttling"):
+        if is_throttling_code(self.code):
             return True
         if self.code in RETRYABLE_CODES:
             return True
@@ -331,7 +342,7 @@ class AlicloudApiError(Exception):
                     "balancer's region, and all must be in the same VPC (or all classic).")
         if self.connection_error:
             return self._transport_hint()
-        if self.code.startswith("Throttling") or self.retryable:
+        if is_throttling_code(self.code) or self.retryable:
             return ("The service stayed busy after every retry; raise retry_max_attempts / "
                     "retry_max_seconds or try again later.")
         return None

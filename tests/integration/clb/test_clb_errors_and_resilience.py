@@ -93,6 +93,22 @@ def test_modules_converge_under_throttling_and_503_without_double_uploads(emu, a
         assert len([c for c in calls if c["action"] == action and c["status"] == 200]) == 1, action
 
 
+def test_gateway_throttling_code_is_retried_on_a_mutating_call(emu, args):
+    """Rejected.Throttling (the gateway's flow control; Terraform retries any code containing Throttling) is a
+    refusal that changed nothing, so AddBackendServers is asked again and the servers are attached once."""
+    load_balancer_id = run_module("mtls.clb.load_balancer", {**args, "name": "throttled"})["load_balancer_id"]
+    emu.set_faults([{"action": "AddBackendServers", "error": "Rejected.Throttling", "count": 2}])
+    params = {**args, "load_balancer_id": load_balancer_id, "servers": [{"server_id": i} for i in emu.ecs_ids]}
+
+    result = run_module("mtls.clb.backend_servers", params)
+
+    assert result["failed"] is False and result["changed"], result.get("msg")
+    assert [(c["status"], c["code"]) for c in emu.calls() if c["action"] == "AddBackendServers"] == \
+        [(400, "Rejected.Throttling"), (400, "Rejected.Throttling"), (200, None)]
+    emu.clear_faults()
+    assert run_module("mtls.clb.backend_servers", params)["changed"] is False
+
+
 def test_vvvv_output_holds_no_secret_key_or_passphrase(emu, args, pki, tmp_path):
     passphrase = "vvvv-passphrase-never-printed"
     encrypted = key_pem(pki.server_key, "pkcs8", passphrase)

@@ -23,6 +23,8 @@ def sdk_error(cls, status, code, message, request_id="REQ-1", **extra):
 
 @pytest.mark.parametrize("cls,status,code,retryable", [
     (ClientException, 400, "Throttling.User", True),
+    (ClientException, 429, "Throttling.Api", True),
+    (ClientException, 400, "Rejected.Throttling", True),
     (ClientException, 400, "ServiceIsConfiguring", True),
     (ClientException, 409, "BackendServer.configuring", True),
     (ServerException, 503, "ServiceUnavailable", True),

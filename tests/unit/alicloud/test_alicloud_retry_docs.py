@@ -22,5 +22,6 @@ def test_every_retried_code_is_documented():
 
 def test_no_code_is_documented_as_retried_that_is_not():
     retried = set(errors.RETRYABLE_CODES) | set(errors.RETRYABLE_CODES_BY_ACTION)
-    # Throttling* is matched by prefix and Describe* names the read-only actions, not codes.
-    assert documented_codes() - retried == set()
+    # Throttling codes are matched by a word in them and Describe* names the read-only actions, not codes.
+    documented = set(code for code in documented_codes() if not errors.is_throttling_code(code))
+    assert documented - retried == set()
