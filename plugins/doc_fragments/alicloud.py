@@ -72,7 +72,8 @@ options:
       - Retried only where they mean "busy, try again" - C(Operation.Deny) on starting, stopping, changing or
         deleting a listener; C(OperationFailed.ListenerStatusNotSupport) on changing or deleting one;
         C(OperationFailed.TokenIsProcessing) on creating a load balancer (the request carries a client token).
-      - Waits grow exponentially with random jitter; a C(x-acs-retry-after) header from the service is honoured.
+      - Waits grow exponentially with random jitter; a C(x-acs-retry-after) header from the service is honoured
+        (never retried sooner; a wait longer than O(retry_max_seconds) allows ends the retries).
       - Never retried - client errors (bad parameters, missing resources, wrong credentials), no credentials
         found, an endpoint or proxy host that does not resolve, an endpoint certificate that does not verify,
         a gateway's "request too large" answer (HTTP 413, 414, 431; the uploads send the PEM in the URL).

@@ -343,8 +343,12 @@ class AlicloudApiError(Exception):
         if self.connection_error:
             return self._transport_hint()
         if is_throttling_code(self.code) or self.retryable:
-            return ("The service stayed busy after every retry; raise retry_max_attempts / "
-                    "retry_max_seconds or try again later.")
+            text = ("The service stayed busy after every retry; raise retry_max_attempts / retry_max_seconds or try "
+                    "again later.")
+            if self.retry_after_ms:
+                text += " Its last answer asked to wait {0:g} s (x-acs-retry-after).".format(
+                    self.retry_after_ms / 1000.0)
+            return text
         return None
 
     def _transport_hint(self):

@@ -13,7 +13,8 @@ import time
 
 
 class RetryPolicy:
-    """Full-jitter exponential backoff, bounded both in attempts and in total seconds.
+    """Jittered exponential backoff (a random wait between half and all of the doubling ceiling), bounded both
+    in attempts and in total seconds.
 
     `sleep`, `clock` and `rng` are injectable so tests can run the policy without waiting.
     """
@@ -31,8 +32,10 @@ class RetryPolicy:
     def delay_for(self, attempt, error):
         """Seconds to wait before attempt number `attempt + 1` (attempt counts from 1)."""
         if error.retry_after_ms:
-            # The service said when to come back; a little jitter avoids a synchronized stampede.
-            return min(self.max_delay, error.retry_after_ms / 1000.0) * (1 + 0.1 * self.rng.random())
+            # The service said when to come back: never sooner (a retry before that is throttled again and
+            # spends an attempt), with up to 10 % later against a synchronized stampede. Not capped by
+            # max_delay; a wait beyond the time budget ends the retries instead (run).
+            return error.retry_after_ms / 1000.0 * (1 + 0.1 * self.rng.random())
         ceiling = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return self.rng.uniform(ceiling / 2.0, ceiling)
 

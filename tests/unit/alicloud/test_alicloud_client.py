@@ -140,6 +140,35 @@ def test_retry_policy_honours_retry_after():
     assert 3.0 <= fake.sleeps[0] <= 3.3
 
 
+def test_retry_after_longer_than_the_longest_backoff_is_waited_out_not_cut_short():
+    """x-acs-retry-after asks for 30 s, more than max_delay (20 s): asking again sooner would be throttled again."""
+    fake = FakeClock()
+    outcomes = [transient(retry_after_ms=30000), "ok"]
+
+    def operation():
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert RetryPolicy(max_delay=20, sleep=fake.sleep, clock=fake.clock).run(operation) == "ok"
+    assert 30.0 <= fake.sleeps[0] <= 33.0
+
+
+def test_retry_after_beyond_the_time_budget_fails_at_once_with_the_throttling_error():
+    fake = FakeClock()
+    calls = []
+
+    def operation():
+        calls.append(1)
+        raise transient(retry_after_ms=200000)
+
+    with pytest.raises(AlicloudApiError) as raised:
+        RetryPolicy(max_seconds=120, sleep=fake.sleep, clock=fake.clock).run(operation)
+    assert len(calls) == 1 and fake.sleeps == [] and raised.value.retry_after_ms == 200000
+    assert "retry_max_seconds" in raised.value.describe() and "wait 200 s" in raised.value.describe()
+
+
 @pytest.mark.parametrize("endpoint,expected", [
     ("127.0.0.1:8080", ("127.0.0.1:8080", "https")),
     ("http://127.0.0.1:8080", ("127.0.0.1:8080", "http")),
