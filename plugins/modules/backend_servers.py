@@ -17,6 +17,8 @@ description:
     Balancer, step 6 of the mutual TLS procedure ("default server group - add ECS01 and ECS02").
   - Servers are matched by O(servers[].server_id); only what differs is sent, at most 20 servers per API call
     (C(AddBackendServers), C(SetBackendServers), C(RemoveBackendServers)).
+  - A failure after some of those calls went through (a refused add after the removals, say) reports C(changed)
+    and names the calls that went through; a new run compares the group as it then is and sends only what is left.
 author:
   - mtls.clb contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -164,7 +166,7 @@ def main():
     except LoadBalancerNotFound as error:
         module.fail_json(msg=str(error))
     except AlicloudApiError as error:
-        module.fail_api_error(error)
+        module.fail_api_error(error, note=group.applied_note(), **({"changed": True} if group.applied else {}))
     module.exit_json(
         changed=changed,
         backend_servers=_sorted_members(final),

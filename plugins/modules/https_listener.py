@@ -235,7 +235,11 @@ listener:
       description: The client CA certificate in use (empty when mutual authentication is off).
       type: str
 actions:
-  description: The steps taken (or, in check mode, that would be taken) - C(create), C(update), C(start), C(stop), C(delete).
+  description:
+    - The steps taken (or, in check mode, that would be taken) - C(create), C(update), C(start), C(stop), C(delete).
+    - When the task fails after a step went through (the listener created, then its start refused, say), the
+      steps that went through; the task then reports C(changed), and its message says so. A new run compares the
+      listener as it then is and does only what is left.
   returned: always
   type: list
   elements: str

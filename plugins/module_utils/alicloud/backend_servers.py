@@ -136,6 +136,9 @@ class BackendServerGroup:
     def __init__(self, slb, load_balancer_id):
         self.slb = slb
         self.load_balancer_id = load_balancer_id
+        # (action, [server_id, ...]) of each call the service accepted, in order: what a failure of a later
+        # batch leaves changed.
+        self.applied = []
 
     def members(self):
         return live_members(describe_load_balancer(self.slb, self.load_balancer_id))
@@ -143,13 +146,20 @@ class BackendServerGroup:
     def apply(self, to_add, to_update, to_remove):
         """Remove, add, re-weight in batches; returns the replies in call order (for members_after_apply)."""
         replies = []
-        for batch in batches(list(to_remove)):
-            replies.append(self._call("RemoveBackendServers", batch))
-        for batch in batches(list(to_add)):
-            replies.append(self._add(batch))
-        for batch in batches(list(to_update)):
-            replies.append(self._call("SetBackendServers", batch))
+        for action, servers in (("RemoveBackendServers", to_remove), ("AddBackendServers", to_add),
+                                ("SetBackendServers", to_update)):
+            for batch in batches(list(servers)):
+                replies.append(self._add(batch) if action == "AddBackendServers" else self._call(action, batch))
+                self.applied.append((action, [server["server_id"] for server in batch]))
         return replies
+
+    def applied_note(self):
+        """For a failure after some calls went through: which, and that a re-run does only what is left."""
+        if not self.applied:
+            return None
+        done = "; ".join("{0} ({1})".format(action, ", ".join(ids)) for action, ids in self.applied)
+        return ("Before this failure these calls went through, and their changes stay: {0}. Once the cause is "
+                "fixed, a new run compares the group as it is and sends only what is left.".format(done))
 
     def _call(self, action, servers, retry=True):
         return self.slb.call(action, {"LoadBalancerId": self.load_balancer_id,

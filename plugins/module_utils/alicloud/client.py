@@ -234,12 +234,15 @@ class AlicloudModule:
                                endpoint_from_option=bool(self.params.get("endpoint")))
         return self._slb
 
-    def fail_api_error(self, error, msg=None, **result):
-        """The single failure path for API errors: action, code, message, request id; no secrets."""
+    def fail_api_error(self, error, msg=None, note=None, **result):
+        """The single failure path for API errors: action, code, message, request id; no secrets. `note` follows
+        the error's text (what an earlier step of the task already changed, say)."""
         text = error.describe()
         if msg:
             text = "{0}: {1}".format(msg, text)
-        result.update(error.as_result())
+        if note:
+            text = "{0} {1}".format(text, note)
+        result = dict(error.as_result(), **result)
         self.module.fail_json(msg=text, **result)
 
     def fail_json(self, **kwargs):

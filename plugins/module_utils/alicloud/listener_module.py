@@ -81,11 +81,18 @@ def _diff_view(listener_settings, status):
     return view
 
 
+# How each applied step reads in the note of a failure that came after it.
+DONE_WORDS = {"create": "created", "update": "updated", "start": "started", "stop": "stopped", "delete": "deleted"}
+
+
 class HttpsListenerRunner:
     def __init__(self, module):
         self.module = module
         self.params = module.params
         self.api = None
+        # The changes the service has accepted in this run, in order: a failure after one of them is
+        # reported as changed, with the steps that went through (a re-run does only what is left).
+        self.applied = []
 
     def run(self):
         params = self.params
@@ -101,12 +108,26 @@ class HttpsListenerRunner:
         try:
             result = self.converge(desired)
         except (LoadBalancerNotFound, ListenerConflict, ListenerWaitTimeout) as error:
-            self.module.fail_json(msg=str(error))
+            self.module.fail_json(msg=str(error) + self._applied_note(), **self._applied_result())
         except EmptyCaCertificateIdRefused as refusal:
-            self.module.fail_json(msg=self._empty_ca_refused_message(refusal), **refusal.api_error.as_result())
+            self.module.fail_json(msg=self._empty_ca_refused_message(refusal) + self._applied_note(),
+                                  **dict(refusal.api_error.as_result(), **self._applied_result()))
         except AlicloudApiError as error:
-            self.module.fail_api_error(error)
+            self.module.fail_api_error(error, note=self._applied_note().strip(), **self._applied_result())
         self.module.exit_json(**result)
+
+    def _applied_note(self):
+        """What a failure leaves behind when it came after a change the service accepted, and what to do."""
+        if not self.applied:
+            return ""
+        done = " and ".join(DONE_WORDS[step] for step in self.applied)
+        return (" Before this failure, listener {0}:{1} was {2}, and that stays. Once the cause is fixed, a new run "
+                "compares the listener as it is and does only what is left (nothing is created twice).".format(
+                    self.params["load_balancer_id"], self.params["listener_port"], done))
+
+    def _applied_result(self):
+        """changed and the steps that went through (actions), for a failure after an accepted change."""
+        return {"changed": True, "actions": list(self.applied)} if self.applied else {}
 
     def converge(self, desired):
         """One DescribeLoadBalancerHTTPSListenerAttribute decides; after a change, the last status
@@ -129,6 +150,7 @@ class HttpsListenerRunner:
             actions.append("delete")
             if not self.module.check_mode:
                 self.api.delete()
+                self.applied.append("delete")
             return self._result(True, None, actions, {}, before, {})
 
         target = TARGET_STATUS[state]
@@ -161,6 +183,7 @@ class HttpsListenerRunner:
                 if sent.get("CACertificateId") == "" and refuses_empty_ca(error):
                     raise EmptyCaCertificateIdRefused(error, sent)
                 raise
+            self.applied.append("update")
             # SetLoadBalancerHTTPSListenerAttribute answers with a RequestId only; what it stored is
             # what was sent, so the live listener plus those values is the result.
             listener = dict(live, **sent)
@@ -171,6 +194,7 @@ class HttpsListenerRunner:
                 listener = self._start_and_wait()
             else:
                 self.api.stop()
+                self.applied.append("stop")
                 listener = self.api.wait_for_status("stopped", self.params["wait_timeout"])
         return self._result(True, listener, actions, changes, before, None)
 
@@ -198,6 +222,7 @@ class HttpsListenerRunner:
         found = self.api.create(create_params(desired))
         if found is not None:
             return self._converge_found(found, desired, state, changes)
+        self.applied.append("create")
         if target == "running":
             listener = self._start_and_wait()
         else:
@@ -257,6 +282,7 @@ class HttpsListenerRunner:
     def _start_and_wait(self):
         """Start; the listener as the wait for `running` last read it (or one read without waiting)."""
         self.api.start()
+        self.applied.append("start")
         if self.params["wait"]:
             return self.api.wait_for_status("running", self.params["wait_timeout"])
         return self.api.describe()
