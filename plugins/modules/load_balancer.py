@@ -106,6 +106,8 @@ options:
       - After creating the instance, poll C(DescribeLoadBalancerAttribute) until it reports C(active), as the
         Terraform provider does. Pay-as-you-go instances (the only kind this module creates) are set up by the
         time C(CreateLoadBalancer) answers in the emulator, so by default the module returns at once.
+      - A wait that fails (a timeout, a refused read) reports C(changed) and the new instance's ID; a new run
+        finds the instance by name and creates no other.
     type: bool
     default: false
   wait_timeout:
@@ -317,6 +319,20 @@ def _created_record(reply, request, region):
     return record
 
 
+def _created_result(created):
+    """For a failure after CreateLoadBalancer went through (in the wait): changed, and the new instance's ID."""
+    if not created.get("LoadBalancerId"):
+        return {}
+    return {"changed": True, "load_balancer_id": created["LoadBalancerId"], "address": created.get("Address")}
+
+
+def _created_note(created, name):
+    if not created.get("LoadBalancerId"):
+        return None
+    return ("Load balancer {0} ({1!r}) was created before this failure and stays; a new run finds it by name and "
+            "creates no other.".format(created["LoadBalancerId"], name))
+
+
 def main():
     module = AlicloudModule(
         argument_spec=dict(
@@ -358,6 +374,7 @@ def main():
     if params["bandwidth"] is not None and params["internet_charge_type"] != "paybybandwidth":
         module.fail_json(msg="bandwidth applies only with internet_charge_type=paybybandwidth")
     slb = module.slb
+    created = {}
     try:
         matches = find_load_balancers(slb, name=None if params["load_balancer_id"] else name,
                                       load_balancer_id=params["load_balancer_id"])
@@ -424,9 +441,9 @@ def main():
                          address=attributes.get("Address"), load_balancer=snake_dict(attributes),
                          diff={"before": {}, "after": _view(attributes)})
     except (LoadBalancerNotFound, LoadBalancerWaitTimeout) as error:
-        module.fail_json(msg=str(error))
+        module.fail_json(msg=str(error), **_created_result(created))
     except AlicloudApiError as error:
-        module.fail_api_error(error)
+        module.fail_api_error(error, note=_created_note(created, name), **_created_result(created))
 
 
 if __name__ == "__main__":

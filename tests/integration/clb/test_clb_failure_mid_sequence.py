@@ -89,3 +89,18 @@ def test_backends_removed_then_add_refused_reports_the_removal_and_the_rerun_add
     assert rerun["failed"] is False and rerun["added"] == [first] and rerun["removed"] == []
     assert applied(emu, "RemoveBackendServers", since) == 0
     assert run_module(BACKENDS, params)["changed"] is False
+
+
+def test_load_balancer_created_then_its_wait_refused_returns_the_instance_and_the_rerun_finds_it(emu, args):
+    emu.set_faults([{"action": "DescribeLoadBalancerAttribute", "error": REFUSED, "count": 1}])
+    params = {**args, "name": "created-then-refused", "wait": True}
+
+    failed = run_module("mtls.clb.load_balancer", params)
+
+    assert failed["failed"] and failed["code"] == REFUSED and failed["changed"] is True
+    assert failed["msg"].startswith("DescribeLoadBalancerAttribute failed: Forbidden.RAM"), failed["msg"]
+    assert f"Load balancer {failed['load_balancer_id']} ('created-then-refused') was created" in failed["msg"]
+    emu.clear_faults()
+    rerun = run_module("mtls.clb.load_balancer", params)
+    assert rerun["changed"] is False and rerun["load_balancer_id"] == failed["load_balancer_id"]
+    assert applied(emu, "CreateLoadBalancer") == 1
