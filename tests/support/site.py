@@ -56,3 +56,18 @@ def run_site(extra_vars: dict, **run_playbook_options) -> PlaybookRun:
 def mutating(calls: list[dict]) -> list[dict]:
     """The calls that could change something (the SLB API's read-only actions are Describe*)."""
     return [call for call in calls if not call["action"].startswith("Describe")]
+
+
+LISTENER_TASK = ("mtls.clb.mtls_listener : Ensure the HTTPS listener with mutual authentication, running "
+                 "(procedure step 6)")
+
+
+def listener_outcome(result: PlaybookRun) -> dict:
+    """What a site.yml run did to the HTTPS listener, or in check mode plans to do: the module's actions
+    (create, start, update) and the fields that change; {} when the task did not run."""
+    for play in result.data.get("plays", []):
+        for task in play.get("tasks", []):
+            outcome = task["hosts"].get("localhost", {})
+            if task["task"]["name"] == LISTENER_TASK and not outcome.get("skipped"):
+                return {"actions": outcome.get("actions"), "fields": sorted(outcome.get("changes") or {})}
+    return {}

@@ -12,7 +12,7 @@ import secrets
 
 import pytest
 
-from tests.support.site import access_key_env, mutating, run_site, site_vars, start_site_emulator
+from tests.support.site import access_key_env, listener_outcome, mutating, run_site, site_vars, start_site_emulator
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +88,8 @@ def site(tmp_path_factory):
 
 def plan_then_run(site, once=(), **more_vars):
     """Check mode, the real run and check mode again, each with `more_vars` (the again without the names
-    in `once`, such as a force that would re-issue once more); returns (planned, done)."""
+    in `once`, such as a force that would re-issue once more); returns (planned, done). The plan must also
+    say what the real run does to the listener (its actions and changed fields), not only that it changes."""
     emulator = site["emulator"]
     calls_before = len(emulator.calls())
     plan = site["run"](check=True, **more_vars)
@@ -100,6 +101,7 @@ def plan_then_run(site, once=(), **more_vars):
     again = site["run"](check=True, **{name: value for name, value in more_vars.items() if name not in once})
     assert again.rc == 0 and again.changed_per_host() == {"localhost": 0, "client01": 0}, \
         sorted(changed_steps(again))
+    assert listener_outcome(plan) == listener_outcome(done)
     return changed_steps(plan), changed_steps(done)
 
 
@@ -140,6 +142,20 @@ def test_a_lab_ca_directory_mode_change_plans_no_new_server_certificate(site):
 
     assert done == {("localhost", "lab server CA")}, sorted(done)
     assert planned == done
+
+
+def test_a_deleted_lab_server_certificate_is_reissued_with_its_key_and_switched_on_the_listener(site):
+    """README "Renewal and rotation": deleting server.crt re-issues the lab server certificate now, with the
+    same key; it is uploaded and the existing listener switched to it, and the plan says so."""
+    key_before = (site["pki"] / "server" / "server.key").read_bytes()
+    (site["pki"] / "server" / "server.crt").unlink()
+
+    planned, done = plan_then_run(site)
+
+    assert done == {("localhost", "server certificate"), ("localhost", "server certificate upload"),
+                    ("localhost", "listener")}, sorted(done)
+    assert planned == done
+    assert (site["pki"] / "server" / "server.key").read_bytes() == key_before
 
 
 def test_client_certificates_reissued_with_another_key_size_are_planned_onto_the_client(site):
