@@ -60,6 +60,12 @@ def test_check_mode_on_nothing_is_a_plan_that_changes_nothing(site):
     assert mutating(emulator.calls()) == [], "check mode called a mutating API action"
     plan = result.task_results("mtls.clb.mtls_listener : Report what a real run would configure")
     assert "creates and starts the HTTPS listener on port 443 with mutual authentication" in plan["msg"]
+    # Files that do not exist yet are said to be missing, not also "re-issued".
+    uploads = result.task_results("mtls.clb.certificate_upload : Report the uploads a real run would make")["msg"]
+    installs = result.task_results("mtls.clb.client_install : Report the files a real run would install",
+                                   host="client01")["msg"]
+    assert "re-issued" not in uploads and uploads.count("server.crt") == 1, uploads
+    assert "re-issued" not in installs and installs.count("client01.crt") == 1, installs
     skipped_verify = result.task_results("mtls.clb.mtls_verify : Explain that verification needs a real run",
                                          host="client01")
     assert "skipped" in skipped_verify["msg"]

@@ -204,3 +204,44 @@ def test_a_renewed_server_certificate_is_uploaded_once_and_the_listener_switches
     assert deleted["changed"] and deleted["deleted"] == [old_id], deleted
     assert [c["ServerCertificateId"] for c in site["server_certificates"]()] == [live["ServerCertificateId"]]
 
+
+CLIENT_CERTIFICATES = ("mtls.clb.client_certificates : Issue the client certificates, keys and PKCS#12 files "
+                       "(procedure step 3)")
+CLIENT_INSTALL = ("mtls.clb.client_install : Install client.key (0600), client.crt, root.crt and ca.crt (0644) "
+                  "into the 0700 directory (procedure step 4)")
+CLIENT_INSTALL_REPORT = "mtls.clb.client_install : Report the files a real run would install"
+# In check mode these report tasks stand in for the task a real run changes.
+STANDS_IN_FOR = {CLIENT_INSTALL_REPORT: CLIENT_INSTALL}
+
+
+def planned_tasks(result) -> set[tuple[str, str]]:
+    return {(host, STANDS_IN_FOR.get(name, name)) for host, name in changed_tasks(result)}
+
+
+def test_an_added_client_gets_its_files_and_no_other_client_changes(site):
+    """client02 joins linux_clients: step 3 issues its key, certificate and .p12 on the controller, step 4
+    installs them on client02; client01's files (controller and client) keep their bytes and mtimes, and
+    nothing in the cloud changes. The listener accepts client02's certificate."""
+    work = site["work"]
+    clients_before = {name: state for name, state in file_state(work / "pki" / "clients").items()
+                      if name.startswith("client01.")}
+    home_before = file_state(work / "home-client01")
+    site["set_clients"]("client01", "client02")
+
+    plan, done, calls = plan_then_run(site)
+
+    assert changed_tasks(done) == {("localhost", CLIENT_CERTIFICATES), ("client02", CLIENT_INSTALL)}, \
+        sorted(changed_tasks(done))
+    assert planned_tasks(plan) == changed_tasks(done), sorted(changed_tasks(plan))
+    # The new client's files do not exist yet: said once, not also "would be re-issued".
+    report = plan.task_results(CLIENT_INSTALL_REPORT, host="client02")["msg"]
+    assert report.count("client02.key") == 1 and "re-issued" not in report, report
+    assert mutating(calls) == []
+    clients_after = file_state(work / "pki" / "clients")
+    assert {name: clients_after[name] for name in clients_before} == clients_before
+    assert sorted(clients_after) == ["client01.crt", "client01.key", "client01.p12",
+                                     "client02.crt", "client02.key", "client02.p12"]
+    assert file_state(work / "home-client01") == home_before
+    assert sorted(file_state(work / "home-client02")) == ["ca.crt", "client.crt", "client.key", "root.crt"]
+    assert site["curl"](work / "home-client02" / "client.crt", work / "home-client02" / "client.key") == (0, "200")
+
