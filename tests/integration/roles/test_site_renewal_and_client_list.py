@@ -245,3 +245,20 @@ def test_an_added_client_gets_its_files_and_no_other_client_changes(site):
     assert sorted(file_state(work / "home-client02")) == ["ca.crt", "client.crt", "client.key", "root.crt"]
     assert site["curl"](work / "home-client02" / "client.crt", work / "home-client02" / "client.key") == (0, "200")
 
+
+def test_a_removed_client_is_left_alone_and_its_certificate_still_works(site):
+    """client02 leaves linux_clients: nothing changes anywhere (plan and run report changed=0), its files
+    stay on the controller, and the listener still accepts its certificate, which the client CA still
+    signs: the SLB API has no certificate revocation list. README "Renewal and rotation" says so, and that
+    only a new root CA (root_ca_force) shuts such a certificate out."""
+    work = site["work"]
+    controller_before = file_state(work / "pki" / "clients")
+    site["set_clients"]("client01")
+
+    plan, done, calls = plan_then_run(site)
+
+    assert changed_tasks(plan) == set(), sorted(changed_tasks(plan))
+    assert changed_tasks(done) == set(), sorted(changed_tasks(done))
+    assert mutating(calls) == []
+    assert file_state(work / "pki" / "clients") == controller_before
+    assert site["curl"](work / "home-client02" / "client.crt", work / "home-client02" / "client.key") == (0, "200")
