@@ -113,6 +113,10 @@ def test_a_reissued_root_ca_is_planned_through_to_the_listener(site):
     assert done >= {("localhost", "root CA"), ("localhost", "client certificates"), ("client01", "client files"),
                     ("localhost", "CA certificate upload"), ("localhost", "listener")}, sorted(done)
     assert planned == done
+    # Step 4's plan names the client's certificate as well as root.crt: both are re-issued.
+    install_plan = site["plan"].task_results("mtls.clb.client_install : Report the files a real run would install",
+                                             host="client01")
+    assert "root.crt" in install_plan["msg"] and "client01.crt" in install_plan["msg"], install_plan["msg"]
     # The listener exists: the plan is the update to the CA the new upload gets, not a creation.
     listener_plan = site["plan"].task_results(LISTENER_TASK)
     assert listener_plan.get("actions") == ["update"], listener_plan
