@@ -129,6 +129,9 @@ class CertificateModuleRunner:
         self.kind = kind
         self.id_result_key = id_result_key
         self.params = module.params
+        # What the service accepted before a later call of the task failed: such a failure reports changed.
+        self.uploaded_id = None
+        self.deleted_ids = []
 
     def load_material(self):
         if self.kind is SERVER_CERTIFICATE:
@@ -160,12 +163,27 @@ class CertificateModuleRunner:
         except CertificateMaterialError as error:
             self.module.fail_json(msg=str(error))
         except CertificateInUseError as error:
-            self.module.fail_json(msg=str(error), in_use_by=[{"load_balancer_id": lb, "listener_port": port}
-                                                             for lb, port in error.listeners],
-                                  **(error.api_error.as_result() if error.api_error is not None else {}))
+            note, applied = self._applied()
+            result = dict(error.api_error.as_result() if error.api_error is not None else {}, **applied)
+            self.module.fail_json(msg=str(error) + (" " + note if note else ""),
+                                  in_use_by=[{"load_balancer_id": lb, "listener_port": port}
+                                             for lb, port in error.listeners], **result)
         except AlicloudApiError as error:
-            self.module.fail_api_error(error)
+            note, applied = self._applied()
+            self.module.fail_api_error(error, note=note, **applied)
         self.module.exit_json(**result)
+
+    def _applied(self):
+        """(note, result fields) for a failure after a change the service accepted earlier in the task."""
+        if self.uploaded_id:
+            return ("The {0} was uploaded as {1} before this failure and stays; a new run finds it and does not "
+                    "upload it again.".format(self.kind.label, self.uploaded_id),
+                    {"changed": True, self.id_result_key: self.uploaded_id})
+        if self.deleted_ids:
+            return ("Before this failure {0} {1} deleted; a new run finds only what is left.".format(
+                ", ".join(self.deleted_ids), "was" if len(self.deleted_ids) == 1 else "were"),
+                {"changed": True, "deleted": list(self.deleted_ids)})
+        return None, {}
 
     def _result(self, changed, item, before, summary=None, name=None, matched_by=None, replaced=None):
         facts = certificate_facts(self.kind, item) if item else {}
@@ -234,6 +252,7 @@ class CertificateModuleRunner:
                                     find_again=lambda: self._find_own_upload(store, material, summary, name,
                                                                              listed_ids))
             certificate_id = uploaded.get(self.kind.id_field)
+            self.uploaded_id = certificate_id
             reported = uploaded.get("Fingerprint") or self._listed_fingerprint(store, certificate_id)
             if reported:
                 uploaded = dict(uploaded, Fingerprint=reported)
@@ -361,6 +380,7 @@ class CertificateModuleRunner:
         else:
             for item_id in deleted:
                 store.delete(item_id)
+                self.deleted_ids.append(item_id)
         return {"changed": True, self.id_result_key: deleted[0] if len(deleted) == 1 else certificate_id,
                 "deleted": deleted, "diff": {"before": before[0] if len(before) == 1 else {"certificates": before},
                                              "after": {}}}

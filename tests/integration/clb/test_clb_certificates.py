@@ -142,6 +142,26 @@ def test_deleting_a_certificate_in_use_names_the_listener(emu, args, pki, slb):
     assert result["in_use_by"] == [{"load_balancer_id": load_balancer_id, "listener_port": 443}]
 
 
+def test_a_deletion_refused_after_another_went_through_reports_what_was_deleted(emu, args, pki, slb):
+    """state=absent by a name two uploads carry: the unused one is deleted, the one a listener uses is
+    refused. The task fails, but reports changed and the deleted ID, and says so."""
+    unused = upload_server_certificate(slb, pki, name="twins")
+    in_use = upload_server_certificate(slb, pki, name="twins")
+    load_balancer_id = create_load_balancer(slb)
+    slb.call("CreateLoadBalancerHTTPSListener", {"LoadBalancerId": load_balancer_id, "ListenerPort": 443,
+                                                 "BackendServerPort": 80, "Bandwidth": -1, "HealthCheck": "off",
+                                                 "StickySession": "off", "ServerCertificateId": in_use})
+
+    result = run_module(SERVER, {**args, "name": "twins", "state": "absent"})
+
+    assert result.get("failed") and result["changed"] is True, result
+    assert result["deleted"] == [unused]
+    assert result["code"] == "CertificateAndPrivateKeyIsRefered"
+    assert "Before this failure {0} was deleted".format(unused) in result["msg"]
+    listed = slb.call("DescribeServerCertificates")["ServerCertificates"]["ServerCertificate"]
+    assert [item["ServerCertificateId"] for item in listed] == [in_use]
+
+
 def test_ca_certificate_four_steps_and_absent(emu, args, pki):
     params = {**args, "name": "client-ca", "certificate": pki.ca_pem}
     results = four_steps(CA, params)

@@ -394,3 +394,22 @@ def test_lost_upload_reply_is_found_again_by_the_fallback_identity():
     result = _present(slb, pki)
     assert result["changed"] and result["server_certificate_id"] == "sc-1"
     assert len(slb.certificates) == 1
+
+
+class ListingFailsAfterUploadSlb(CertificateSlb):
+    """The upload goes through; the listing that reads its fingerprint afterwards is refused."""
+
+    def call(self, action, params=None, retry=True):
+        if action == "DescribeServerCertificates" and self.certificates:
+            self.calls.append((action, dict(params or {})))
+            raise AlicloudApiError(action, "Forbidden.RAM", "not allowed to list", status_code=403)
+        return super().call(action, params, retry)
+
+
+def test_a_failure_after_the_upload_went_through_reports_the_upload_as_changed():
+    pki = make_pki()
+    slb = ListingFailsAfterUploadSlb()
+    result = run(FakeModule(slb, name="srv", certificate=pki.server_pem, private_key=key_pem(pki.server_key)))
+    assert result["failed"] and result["changed"] is True
+    assert result["server_certificate_id"] == "sc-1"
+    assert "uploaded as sc-1 before this failure and stays" in result["note"]
