@@ -75,6 +75,11 @@ options:
         C(eu-west-1), alone; its current documentation says RSA only); elsewhere M(mtls.clb.server_certificate)
         fails with C(EccCertificateNotSupport). Keep V(rsa) for a certificate you upload to CLB unless its region
         takes ECDSA.
+  key_size:
+    description:
+      - RSA key size in bits. Ignored for O(key_type=ecdsa).
+      - CLB takes server certificates with RSA keys of 1024, 2048 or 4096 bits; it refuses V(3072) at upload.
+        Use V(2048) or V(4096) for a certificate you upload to CLB.
   # The other key options, and the file, subject and signing CA options: mtls.clb.pki.
 seealso:
   - module: mtls.clb.pki_root_ca

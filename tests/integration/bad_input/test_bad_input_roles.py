@@ -397,6 +397,9 @@ SITE_CASES = [
     ("step 7 asked for more backends than requests", {"mtls_verify_requests": 1},
      "mtls_verify_min_backends", "at least as many"),
     ("relative client directory", {"mtls_clb_client_directory": "home/ca"}, "client_install_directory", "absolute path"),
+    # CLB refuses a 3072-bit server key at upload (step 5): refused before step 1 instead.
+    ("lab server key size CLB refuses", {"certificate_upload_lab_key_size": 3072}, "certificate_upload_lab_key_size",
+     "must be one of: 2048, 4096"),
     ("root CA renewal window longer than its validity", {"root_ca_valid_days": 10, "root_ca_renew_before_days": 30},
      "root_ca_renew_before_days", "smaller than root_ca_valid_days"),
     # The modules would refuse it too, but only at step 5, after steps 1-4 wrote keys and client files.
