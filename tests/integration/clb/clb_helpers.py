@@ -25,6 +25,14 @@ STEP_6_PLAYBOOK = """\
 """
 
 
+def step_6_vars(emu, **more) -> dict:
+    """The mtls_listener role's inputs against the emulator (endpoint, region, access key, its demo backends),
+    plus `more` (certificate IDs, the load balancer, ...)."""
+    return {"mtls_clb_endpoint": emu.api_url, "mtls_clb_region": emu.region,
+            "mtls_clb_access_key_id": emu.access_key_id, "mtls_clb_access_key_secret": emu.access_key_secret,
+            "mtls_clb_backend_servers": emu.ecs_ids, **more}
+
+
 def actions(emu, since: int = 0) -> list[str]:
     return [call["action"] for call in emu.calls()[since:]]
 

@@ -27,6 +27,7 @@ from clb_helpers import (
     create_load_balancer,
     mutating,
     running_listener,
+    step_6_vars,
 )
 from tests.unit.alicloud.certgen import fingerprint, key_pem, make_certificate, pem, rsa_key
 
@@ -224,12 +225,9 @@ def test_mtls_listener_role_switches_to_the_corrected_upload(emu, args, slb, cha
     playbook = tmp_path / "listener.yml"
     playbook.write_text(STEP_6_PLAYBOOK)
     start = len(emu.calls())
-    run = run_playbook(playbook, extra_vars={
-        "mtls_clb_endpoint": emu.api_url, "mtls_clb_region": emu.region,
-        "mtls_clb_access_key_id": emu.access_key_id, "mtls_clb_access_key_secret": emu.access_key_secret,
-        "mtls_clb_backend_servers": emu.ecs_ids, "mtls_listener_load_balancer_id": load_balancer_id,
-        "mtls_listener_server_certificate_id": corrected["server_certificate_id"],
-        "mtls_listener_ca_certificate_id": ca_id})
+    run = run_playbook(playbook, extra_vars=step_6_vars(
+        emu, mtls_listener_load_balancer_id=load_balancer_id,
+        mtls_listener_server_certificate_id=corrected["server_certificate_id"], mtls_listener_ca_certificate_id=ca_id))
     assert run.rc == 0, run.stdout[-3000:]
     assert mutating(emu, start) == ["SetLoadBalancerHTTPSListenerAttribute"]
     listener = slb.call("DescribeLoadBalancerHTTPSListenerAttribute",

@@ -7,21 +7,17 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ansible_run import run_playbook
-from clb_helpers import STEP_6_PLAYBOOK, actions, mutating, upload_ca_certificate, upload_server_certificate
+from clb_helpers import (STEP_6_PLAYBOOK, actions, mutating, step_6_vars, upload_ca_certificate,
+                         upload_server_certificate)
 
 
 @pytest.fixture
 def role(emu, slb, pki, tmp_path):
     playbook = tmp_path / "listener.yml"
     playbook.write_text(STEP_6_PLAYBOOK)
-    base = {
-        "mtls_clb_endpoint": emu.api_url, "mtls_clb_region": emu.region,
-        "mtls_clb_access_key_id": emu.access_key_id, "mtls_clb_access_key_secret": emu.access_key_secret,
-        "mtls_clb_backend_servers": emu.ecs_ids, "mtls_clb_create_load_balancer": True,
-        "mtls_clb_load_balancer_name": "health-wait",
-        "mtls_listener_server_certificate_id": upload_server_certificate(slb, pki),
-        "mtls_listener_ca_certificate_id": upload_ca_certificate(slb, pki),
-    }
+    base = step_6_vars(emu, mtls_clb_create_load_balancer=True, mtls_clb_load_balancer_name="health-wait",
+                       mtls_listener_server_certificate_id=upload_server_certificate(slb, pki),
+                       mtls_listener_ca_certificate_id=upload_ca_certificate(slb, pki))
     stopped = []
 
     def run(**extra_vars):

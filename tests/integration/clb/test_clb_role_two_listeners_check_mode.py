@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ansible_run import run_playbook
-from clb_helpers import mutating, upload_ca_certificate, upload_server_certificate
+from clb_helpers import mutating, step_6_vars, upload_ca_certificate, upload_server_certificate
 
 TWO_LISTENERS = """\
 - name: Two listeners on one load balancer
@@ -36,14 +36,9 @@ REPORT = "mtls.clb.mtls_listener : Report what a real run would configure"
 def run(emu, slb, pki, tmp_path):
     playbook = tmp_path / "two-listeners.yml"
     playbook.write_text(TWO_LISTENERS)
-    base = {
-        "mtls_clb_endpoint": emu.api_url, "mtls_clb_region": emu.region,
-        "mtls_clb_access_key_id": emu.access_key_id, "mtls_clb_access_key_secret": emu.access_key_secret,
-        "mtls_clb_backend_servers": emu.ecs_ids, "mtls_clb_load_balancer_name": "two-listeners",
-        "second_name": "two-listeners",
-        "mtls_listener_server_certificate_id": upload_server_certificate(slb, pki),
-        "mtls_listener_ca_certificate_id": upload_ca_certificate(slb, pki),
-    }
+    base = step_6_vars(emu, mtls_clb_load_balancer_name="two-listeners", second_name="two-listeners",
+                       mtls_listener_server_certificate_id=upload_server_certificate(slb, pki),
+                       mtls_listener_ca_certificate_id=upload_ca_certificate(slb, pki))
 
     def run_it(check=False, **extra_vars):
         return run_playbook(playbook, check=check, diff=check, extra_vars={**base, **extra_vars})
