@@ -223,6 +223,15 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 self._send_json(400, {"error": str(error)})
                 return True
             self._send_json(200, {"reads": reads})
+        elif path == "/_emulator/unlisted-new-load-balancer-reads" and method == "GET":
+            self._send_json(200, {"reads": app.backend.unlisted_new_load_balancer_reads})
+        elif path == "/_emulator/unlisted-new-load-balancer-reads" and method == "POST":
+            try:
+                reads = app.backend.set_unlisted_new_load_balancer_reads(payload.get("reads"))
+            except ValueError as error:
+                self._send_json(400, {"error": str(error)})
+                return True
+            self._send_json(200, {"reads": reads})
         elif path == "/_emulator/sts-credentials" and method == "GET":
             self._send_json(200, {"sts_credentials": app.auth.sts_credentials()})
         elif path == "/_emulator/sts-credentials" and method == "POST":

@@ -322,6 +322,10 @@ class SlbBackend:
         # listener still answer what it was before (a change that applies asynchronously); 0 = off.
         self.stale_listener_reads = 0
         self._stale_listener_views: dict[tuple[str, int], list] = {}  # (lb, port) -> [view, reads left]
+        # Testing hook: after a CreateLoadBalancer, this many DescribeLoadBalancerAttribute reads of the new
+        # instance answer InvalidLoadBalancerId.NotFound (a read that lags the create); 0 = off.
+        self.unlisted_new_load_balancer_reads = 0
+        self._unlisted_load_balancers: dict[str, int] = {}  # lb -> reads left
         self.state = self._empty_state()
         loaded = load_state(self.state_dir)
         for key in self.state:
@@ -357,6 +361,8 @@ class SlbBackend:
             self.fingerprint_algorithm = pki.DEFAULT_FINGERPRINT_ALGORITHM
             self.stale_listener_reads = 0
             self._stale_listener_views.clear()
+            self.unlisted_new_load_balancer_reads = 0
+            self._unlisted_load_balancers.clear()
             for path in self.tls_dir.glob("*.pem"):
                 path.unlink()
             self.save()
@@ -486,6 +492,15 @@ class SlbBackend:
         with self.lock:
             self.stale_listener_reads = reads
             self._stale_listener_views.clear()
+        return reads
+
+    def set_unlisted_new_load_balancer_reads(self, reads) -> int:
+        """How many attribute reads of each later new instance answer NotFound (a testing hook)."""
+        if isinstance(reads, bool) or not isinstance(reads, int) or not 0 <= reads <= 1000:
+            raise ValueError("reads must be an integer from 0 to 1000")
+        with self.lock:
+            self.unlisted_new_load_balancer_reads = reads
+            self._unlisted_load_balancers.clear()
         return reads
 
     def list_cas_certificates(self) -> list[dict]:
@@ -731,6 +746,8 @@ class SlbBackend:
                 "listeners": {}, "backend_servers": [],
             }
             self.state["load_balancers"][lb_id] = lb
+            if self.unlisted_new_load_balancer_reads:
+                self._unlisted_load_balancers[lb_id] = self.unlisted_new_load_balancer_reads
             if token_key:
                 self.state["client_tokens"][token_key] = lb_id
                 self.state["client_token_requests"][token_key] = request_digest
@@ -749,6 +766,7 @@ class SlbBackend:
                 raise ApiError("DeleteProtectionIsOn")
             ports = [int(p) for p in lb["listeners"]]
             del self.state["load_balancers"][lb["LoadBalancerId"]]
+            self._unlisted_load_balancers.pop(lb["LoadBalancerId"], None)
             for port in ports:
                 self._stale_listener_views.pop((lb["LoadBalancerId"], port), None)
             self.save()
@@ -817,6 +835,16 @@ class SlbBackend:
     def action_DescribeLoadBalancerAttribute(self, params: dict, account) -> dict:
         with self.lock:
             lb = self._load_balancer(params, account)
+            unlisted = self._unlisted_load_balancers.get(lb["LoadBalancerId"], 0)
+            if unlisted:
+                # The testing hook's lagging read of a new instance: the same answer as an unknown ID.
+                if unlisted == 1:
+                    del self._unlisted_load_balancers[lb["LoadBalancerId"]]
+                else:
+                    self._unlisted_load_balancers[lb["LoadBalancerId"]] = unlisted - 1
+                raise ApiError("InvalidLoadBalancerId.NotFound",
+                               f"The specified LoadBalancerId does not exist: {lb['LoadBalancerId']} "
+                               f"(region {lb['RegionId']}).")
             ports = sorted(int(p) for p in lb["listeners"])
             body = {k: lb[k] for k in self._LB_SUMMARY_FIELDS}
             body.update({

@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "accepts API requests; SIGTERM/SIGINT stop it and everything it started.",
         epilog="Testing hooks on the API port: GET /_emulator/calls, GET|POST|DELETE /_emulator/faults, "
                "POST /_emulator/reset, GET|POST /_emulator/ecs, GET|POST /_emulator/cas-certificates, "
-               "GET|POST /_emulator/sts-credentials. "
+               "GET|POST /_emulator/sts-credentials, GET|POST /_emulator/stale-listener-reads, "
+               "GET|POST /_emulator/unlisted-new-load-balancer-reads, GET|POST /_emulator/certificate-fingerprints. "
                "See emulator/README.md.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="address the API listens on (default 127.0.0.1)")
