@@ -33,12 +33,14 @@ PLAIN_MAX_RATIO = 2.0
 # kind, since an idempotent tool must find out what exists before it creates anything. The listener
 # is looked at twice: once to find it, once to see it running, because StartLoadBalancerListener
 # returns before the listener has started (the API's documented "starting" status); no single look
-# can do both.
+# can do both. So is the load balancer: once to see a new instance listed and active before anything is
+# configured on it (reads may lag the create; Terraform waits the same way), once by the backends' module
+# for the members it compares against.
 COLD_MINIMUM = {
     "UploadServerCertificate": 1, "UploadCACertificate": 1, "CreateLoadBalancer": 1, "AddBackendServers": 1,
     "CreateLoadBalancerHTTPSListener": 1, "StartLoadBalancerListener": 1,
     "DescribeServerCertificates": 1, "DescribeCACertificates": 1, "DescribeLoadBalancers": 1,
-    "DescribeLoadBalancerAttribute": 1, "DescribeLoadBalancerHTTPSListenerAttribute": 2,
+    "DescribeLoadBalancerAttribute": 2, "DescribeLoadBalancerHTTPSListenerAttribute": 2,
     "DescribeHealthStatus": 1,
 }
 # Polls: the reference's order of operations (slb-api.md 7.1) waits for the backends to be healthy
@@ -292,7 +294,9 @@ def render(samples, calls, modules, loads, started, key_size, requests, runs, pr
     lines += ["API calls by action in the last repetition (the emulator's `/_emulator/calls`; identical in every "
               "repetition unless noted). *Minimum* is what a cold run of an idempotent tool needs: each mutation "
               "once and one look per resource kind, plus one more look at the new listener to see it running "
-              "(StartLoadBalancerListener returns before the listener has started), plus the health poll of the "
+              "(StartLoadBalancerListener returns before the listener has started) and one at the new load "
+              "balancer to see it listed and active before it is configured (reads may lag the create; the "
+              "backends' module then reads it for its members), plus the health poll of the "
               "reference's order of operations (slb-api.md 7.1: DescribeHealthStatus every second until the backends "
               "are normal; *poll* below, its count is waiting, not repetition); ⚠ marks a site.yml count above it.",
               "",
