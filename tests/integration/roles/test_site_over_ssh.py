@@ -1,0 +1,198 @@
+"""site.yml with its Linux client reached over SSH, as users run it: the inventory is
+playbooks/examples/inventory.yml (filled in for the emulator), its client a host logged in to as a non-root
+user with sudo (site.yml's default `become`), running the system /usr/bin/python3 with nothing from PyPI,
+on a filesystem that is not the controller's (tests/support/ssh_client.py: a private sshd in a mount
+namespace of its own, where /home, /root, the checkout, the controller's $HOME and PKI are empty tmpfs).
+
+Every other site.yml test reaches its client with `ansible_connection=local`, as root, with the controller's
+venv Python, on the controller's filesystem: a file read on the wrong side, a client module importing what
+only the controller has, a become, ownership or permission problem, a path built from the controller's
+$HOME, would all pass there. Here the cold run must converge with step 7 green, leave /home/ca and its files
+on the client with the procedure's modes and owner (and nothing in the controller's /home), and the warm
+run must report changed=0.
+
+Needs root and the Debian packages openssh-server, openssh-client, sudo, util-linux and curl (.ci/run
+installs them). Where they are missing the test fails in CI (CI set, as .ci/run runs) and is skipped
+elsewhere, naming the package.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.ansible_run import REPO_ROOT, run_playbook
+from tests.support.site import PORT_OFFSET, access_key_env, mutating, start_site_emulator
+from tests.support.ssh_client import LOGIN_USER, missing_prerequisites, start_ssh_client
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE_INVENTORY = REPO_ROOT / "playbooks" / "examples" / "inventory.yml"
+DOMAIN = "www.mtls-ssh.test"
+PROBE = ("mtls.clb.mtls_verify : Send the procedure's curl with the client certificate, then the negative "
+         "checks (procedure step 7)")
+DISTRIBUTION = "mtls.clb.mtls_verify : Show the distribution of requests across backends"
+# The procedure's step 4: the directory 0700, the key 0600, the certificates 0644, all root's.
+EXPECTED_MODES = {"/home/ca": "700 root root", "/home/ca/ca.crt": "644 root root",
+                  "/home/ca/client.crt": "644 root root", "/home/ca/client.key": "600 root root",
+                  "/home/ca/root.crt": "644 root root"}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def home_state() -> dict:
+    """The controller's /home: its entries, and every file under /home/ca with its mtime and size."""
+    home = Path("/home")
+    state = {"entries": sorted(os.listdir(home)) if home.is_dir() else None}
+    ca = home / "ca"
+    if ca.exists():
+        state["ca"] = {str(path): (path.lstat().st_mtime_ns, path.lstat().st_size) for path in [ca, *ca.rglob("*")]}
+    return state
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    problems = missing_prerequisites()
+    if problems:
+        message = "site.yml over SSH cannot run here: " + "; ".join(problems)
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+
+    work = tmp_path_factory.mktemp("site-ssh")
+    controller = work / "controller"  # everything the controller writes; the client sees an empty tmpfs here
+    controller_home = controller / "home"
+    controller_home.mkdir(parents=True)
+    access_key_secret = secrets.token_urlsafe(24)
+    pkcs12_password = secrets.token_urlsafe(12)
+    home_before = home_state()
+    emulator = start_site_emulator(controller, "siteSshAK", access_key_secret)
+    client = None
+    try:
+        client = start_ssh_client(work / "ssh", hide=[controller])
+
+        # The example inventory as a user fills it in, for the emulator. mtls_clb_pki_dir stays the example's
+        # "{{ lookup('ansible.builtin.env', 'HOME') }}/mtls-clb/pki": the controller's $HOME, which the client
+        # does not have.
+        inventory = yaml.safe_load(EXAMPLE_INVENTORY.read_text())
+        variables = inventory["all"]["vars"]
+        del variables["mtls_clb_load_balancer_id"]
+        variables.update(
+            mtls_clb_load_balancer_name="mtls-clb-ssh", mtls_clb_create_load_balancer=True,
+            mtls_clb_backend_servers=emulator.ecs_ids, mtls_clb_domain=DOMAIN, mtls_clb_issue_lab_certificate=True,
+            mtls_clb_endpoint=emulator.api_url, mtls_clb_listener_port_offset=PORT_OFFSET,
+            # RSA 2048 and few verification requests keep each run short; the defaults are RSA 4096 and 20.
+            root_ca_key_size=2048, client_certificates_key_size=2048, mtls_verify_requests=4)
+        assert "mtls_clb_client_become" not in variables and "mtls_clb_client_directory" not in variables
+        inventory_path = controller / "inventory.yml"
+
+        def set_client(**host_vars):
+            """client01's inventory entry: how to reach it over SSH, then `host_vars`."""
+            inventory["all"]["children"]["linux_clients"]["hosts"] = {"client01": {**client.inventory_vars(),
+                                                                                   **host_vars}}
+            inventory_path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+
+        set_client()
+        pki = controller_home / "mtls-clb" / "pki"
+        env = {**access_key_env("siteSshAK", access_key_secret), "HOME": str(controller_home),
+               # ssh's ControlPersist sockets: a short path (a Unix socket's is limited), gone with the test.
+               "ANSIBLE_SSH_CONTROL_PATH_DIR": str(work / "ssh" / "cp")}
+
+        def run():
+            result = run_playbook(REPO_ROOT / "site.yml", inventory=inventory_path,
+                                  extra_vars={"vault_mtls_clb_pkcs12_password": pkcs12_password}, env=env)
+            output = result.stdout + result.stderr
+            assert "PRIVATE KEY" not in output and access_key_secret not in output and pkcs12_password not in output
+            return result
+
+        yield {"run": run, "client": client, "emulator": emulator, "pki": pki, "inventory": inventory_path,
+               "set_client": set_client, "home_before": home_before}
+    finally:
+        if client is not None:
+            client.stop()
+        emulator.stop()
+
+
+def client_files(client) -> dict:
+    """{path: "mode owner group", path + " sha256": digest} of /home/ca on the client, read as root there."""
+    listed = client.run("sudo -n sh -c 'stat -c \"%n %a %U %G\" /home/ca /home/ca/*; sha256sum /home/ca/*'")
+    assert listed.returncode == 0, listed.stdout + listed.stderr + client.log_tail()
+    files = {}
+    for line in listed.stdout.splitlines():
+        if line.startswith("/"):
+            path, attributes = line.split(" ", 1)
+            files[path] = attributes
+        else:
+            digest, path = line.split()
+            files[path + " sha256"] = digest
+    return files
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def step_7_is_green(result) -> None:
+    probes = result.task_results(PROBE, host="client01")["probes"]
+    assert [(answer["rc"], answer["http_status"]) for answer in probes["client"]] == [(0, 200)] * 4, probes
+    table = "\n".join(result.task_results(DISTRIBUTION, host="client01")["msg"])
+    assert "ECS01" in table and "ECS02" in table, table
+    assert table.count(" refused") == 2, table  # without a certificate, and with another CA's
+
+
+def test_the_client_is_not_the_controller(site):
+    """The premise: the client logs in as a non-root user with sudo, its /usr/bin/python3 has no cryptography,
+    and it sees neither the controller's files (its inventory, later its PKI) nor the checkout."""
+    client = site["client"]
+    assert site["inventory"].is_file() and (REPO_ROOT / "site.yml").is_file()
+    seen = client.run("id -un; sudo -n id -un; test -e %s && echo controller; test -e %s && echo checkout; "
+                      "/usr/bin/python3 -c 'import cryptography' 2>/dev/null && echo cryptography; true"
+                      % (site["inventory"], REPO_ROOT / "site.yml"))
+    assert seen.returncode == 0, seen.stdout + seen.stderr + client.log_tail()
+    assert seen.stdout.split() == [LOGIN_USER, "root"], seen.stdout
+
+
+def test_cold_run_installs_the_client_files_over_ssh_and_step_7_passes(site):
+    result = site["run"]()
+
+    assert result.rc == 0, result.stdout[-6000:] + result.stderr[-3000:] + site["client"].log_tail()
+    assert result.changed_per_host()["client01"] > 0
+    step_7_is_green(result)
+    files = client_files(site["client"])
+    assert {path: files[path] for path in EXPECTED_MODES if path in files} == EXPECTED_MODES, files
+    pki = site["pki"]
+    sources = {"client.key": pki / "clients" / "client01.key", "client.crt": pki / "clients" / "client01.crt",
+               "root.crt": pki / "root.crt", "ca.crt": pki / "server" / "ca.crt"}
+    assert {name: files[f"/home/ca/{name} sha256"] for name in sources} == \
+        {name: sha256(path) for name, path in sources.items()}
+    # The login user cannot read the directory: the files got there through sudo.
+    denied = site["client"].run("ls /home/ca")
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr, denied
+    assert home_state() == site["home_before"], "site.yml wrote to the controller's /home"
+    assert pki.is_dir()
+    hidden = site["client"].run(f"test -e {pki} || echo hidden")
+    assert hidden.stdout.split() == ["hidden"], hidden
+
+
+def test_warm_run_changes_nothing(site):
+    files_before = client_files(site["client"])
+    mtimes_before = site["client"].run("sudo -n stat -c '%n %y' /home/ca /home/ca/*").stdout
+    calls_before = len(site["emulator"].calls())
+
+    result = site["run"]()
+
+    assert result.rc == 0, result.stdout[-6000:] + result.stderr[-3000:] + site["client"].log_tail()
+    assert result.changed_per_host() == {"localhost": 0, "client01": 0}, json.dumps(result.stats)
+    step_7_is_green(result)
+    assert mutating(site["emulator"].calls()[calls_before:]) == []
+    assert client_files(site["client"]) == files_before
+    assert site["client"].run("sudo -n stat -c '%n %y' /home/ca /home/ca/*").stdout == mtimes_before
+    assert home_state() == site["home_before"]
+
