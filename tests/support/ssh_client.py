@@ -12,6 +12,8 @@ scripts/molecule.sh does for /home/ca), in which:
   the standard library only: no `cryptography`, no SDK, whatever the machine has installed;
 - the login user, its group, its shadow entry (`*`: no password, not locked) and its sudoers rule exist
   only in bind-mounted copies of /etc/passwd, /etc/group, /etc/shadow and /etc/sudoers.d;
+- tmpfs on /tmp and /var/tmp give the client scratch directories of its own (what a run leaves there is
+  the client's, and the controller's temporary files are not there);
 - tmpfs on /run (sshd's privilege separation directory /run/sshd, sudo's timestamps) and on /var/log
   (sshd's wtmp/lastlog) keep every trace of the logins in the namespace.
 
@@ -151,24 +153,29 @@ class SshClient:
             self.process.wait(timeout=5)
 
 
-# Runs as root inside the new mount namespace; "$@" = the paths to hide with tmpfs.
+# Where the client sees this test's directory (sshd_config, host key, pid file, the accounts): /tmp is hidden.
+CLIENT_MOUNT = "/run/mtls-clb-ssh"
+# Runs as root inside the new mount namespace; "$@" = the paths to hide with tmpfs. The binds come first:
+# the paths they read from may be hidden after.
 NAMESPACE_SCRIPT = r"""
 set -eu
-dir=$1; user=$2; uid=$3; gid=$4; shift 4
+dir=$1; mnt=$2; user=$3; uid=$4; gid=$5; shift 5
 mount -t tmpfs -o mode=0755 mtls-clb-ssh-run /run
-mkdir -m 0755 /run/sshd
+mkdir -m 0755 /run/sshd "$mnt"
+mount --bind "$dir" "$mnt"
+for file in passwd group shadow; do mount --bind "$mnt/etc/$file" "/etc/$file"; done
+mount --bind "$mnt/etc/sudoers.d" /etc/sudoers.d
 mount -t tmpfs -o mode=0755 mtls-clb-ssh-log /var/log
 for hidden in "$@"; do
   [ -d "$hidden" ] && mount -t tmpfs -o mode=0755 mtls-clb-ssh-hidden "$hidden"
 done
+for scratch in /tmp /var/tmp; do mount -t tmpfs -o mode=1777 mtls-clb-ssh-tmp "$scratch"; done
 mount -t tmpfs -o mode=0755 mtls-clb-ssh-home /home
 mkdir -m 0700 "/home/$user" "/home/$user/.ssh"
-cp "$dir/id_ed25519.pub" "/home/$user/.ssh/authorized_keys"
+cp "$mnt/id_ed25519.pub" "/home/$user/.ssh/authorized_keys"
 chmod 0600 "/home/$user/.ssh/authorized_keys"
 chown -R "$uid:$gid" "/home/$user"
-for file in passwd group shadow; do mount --bind "$dir/etc/$file" "/etc/$file"; done
-mount --bind "$dir/etc/sudoers.d" /etc/sudoers.d
-exec "$SSHD" -D -e -f "$dir/sshd_config"
+exec "$SSHD" -D -e -f "$mnt/sshd_config"
 """
 
 
@@ -206,7 +213,7 @@ def _site_packages() -> list[str]:
 
 def start_ssh_client(directory: Path, hide: list[Path | str] = ()) -> SshClient:
     """sshd on 127.0.0.1 in its own mount namespace (see the module's docstring); `hide` lists more
-    controller directories the client must not see. `directory` must not be one of them."""
+    controller directories the client must not see (it sees `directory` as CLIENT_MOUNT)."""
     problems = missing_prerequisites()
     if problems:
         raise RuntimeError("; ".join(problems))
@@ -220,8 +227,8 @@ def start_ssh_client(directory: Path, hide: list[Path | str] = ()) -> SshClient:
     (directory / "known_hosts").write_text(
         f"[127.0.0.1]:{port} " + " ".join((directory / "host_ed25519.pub").read_text().split()[:2]) + "\n")
     (directory / "sshd_config").write_text("\n".join([
-        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {directory / 'host_ed25519'}",
-        f"PidFile {directory / 'sshd.pid'}", "UsePAM no", "PasswordAuthentication no",
+        f"Port {port}", "ListenAddress 127.0.0.1", f"HostKey {CLIENT_MOUNT}/host_ed25519",
+        f"PidFile {CLIENT_MOUNT}/sshd.pid", "UsePAM no", "PasswordAuthentication no",
         "KbdInteractiveAuthentication no", "PubkeyAuthentication yes", "PermitRootLogin no",
         f"AllowUsers {LOGIN_USER}", "PrintMotd no", "PrintLastLog no", "UseDNS no", "LogLevel VERBOSE",
         "Subsystem sftp internal-sftp", ""]))
@@ -230,7 +237,7 @@ def start_ssh_client(directory: Path, hide: list[Path | str] = ()) -> SshClient:
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
             [find_program("unshare"), "--mount", "--propagation", "private", "bash", "-c", NAMESPACE_SCRIPT,
-             "mtls-clb-ssh", str(directory), LOGIN_USER, str(uid), str(gid), *hidden],
+             "mtls-clb-ssh", str(directory), CLIENT_MOUNT, LOGIN_USER, str(uid), str(gid), *hidden],
             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SSHD": find_program("sshd")})
     client = None

@@ -139,6 +139,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def leftovers(client) -> list[str]:
+    """What Ansible's runs left in the client's temporary directories (its module files carry the key)."""
+    listed = client.run("sudo -n sh -c 'ls -d /root/.ansible/tmp/* /home/*/.ansible/tmp/* /tmp/ansible* "
+                        "/tmp/mtls-probe-* /var/tmp/ansible* 2>/dev/null; true'")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    return listed.stdout.split()
+
+
 def step_7_is_green(result) -> None:
     probes = result.task_results(PROBE, host="client01")["probes"]
     assert [(answer["rc"], answer["http_status"]) for answer in probes["client"]] == [(0, 200)] * 4, probes
@@ -176,6 +184,7 @@ def test_cold_run_installs_the_client_files_over_ssh_and_step_7_passes(site):
     denied = site["client"].run("ls /home/ca")
     assert denied.returncode != 0 and "Permission denied" in denied.stderr, denied
     assert home_state() == site["home_before"], "site.yml wrote to the controller's /home"
+    assert leftovers(site["client"]) == []
     assert pki.is_dir()
     hidden = site["client"].run(f"test -e {pki} || echo hidden")
     assert hidden.stdout.split() == ["hidden"], hidden
@@ -195,4 +204,5 @@ def test_warm_run_changes_nothing(site):
     assert client_files(site["client"]) == files_before
     assert site["client"].run("sudo -n stat -c '%n %y' /home/ca /home/ca/*").stdout == mtimes_before
     assert home_state() == site["home_before"]
+    assert leftovers(site["client"]) == []
 
