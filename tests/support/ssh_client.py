@@ -115,6 +115,10 @@ class SshClient:
                                "-p", str(self.port), f"{self.user}@127.0.0.1", command],
                               capture_output=True, text=True, timeout=timeout, check=False)
 
+    def revoke_sudo(self) -> None:
+        """Take the login user's sudo rule away (the namespace's /etc/sudoers.d is bound from here)."""
+        (self.directory / "etc" / "sudoers.d" / "mtls-clb-ssh").unlink()
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])

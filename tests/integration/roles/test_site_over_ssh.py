@@ -206,3 +206,30 @@ def test_warm_run_changes_nothing(site):
     assert home_state() == site["home_before"]
     assert leftovers(site["client"]) == []
 
+
+def test_without_become_the_ssh_user_owns_the_directory_and_needs_no_sudo(site):
+    """README's way for a client without sudo (the `sudo: not found` row of Troubleshooting, and
+    `mtls_clb_client_become`): `mtls_clb_client_become: false`, a directory the SSH user can create
+    (`mtls_clb_client_directory`) and that user as `client_install_owner` / `client_install_group`. With
+    the SSH user's sudo rule taken away, steps 4 and 7 still pass, and the files are the user's."""
+    client = site["client"]
+    client.revoke_sudo()
+    assert client.run("sudo -n true").returncode != 0, "the SSH user can still sudo"
+    directory = f"/home/{LOGIN_USER}/ca"
+    site["set_client"](mtls_clb_client_become=False, mtls_clb_client_directory=directory,
+                       client_install_owner=LOGIN_USER, client_install_group=LOGIN_USER)
+
+    result = site["run"]()
+
+    assert result.rc == 0, result.stdout[-6000:] + result.stderr[-3000:] + client.log_tail()
+    assert result.changed_per_host() == {"localhost": 0, "client01": 1}, json.dumps(result.stats)
+    step_7_is_green(result)
+    listed = client.run(f"stat -c '%n %a %U %G' {directory} {directory}/*")
+    owner = f"{LOGIN_USER} {LOGIN_USER}"
+    assert listed.stdout.splitlines() == [f"{directory} 700 {owner}", f"{directory}/ca.crt 644 {owner}",
+                                          f"{directory}/client.crt 644 {owner}",
+                                          f"{directory}/client.key 600 {owner}",
+                                          f"{directory}/root.crt 644 {owner}"], listed.stdout + listed.stderr
+    assert home_state() == site["home_before"]
+    left = client.run("ls -d ~/.ansible/tmp/* /tmp/* 2>/dev/null; true")
+    assert left.stdout.split() == [], left.stdout
