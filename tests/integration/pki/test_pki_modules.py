@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.ansible_run import run_module
+from tests.support.prerequisites import missing_prerequisite
 
 CA_PASSPHRASE = "ca-Passphrase-9"
 P12_PASSWORD = "p12-Password-7"
@@ -134,7 +135,8 @@ def test_pkcs12_legacy_needs_openssl_legacy_and_reads_3des(legacy_clients):
 @pytest.mark.parametrize("which", ["modern", "legacy"])
 def test_keytool_reads_both_encryptions(clients, legacy_clients, which):
     if not shutil.which("keytool"):
-        pytest.skip("Java keytool is not installed (.ci/run installs openjdk-17-jre-headless)")
+        missing_prerequisite("Java keytool is not installed: install the Debian package openjdk-17-jre-headless "
+                             "(.ci/run does)")
     path = (clients[1][3]["clients"][0] if which == "modern" else legacy_clients[1]["clients"][0])["pkcs12_path"]
     out = subprocess.run(["keytool", "-list", "-storetype", "PKCS12", "-keystore", path, "-storepass", P12_PASSWORD],
                          capture_output=True, text=True, check=False)
