@@ -17,6 +17,10 @@ description:
   - A new listener is created stopped; with O(state=present) it is started and the module waits until it runs.
   - An existing listener is compared field by field with the options that are set; only differing
     fields are sent (C(SetLoadBalancerHTTPSListenerAttribute)). Options left unset are not managed.
+  - Values are compared by meaning, not by how the service spells them, so that a listener already as wanted
+    is never updated again - numbers whether answered as numbers or strings, on/off switches, the documented
+    values of the choice options and the listener status case-insensitively, O(health_check_http_code) as a set,
+    an empty value as none, and O(health_check_domain=$_ip) as no domain.
   - B(Mutual authentication) has no switch of its own in the SLB API. It is on when the listener has a
     CA certificate (O(ca_certificate_id) set to the ID returned by M(mtls.clb.ca_certificate)) and off when
     the CA certificate ID is empty. Set O(ca_certificate_id=) (empty string) to turn it off.
@@ -110,7 +114,10 @@ options:
     description: Path requested by the health check; starts with V(/) (at most 80 characters; letters, digits and C(-/.%?#&)).
     type: str
   health_check_domain:
-    description: Host header of the health check (at most 80 characters); V($_ip) uses the backend's private IP.
+    description:
+      - Host header of the health check (at most 80 characters); V($_ip) uses the backend's private IP.
+      - The API documents V($_ip) and no domain as the same setting, so a listener without a domain is not updated
+        for V($_ip), nor one with V($_ip) for an empty value.
     type: str
   health_check_http_code:
     description: HTTP status classes counted as healthy.

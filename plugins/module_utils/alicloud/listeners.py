@@ -29,13 +29,32 @@ def _on_off(value):
     return None if value is None else ("on" if value else "off")
 
 
+# HealthCheckDomain: "If you do not set the HealthCheckDomain parameter or set the parameter to $_ip, the CLB
+# instance uses the private IP address of each backend server" (SDK 3.3.31 models). Whether a listener set to
+# $_ip reads back as "$_ip" or empty is not documented, so the two compare equal (Field.comparable).
+BACKEND_IP_HEALTH_CHECK_DOMAIN = "$_ip"
+# Kinds whose unset value reads back as an empty string rather than None.
+TEXT_KINDS = ("str", "enum", "domain")
+
+
 class Field:
-    """One listener setting: module option name, wire name and how values are normalized."""
+    """One listener setting: module option name, wire name and how values are normalized.
+
+    `comparable` is the one place where a wanted value and a live one are brought to the same form before
+    they are compared (`same`): what the service answers may differ in form from what was sent without
+    differing in meaning, and treating such a difference as a change would make every run update the
+    listener. The SDK does not convert types (an int field answered as a string stays a string), so:
+    numbers compare as numbers; on/off switches, documented enum values and status-code classes compare
+    case-insensitively (the reference documents lower case; a sibling Alibaba load balancer API answers
+    capitalised values, so another case is plausible and costs nothing to accept); status-code lists
+    compare as sets; empty and absent are the same; a health check domain of $_ip is the same as none."""
 
     def __init__(self, option, wire, kind="str", group=None):
         self.option = option
         self.wire = wire
-        self.kind = kind  # str | int | switch (bool <-> on/off) | codes (list <-> comma string)
+        # str | enum (documented values, compared case-insensitively) | domain (HealthCheckDomain) | int |
+        # switch (bool <-> on/off) | codes (list <-> comma string)
+        self.kind = kind
         self.group = group  # "sticky" / "health": compared only while that feature is on
 
     def to_wire(self, value):
@@ -52,17 +71,28 @@ class Field:
     def normalize_wire(self, value):
         """A live value in the same shape to_wire produces, so the two compare with ==."""
         if value is None or value == "":
-            return "" if self.kind == "str" else None
+            return "" if self.kind in TEXT_KINDS else None
         if self.kind == "int":
             try:
                 return int(value)
             except (TypeError, ValueError):
                 return None
-        if self.kind == "switch":
-            return str(value).lower()
+        if self.kind in ("switch", "enum"):
+            return str(value).strip().lower()
         if self.kind == "codes":
-            return ",".join(sorted(set(part.strip() for part in str(value).split(",") if part.strip())))
+            return ",".join(sorted(set(part.strip().lower() for part in str(value).split(",") if part.strip())))
         return value
+
+    def comparable(self, wire_value):
+        """A wire value (sent or answered) in the form in which two of them are compared."""
+        value = self.normalize_wire(wire_value)
+        if self.kind == "domain" and str(value).lower() == BACKEND_IP_HEALTH_CHECK_DOMAIN:
+            return ""
+        return value
+
+    def same(self, wanted, live_wire_value):
+        """True when the wanted option value and the live wire value mean the same setting."""
+        return self.comparable(self.to_wire(wanted)) == self.comparable(live_wire_value)
 
     def from_wire(self, value):
         """A live value as the module option would express it (for diffs and returns)."""
@@ -81,21 +111,21 @@ LISTENER_FIELDS = (
     Field("bandwidth", "Bandwidth", "int"),
     Field("server_certificate_id", "ServerCertificateId"),
     Field("ca_certificate_id", "CACertificateId"),
-    Field("tls_cipher_policy", "TLSCipherPolicy"),
+    Field("tls_cipher_policy", "TLSCipherPolicy", "enum"),
     Field("enable_http2", "EnableHttp2", "switch"),
-    Field("scheduler", "Scheduler"),
+    Field("scheduler", "Scheduler", "enum"),
     Field("sticky_session", "StickySession", "switch"),
-    Field("sticky_session_type", "StickySessionType", group="sticky"),
+    Field("sticky_session_type", "StickySessionType", "enum", group="sticky"),
     Field("cookie_timeout", "CookieTimeout", "int", group="sticky"),
     Field("cookie", "Cookie", group="sticky"),
     Field("health_check", "HealthCheck", "switch"),
     Field("health_check_uri", "HealthCheckURI", group="health"),
-    Field("health_check_domain", "HealthCheckDomain", group="health"),
+    Field("health_check_domain", "HealthCheckDomain", "domain", group="health"),
     Field("health_check_http_code", "HealthCheckHttpCode", "codes", group="health"),
     Field("health_check_connect_port", "HealthCheckConnectPort", "int", group="health"),
     Field("health_check_interval", "HealthCheckInterval", "int", group="health"),
     Field("health_check_timeout", "HealthCheckTimeout", "int", group="health"),
-    Field("health_check_method", "HealthCheckMethod", group="health"),
+    Field("health_check_method", "HealthCheckMethod", "enum", group="health"),
     Field("healthy_threshold", "HealthyThreshold", "int", group="health"),
     Field("unhealthy_threshold", "UnhealthyThreshold", "int", group="health"),
     Field("gzip", "Gzip", "switch"),
@@ -194,6 +224,17 @@ class ExistingListener:
         self.after_lost_reply = after_lost_reply
 
 
+def normalized_listener(listener):
+    """A DescribeLoadBalancerHTTPSListenerAttribute reply with `Status` in lower case, the form every status
+    comparison (running, stopped, starting) uses. The reference documents running|stopped; a sibling Alibaba
+    load balancer API (ENS) documents Running|Stopped for the action of the same name, and a warm run that took
+    "Running" for "not running yet" would wait until wait_timeout and fail, so the case is not relied on."""
+    status = listener.get("Status")
+    if isinstance(status, str):
+        listener = dict(listener, Status=status.strip().lower())
+    return listener
+
+
 def desired_settings(params):
     """{option: value} for every listener option the user set (None means "leave as it is")."""
     return dict((field.option, params.get(field.option)) for field in LISTENER_FIELDS
@@ -212,15 +253,23 @@ def _group_active(group, desired, live):
     return bool(live.get(switch))
 
 
+def _applies(field, settings, live):
+    """Whether the field is in effect given the wanted `settings` (over the `live` ones): a field of a
+    feature that is off is neither sent nor compared."""
+    if field.group and not _group_active(field.group, settings, live):
+        return False
+    return True
+
+
 def differing_fields(desired, listener):
     """Options whose desired value differs from the live listener: {option: (before, after)}."""
     live = live_settings(listener)
     changes = {}
     for option, value in desired.items():
         field = FIELDS_BY_OPTION[option]
-        if field.group and not _group_active(field.group, desired, live):
+        if not _applies(field, desired, live):
             continue
-        if field.to_wire(value) != field.normalize_wire(listener.get(field.wire)):
+        if not field.same(value, listener.get(field.wire)):
             changes[option] = (live.get(option), field.from_wire(field.to_wire(value)))
     return changes
 
@@ -259,7 +308,7 @@ def create_params(desired):
     params = {}
     for option, value in settings.items():
         field = FIELDS_BY_OPTION[option]
-        if field.group and not settings.get(GROUP_SWITCH[field.group]):
+        if not _applies(field, settings, {}):
             continue
         if value == "":
             continue
@@ -369,7 +418,7 @@ class HttpsListenerApi:
                 raise
             if not body.get("ListenerPort"):
                 raise IncompleteListenerRead(body)
-            return body
+            return normalized_listener(body)
 
         return self.slb.retry_policy.run(read, on_retry=self._report_retry(DESCRIBE_ACTION))
 

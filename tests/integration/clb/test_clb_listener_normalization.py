@@ -1,0 +1,22 @@
+"""https_listener against the emulator: settings that mean the same as what the listener has are no change
+(test_alicloud_listener_normalization.py covers the answer variants of the real service unit by unit)."""
+from __future__ import annotations
+
+from tests.support.ansible_run import run_module
+from clb_helpers import mutating, running_listener
+
+LISTENER = "mtls.clb.https_listener"
+
+
+def _params(args, stack, **options):
+    return {**args, "load_balancer_id": stack["load_balancer_id"], "listener_port": 443, **options}
+
+
+def test_health_check_domain_of_the_backend_ip_on_a_listener_without_one_is_no_change(emu, args, slb, stack):
+    # Documented: not setting HealthCheckDomain and setting it to $_ip both check the backend's private IP.
+    live = running_listener(slb, stack["load_balancer_id"], stack["server_certificate_id"], stack["ca_certificate_id"])
+    assert live["HealthCheckDomain"] == ""
+    start = len(emu.calls())
+    result = run_module(LISTENER, _params(args, stack, health_check_domain="$_ip"))
+    assert result["changed"] is False and result["actions"] == []
+    assert mutating(emu, start) == []
