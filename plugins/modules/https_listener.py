@@ -102,10 +102,14 @@ options:
     type: str
     choices: [insert, server]
   cookie_timeout:
-    description: Cookie lifetime in seconds (1-86400) for O(sticky_session_type=insert).
+    description:
+      - Cookie lifetime in seconds (1-86400) for O(sticky_session_type=insert).
+      - The API uses it only for that type; with O(sticky_session_type=server) it is neither sent nor compared.
     type: int
   cookie:
-    description: Name of the backend's cookie for O(sticky_session_type=server) (1-200 ASCII letters and digits).
+    description:
+      - Name of the backend's cookie for O(sticky_session_type=server) (1-200 ASCII letters and digits).
+      - The API uses it only for that type; with O(sticky_session_type=insert) it is neither sent nor compared.
     type: str
   health_check:
     description: Whether health checks run. New listeners get V(true) when unset.

@@ -49,13 +49,17 @@ class Field:
     capitalised values, so another case is plausible and costs nothing to accept); status-code lists
     compare as sets; empty and absent are the same; a health check domain of $_ip is the same as none."""
 
-    def __init__(self, option, wire, kind="str", group=None):
+    def __init__(self, option, wire, kind="str", group=None, sticky_type=None):
         self.option = option
         self.wire = wire
         # str | enum (documented values, compared case-insensitively) | domain (HealthCheckDomain) | int |
         # switch (bool <-> on/off) | codes (list <-> comma string)
         self.kind = kind
         self.group = group  # "sticky" / "health": compared only while that feature is on
+        # CookieTimeout applies only to insert sticky sessions and Cookie only to server ones
+        # (CreateLoadBalancerHTTPSListener / Set*: "required if ... StickySessionType is insert/server"):
+        # each is sent and compared only for its type, as Terraform sends them; the service need not keep the other.
+        self.sticky_type = sticky_type
 
     def to_wire(self, value):
         if value is None:
@@ -116,8 +120,8 @@ LISTENER_FIELDS = (
     Field("scheduler", "Scheduler", "enum"),
     Field("sticky_session", "StickySession", "switch"),
     Field("sticky_session_type", "StickySessionType", "enum", group="sticky"),
-    Field("cookie_timeout", "CookieTimeout", "int", group="sticky"),
-    Field("cookie", "Cookie", group="sticky"),
+    Field("cookie_timeout", "CookieTimeout", "int", group="sticky", sticky_type="insert"),
+    Field("cookie", "Cookie", group="sticky", sticky_type="server"),
     Field("health_check", "HealthCheck", "switch"),
     Field("health_check_uri", "HealthCheckURI", group="health"),
     Field("health_check_domain", "HealthCheckDomain", "domain", group="health"),
@@ -255,9 +259,11 @@ def _group_active(group, desired, live):
 
 def _applies(field, settings, live):
     """Whether the field is in effect given the wanted `settings` (over the `live` ones): a field of a
-    feature that is off is neither sent nor compared."""
+    feature that is off, or a cookie setting of the other sticky-session type, is neither sent nor compared."""
     if field.group and not _group_active(field.group, settings, live):
         return False
+    if field.sticky_type:
+        return (settings.get("sticky_session_type") or live.get("sticky_session_type")) == field.sticky_type
     return True
 
 

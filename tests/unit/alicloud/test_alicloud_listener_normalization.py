@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listener_module import HttpsListenerRunner
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import (
     HttpsListenerApi,
+    create_params,
     differing_fields,
     live_settings,
     update_params,
@@ -101,6 +102,33 @@ def test_health_check_domain_of_the_backend_ip_is_the_same_as_none(wanted, answe
 def test_a_domain_instead_of_the_backend_ip_is_a_change():
     assert differing_fields(dict(WANTED, health_check_domain="www.test.com"), dict(DOCUMENTED, HealthCheckDomain="$_ip")) \
         == {"health_check_domain": ("$_ip", "www.test.com")}
+
+
+def test_cookie_timeout_of_a_server_sticky_session_is_not_compared_nor_sent():
+    # CookieTimeout is documented for insert sticky sessions only: a service that keeps no CookieTimeout for a
+    # server one must not make every run send it again.
+    wanted = dict(WANTED, sticky_session_type="server", cookie="B490B5EBF6F3CD402E515D22BCDA1598", cookie_timeout=500)
+    live = dict(DOCUMENTED, StickySessionType="server", Cookie="B490B5EBF6F3CD402E515D22BCDA1598", CookieTimeout=0)
+    assert differing_fields(wanted, live) == {}
+    create = create_params(wanted)
+    assert create["Cookie"] == "B490B5EBF6F3CD402E515D22BCDA1598" and "CookieTimeout" not in create
+
+
+def test_cookie_of_an_insert_sticky_session_is_not_compared_nor_sent():
+    wanted = dict(WANTED, cookie="abc")
+    live = dict(DOCUMENTED)
+    del live["Cookie"]
+    assert differing_fields(wanted, live) == {}
+    create = create_params(wanted)
+    assert create["CookieTimeout"] == 500 and "Cookie" not in create
+
+
+def test_switching_the_sticky_type_compares_and_sends_the_cookie_setting_of_the_new_type():
+    wanted = dict(WANTED, sticky_session_type="server", cookie="abc", cookie_timeout=500)
+    changes = differing_fields(wanted, DOCUMENTED)
+    assert set(changes) == {"sticky_session_type", "cookie"}
+    sent = update_params(changes, wanted, live_settings(DOCUMENTED))
+    assert sent["StickySessionType"] == "server" and sent["Cookie"] == "abc" and "CookieTimeout" not in sent
 
 
 class Module:
