@@ -133,7 +133,9 @@ listeners:
           description: ECS instance (or ENI/ECI) ID.
           type: str
         server_health_status:
-          description: V(normal), V(abnormal), or V(unavailable) (health check off, listener stopped, or no verdict yet).
+          description:
+            - V(normal), V(abnormal), or V(unavailable) (health check off, listener stopped, or no verdict yet).
+            - In lower case whatever the service's spelling.
           type: str
         server_ip:
           description: Address the health check reaches the server at.
@@ -167,6 +169,16 @@ def _list_listeners(slb, load_balancer_ids, port, protocol):
     return listeners
 
 
+def _health_record(server):
+    """A DescribeHealthStatus entry snake_cased, its status in lower case: the reference documents
+    normal|abnormal|unavailable, and a wait that took another spelling for "not healthy" would time out (as
+    https_listener reads the listener status)."""
+    record = snake_dict(server)
+    if isinstance(record.get("server_health_status"), str):
+        record["server_health_status"] = record["server_health_status"].strip().lower()
+    return record
+
+
 def _health_only(slb, params):
     """One DescribeHealthStatus per instance, grouped into listener entries by port and protocol."""
     entries = {}
@@ -181,7 +193,7 @@ def _health_only(slb, params):
             entry = entries.setdefault((load_balancer_id, port, protocol), {
                 "load_balancer_id": load_balancer_id, "listener_port": port, "listener_protocol": protocol,
                 "backend_health": []})
-            entry["backend_health"].append(snake_dict(server))
+            entry["backend_health"].append(_health_record(server))
     return [entries[key] for key in sorted(entries)]
 
 
@@ -286,7 +298,7 @@ def main():
                 for server in (body.get("BackendServers") or {}).get("BackendServer") or []:
                     key = (load_balancer_id, int(server.get("ListenerPort") or 0),
                            (server.get("Protocol") or "").lower())
-                    health.setdefault(key, []).append(snake_dict(server))
+                    health.setdefault(key, []).append(_health_record(server))
     except AlicloudApiError as error:
         module.fail_api_error(error)
     results = []

@@ -8,9 +8,10 @@ from ansible_collections.mtls.clb.plugins.modules.listener_info import (
     HEALTH_ADVICE,
     HEALTH_POLL_SECONDS,
     HealthWaitTimeout,
+    _health_only,
     wait_for_healthy,
 )
-from tests.unit.alicloud.scripted import FakeClock
+from tests.unit.alicloud.scripted import FakeClock, SequencedSlb
 
 
 def read_of(*statuses):
@@ -61,3 +62,24 @@ def test_a_timeout_names_each_server_that_is_not_healthy_and_keeps_the_last_read
     assert "100.64.0.0/10" in HEALTH_ADVICE and "wait_timeout" in HEALTH_ADVICE
     assert timeout.value.listeners[0]["backend_health"][1]["server_id"] == "i-2"
     assert clock.now <= 3 and len(read.calls) == 4
+
+
+def health_answer(*statuses):
+    return {"BackendServers": {"BackendServer": [
+        {"ListenerPort": 443, "Protocol": "https", "ServerId": "i-%d" % index, "ServerIp": "10.0.0.%d" % index,
+         "Port": 80, "ServerHealthStatus": status} for index, status in enumerate(statuses, 1)]}}
+
+
+def test_the_health_status_is_read_whatever_its_case():
+    # The reference documents normal|abnormal|unavailable; another spelling of "normal" must not read as
+    # "not healthy yet" and make the wait time out against servers that are healthy.
+    clock = FakeClock()
+    slb = SequencedSlb({"DescribeHealthStatus": [health_answer("Abnormal", "Normal"),
+                                                 health_answer("Normal ", "NORMAL")]})
+    params = {"load_balancer_ids": ["lb-1"], "listener_port": 443, "listener_protocol": "https"}
+
+    listeners = wait_for_healthy(lambda: _health_only(slb, params), 2, ["i-1", "i-2"], 10,
+                                 sleep=clock.sleep, clock=clock.clock)
+
+    assert slb.calls == ["DescribeHealthStatus"] * 2
+    assert [s["server_health_status"] for s in listeners[0]["backend_health"]] == ["normal", "normal"]
