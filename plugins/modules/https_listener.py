@@ -121,7 +121,8 @@ options:
     description:
       - Host header of the health check (at most 80 characters); V($_ip) uses the backend's private IP.
       - The API documents V($_ip) and no domain as the same setting, so a listener without a domain is not updated
-        for V($_ip), nor one with V($_ip) for an empty value.
+        for V($_ip), nor one with V($_ip) for an empty value. An empty value clears a domain (it is sent as V($_ip),
+        since the API refuses an empty one).
     type: str
   health_check_http_code:
     description: HTTP status classes counted as healthy.

@@ -70,6 +70,10 @@ class Field:
             return int(value)
         if self.kind == "codes":
             return ",".join(sorted(set(value)))
+        if self.kind == "domain" and value == "":
+            # No domain: the API refuses an empty HealthCheckDomain (an empty listener parameter is a value, not
+            # an omission) and documents $_ip as the same setting, so that is what clears one.
+            return BACKEND_IP_HEALTH_CHECK_DOMAIN
         return value
 
     def normalize_wire(self, value):

@@ -38,3 +38,20 @@ def test_server_sticky_session_with_a_leftover_cookie_timeout_sends_only_the_coo
     start = len(emu.calls())
     again = run_module(LISTENER, params)
     assert again["changed"] is False and mutating(emu, start) == []
+
+
+def test_clearing_the_health_check_domain_sends_the_backend_ip_and_is_then_no_change(emu, args, slb, stack):
+    # An empty HealthCheckDomain is a value the API refuses (emulator/README.md: empty listener parameters);
+    # $_ip is its documented equivalent of "not set", so clearing the domain sends that.
+    running_listener(slb, stack["load_balancer_id"], stack["server_certificate_id"], stack["ca_certificate_id"])
+    assert run_module(LISTENER, _params(args, stack, health_check_domain="example.com"))["changed"]
+    start = len(emu.calls())
+    cleared = run_module(LISTENER, _params(args, stack, health_check_domain=""))
+    assert cleared["changed"] and cleared["actions"] == ["update"], cleared
+    assert mutating(emu, start) == [SET]
+    live = slb.call("DescribeLoadBalancerHTTPSListenerAttribute",
+                    {"LoadBalancerId": stack["load_balancer_id"], "ListenerPort": 443})
+    assert live["HealthCheckDomain"] == "$_ip"
+    start = len(emu.calls())
+    again = run_module(LISTENER, _params(args, stack, health_check_domain=""))
+    assert again["changed"] is False and mutating(emu, start) == []
