@@ -218,3 +218,26 @@ def test_issued_clients_reach_both_backends(listener):
     credentials = installed_client("client01")(listener, listener.work)
     answers = [curl(listener, credentials).stdout.splitlines()[0] for attempt in range(4)]
     assert sorted(set(answers)) == ["ECS01", "ECS02"], answers
+
+
+def handshake_with_version(listener: Listener, credentials, version: str) -> subprocess.CompletedProcess:
+    """openssl s_client limited to one protocol version; SECLEVEL=0 so that this client offers TLS 1.0/1.1
+    and their ciphers at all (OpenSSL 3 refuses them at its default level): only the listener can say no."""
+    return subprocess.run(["openssl", "s_client", "-connect", f"{listener.address}:{listener.port}",
+                           "-servername", DOMAIN, "-CAfile", str(listener.server_ca), "-verify_return_error",
+                           "-cert", str(credentials[0]), "-key", str(credentials[1]),
+                           version, "-cipher", "DEFAULT:@SECLEVEL=0", "-ign_eof"],
+                          input=f"GET / HTTP/1.1\r\nHost: {DOMAIN}\r\nConnection: close\r\n\r\n",
+                          capture_output=True, text=True, timeout=30, check=False)
+
+
+@pytest.mark.parametrize("version, accepted", [("-tls1_2", True), ("-tls1_1", False), ("-tls1", False)],
+                         ids=["TLS 1.2", "TLS 1.1", "TLS 1.0"])
+def test_listener_speaks_tls_1_2_only_even_to_an_issued_client(listener, version, accepted):
+    """site.yml's listener uses tls_cipher_policy_1_2 (mtls_listener_tls_cipher_policy's default, docs/security.md):
+    an issued client that offers only TLS 1.0 or 1.1 gets no answer; the same client over TLS 1.2 does."""
+    result = handshake_with_version(listener, installed_client("client01")(listener, listener.work), version)
+    answered = "HTTP/1.1 200" in result.stdout
+    assert answered == accepted, f"openssl s_client {version}: {(result.stdout + result.stderr)[-800:]}"
+    if not accepted:
+        assert "ECS0" not in result.stdout
