@@ -20,12 +20,14 @@ proves the scanner reports each kind of leak, so a clean scan means something.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from tests.support.ansible_run import BIN, ansible_env
 from tests.support.site import access_key_env, run_site, site_vars, start_site_emulator
@@ -175,6 +177,34 @@ def test_files_written_outside_the_key_files_contain_no_secret(site_run):
     assert scanned >= 8, f"only {scanned} files scanned: the walk missed the run's files"
     assert (work / "pki" / "clients" / "client01.p12").is_file()
     assert leaks == [], leaks
+
+
+def test_key_material_at_rest_is_locked_with_the_secrets_given(site_run):
+    """The secrets protect the files the scan leaves out: the root CA key is encrypted with
+    root_ca_private_key_passphrase (it does not load without it), and every client .p12 opens only with
+    mtls_clb_pkcs12_password and uses the modern encryption (AES-256-CBC, client_certificates_pkcs12_encryption's
+    default), not the legacy 3DES one."""
+    work, values = site_run["work"], site_run["values"]
+    root_key = (work / "pki" / "root.key").read_bytes()
+    assert b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in root_key, "the root CA key was written unencrypted"
+    with pytest.raises(TypeError):
+        serialization.load_pem_private_key(root_key, password=None)
+    serialization.load_pem_private_key(root_key, password=values["root CA key passphrase"].encode())
+
+    p12_files = sorted((work / "pki" / "clients").glob("*.p12"))
+    assert p12_files, "the run wrote no .p12 file"
+    for p12 in p12_files:
+        # The password goes through the environment, not the command line.
+        env = dict(os.environ, P12PASS=values["PKCS#12 password"], WRONGPASS=distinctive("WRONG"))
+        opened = openssl_pkcs12_info(p12, "env:P12PASS", env)
+        assert opened.returncode == 0, f"{p12.name} does not open with the password: {opened.stderr[-500:]}"
+        assert "AES-256-CBC" in opened.stderr, f"{p12.name} is not AES-256 encrypted: {opened.stderr[-500:]}"
+        assert openssl_pkcs12_info(p12, "env:WRONGPASS", env).returncode != 0, f"{p12.name} opens with any password"
+
+
+def openssl_pkcs12_info(p12: Path, passin: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(["openssl", "pkcs12", "-info", "-nokeys", "-in", str(p12), "-passin", passin],
+                          capture_output=True, text=True, check=False, env=env)
 
 
 def test_scanner_finds_planted_secrets(tmp_path):
