@@ -411,6 +411,10 @@ SITE_CASES = [
      "at most 64"),
     ("certificate name not allowed by SLB", {"certificate_upload_server_certificate_name": "server cert"},
      "certificate_upload_server_certificate_name", "1-80 characters"),
+    # The first bad-input case. Step 3 refused it, but only after steps 1 and 2 had written the lab CA, the
+    # server certificate and the root CA. Compared as the module does: case and outer blanks do not count.
+    ("client CN equal to the root CA's CN", {"root_ca_common_name": "Client01"}, "root_ca_common_name",
+     "differ from the CA's CN"),
 ]
 
 
