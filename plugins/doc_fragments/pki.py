@@ -125,6 +125,10 @@ options:
     type: path
     required: true
   ca_private_key_passphrase:
-    description: Passphrase of the CA private key, if it is encrypted.
+    description:
+      - Passphrase of the CA private key, if it is encrypted.
+      - Set for a CA key that is not encrypted, the key is still used to sign, and the module warns that the CA
+        key is stored unprotected (M(mtls.clb.pki_root_ca) with O(mtls.clb.pki_root_ca#module:private_key_passphrase)
+        re-writes the same key encrypted).
     type: str
 """

@@ -69,6 +69,8 @@ class ClientCertificates(object):
         self.directories = TargetDirectories(module, [(self.directory, "directory")], create_missing=True)
         self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
                             params["ca_private_key_passphrase"])
+        for warning in self.ca.warnings:
+            module.warn(warning)
         self.requests = self._requests(params)
 
     def _requests(self, params):

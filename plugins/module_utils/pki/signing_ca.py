@@ -34,6 +34,8 @@ class SigningCA(object):
     """A CA certificate and its private key, both checked to be usable for signing."""
 
     def __init__(self, certificate_path, private_key_path, passphrase):
+        # For the module to pass on (module.warn): nothing here is secret, only paths and option names.
+        self.warnings = []
         cert_data = read_file_or_none(certificate_path)
         if cert_data is None:
             raise PkiError("ca_certificate_path: %s does not exist; create the CA first with "
@@ -49,8 +51,13 @@ class SigningCA(object):
         except KeyLoadError as exc:
             if exc.kind != "not_encrypted":
                 raise
-            # A passphrase given for a plain key is harmless here: we only read it.
+            # A passphrase given for a plain key is harmless to signing (we only read the key), but whoever set it
+            # believes the CA key is protected on disk: say that it is not.
             self.key = load_private_key(key_data, None, private_key_path)
+            self.warnings.append(
+                "ca_private_key_path: %s is not encrypted although ca_private_key_passphrase is set, so the CA key "
+                "is stored unprotected; mtls.clb.pki_root_ca with private_key_passphrase re-writes the same key "
+                "encrypted" % private_key_path)
         if not is_supported_signing_key(self.key):
             raise PkiError("ca_private_key_path: %s is not an RSA or ECDSA key" % private_key_path)
         if not same_public_key(self.key, self.certificate.public_key()):
