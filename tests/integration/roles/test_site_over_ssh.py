@@ -7,7 +7,8 @@ namespace of its own, where /home, /root, the checkout, the controller's $HOME a
 Every other site.yml test reaches its client with `ansible_connection=local`, as root, with the controller's
 venv Python, on the controller's filesystem: a file read on the wrong side, a client module importing what
 only the controller has, a become, ownership or permission problem, a path built from the controller's
-$HOME, would all pass there. Here the cold run must converge with step 7 green, leave /home/ca and its files
+$HOME, would all pass there. Here a `--check --diff` run before the first must plan and change nothing, the
+cold run must converge with step 7 green, leave /home/ca and its files
 on the client with the procedure's modes and owner (and nothing in the controller's /home), and the warm
 run must report changed=0.
 
@@ -99,9 +100,10 @@ def site(tmp_path_factory):
                # ssh's ControlPersist sockets: a short path (a Unix socket's is limited), gone with the test.
                "ANSIBLE_SSH_CONTROL_PATH_DIR": str(work / "ssh" / "cp")}
 
-        def run():
+        def run(check=False):
             result = run_playbook(REPO_ROOT / "site.yml", inventory=inventory_path,
-                                  extra_vars={"vault_mtls_clb_pkcs12_password": pkcs12_password}, env=env)
+                                  extra_vars={"vault_mtls_clb_pkcs12_password": pkcs12_password}, env=env,
+                                  check=check, diff=check)
             output = result.stdout + result.stderr
             assert "PRIVATE KEY" not in output and access_key_secret not in output and pkcs12_password not in output
             return result
@@ -159,6 +161,22 @@ def test_the_client_is_not_the_controller(site):
                       % (site["inventory"], REPO_ROOT / "site.yml"))
     assert seen.returncode == 0, seen.stdout + seen.stderr + client.log_tail()
     assert seen.stdout.split() == [LOGIN_USER, "root"], seen.stdout
+
+
+def test_check_mode_before_the_first_run_plans_over_ssh_and_changes_nothing(site):
+    """`--check --diff` on the empty setup: the run ends rc 0 with the plan (step 4 on the client among it), no
+    mutating API call, nothing on the client, no PKI on the controller."""
+    calls_before = len(site["emulator"].calls())
+
+    result = site["run"](check=True)
+
+    assert result.rc == 0, result.stdout[-6000:] + result.stderr[-3000:] + site["client"].log_tail()
+    assert result.changed_per_host()["client01"] > 0, json.dumps(result.stats)
+    assert mutating(site["emulator"].calls()[calls_before:]) == []
+    absent = site["client"].run("sudo -n sh -c 'test -e /home/ca || echo absent'")
+    assert absent.stdout.split() == ["absent"], absent.stdout + absent.stderr
+    assert not site["pki"].exists(), "check mode wrote the controller's PKI"
+    assert leftovers(site["client"]) == []
 
 
 def test_cold_run_installs_the_client_files_over_ssh_and_step_7_passes(site):
