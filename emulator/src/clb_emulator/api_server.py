@@ -25,6 +25,12 @@ MAX_CALL_LOG = 100000
 # gateway's limit is unknown (README, "Request size"), so --max-request-line can lower it.
 DEFAULT_MAX_REQUEST_LINE = 65536
 MIN_MAX_REQUEST_LINE = 1024
+# The testing hooks that make later reads lag ({"reads": n}): path -> the backend attribute holding n, which
+# the backend's set_<attribute> validates and sets.
+READ_LAG_HOOKS = {
+    "/_emulator/stale-listener-reads": "stale_listener_reads",
+    "/_emulator/unlisted-new-load-balancer-reads": "unlisted_new_load_balancer_reads",
+}
 
 
 class EmulatorApp:
@@ -214,20 +220,11 @@ class ApiRequestHandler(BaseHTTPRequestHandler):
                 self._send_json(400, {"error": str(error)})
                 return True
             self._send_json(200, {"algorithm": algorithm})
-        elif path == "/_emulator/stale-listener-reads" and method == "GET":
-            self._send_json(200, {"reads": app.backend.stale_listener_reads})
-        elif path == "/_emulator/stale-listener-reads" and method == "POST":
+        elif path in READ_LAG_HOOKS and method == "GET":
+            self._send_json(200, {"reads": getattr(app.backend, READ_LAG_HOOKS[path])})
+        elif path in READ_LAG_HOOKS and method == "POST":
             try:
-                reads = app.backend.set_stale_listener_reads(payload.get("reads"))
-            except ValueError as error:
-                self._send_json(400, {"error": str(error)})
-                return True
-            self._send_json(200, {"reads": reads})
-        elif path == "/_emulator/unlisted-new-load-balancer-reads" and method == "GET":
-            self._send_json(200, {"reads": app.backend.unlisted_new_load_balancer_reads})
-        elif path == "/_emulator/unlisted-new-load-balancer-reads" and method == "POST":
-            try:
-                reads = app.backend.set_unlisted_new_load_balancer_reads(payload.get("reads"))
+                reads = getattr(app.backend, "set_" + READ_LAG_HOOKS[path])(payload.get("reads"))
             except ValueError as error:
                 self._send_json(400, {"error": str(error)})
                 return True

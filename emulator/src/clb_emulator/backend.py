@@ -485,10 +485,16 @@ class SlbBackend:
             self.fingerprint_algorithm = algorithm
         return algorithm
 
-    def set_stale_listener_reads(self, reads) -> int:
-        """How many listener reads after each Set still show the listener as it was (a testing hook)."""
+    @staticmethod
+    def _hook_reads(reads) -> int:
+        """The count of a testing hook that makes later reads lag: an integer from 0 (off) to 1000."""
         if isinstance(reads, bool) or not isinstance(reads, int) or not 0 <= reads <= 1000:
             raise ValueError("reads must be an integer from 0 to 1000")
+        return reads
+
+    def set_stale_listener_reads(self, reads) -> int:
+        """How many listener reads after each Set still show the listener as it was (a testing hook)."""
+        reads = self._hook_reads(reads)
         with self.lock:
             self.stale_listener_reads = reads
             self._stale_listener_views.clear()
@@ -496,8 +502,7 @@ class SlbBackend:
 
     def set_unlisted_new_load_balancer_reads(self, reads) -> int:
         """How many attribute reads of each later new instance answer NotFound (a testing hook)."""
-        if isinstance(reads, bool) or not isinstance(reads, int) or not 0 <= reads <= 1000:
-            raise ValueError("reads must be an integer from 0 to 1000")
+        reads = self._hook_reads(reads)
         with self.lock:
             self.unlisted_new_load_balancer_reads = reads
             self._unlisted_load_balancers.clear()
