@@ -78,15 +78,21 @@ def transient(code="Throttling", retry_after_ms=None):
     return AlicloudApiError("A", code, "busy", status_code=400, retry_after_ms=retry_after_ms)
 
 
-def test_retry_policy_retries_transient_errors_until_success_with_growing_jittered_waits():
-    fake = FakeClock()
-    outcomes = [transient(), transient("ServiceUnavailable"), transient(), "ok"]
+def scripted(*outcomes):
+    """An operation that raises or returns the next of `outcomes` on each call."""
+    queue = list(outcomes)
 
     def operation():
-        outcome = outcomes.pop(0)
+        outcome = queue.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+    return operation
+
+
+def test_retry_policy_retries_transient_errors_until_success_with_growing_jittered_waits():
+    fake = FakeClock()
+    operation = scripted(transient(), transient("ServiceUnavailable"), transient(), "ok")
 
     policy = RetryPolicy(max_attempts=5, base_delay=1.0, sleep=fake.sleep, clock=fake.clock)
     assert policy.run(operation) == "ok"
@@ -128,13 +134,7 @@ def test_retry_policy_is_bounded_in_attempts_and_in_time():
 
 def test_retry_policy_honours_retry_after():
     fake = FakeClock()
-    outcomes = [transient(retry_after_ms=3000), "ok"]
-
-    def operation():
-        outcome = outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+    operation = scripted(transient(retry_after_ms=3000), "ok")
 
     RetryPolicy(base_delay=0.1, sleep=fake.sleep, clock=fake.clock).run(operation)
     assert 3.0 <= fake.sleeps[0] <= 3.3
@@ -143,13 +143,7 @@ def test_retry_policy_honours_retry_after():
 def test_retry_after_longer_than_the_longest_backoff_is_waited_out_not_cut_short():
     """x-acs-retry-after asks for 30 s, more than max_delay (20 s): asking again sooner would be throttled again."""
     fake = FakeClock()
-    outcomes = [transient(retry_after_ms=30000), "ok"]
-
-    def operation():
-        outcome = outcomes.pop(0)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+    operation = scripted(transient(retry_after_ms=30000), "ok")
 
     assert RetryPolicy(max_delay=20, sleep=fake.sleep, clock=fake.clock).run(operation) == "ok"
     assert 30.0 <= fake.sleeps[0] <= 33.0
