@@ -68,9 +68,7 @@ class ClientCertificates(object):
             raise PkiError("workers must be 1 or more (or omitted to use every CPU)")
         self.directories = TargetDirectories(module, [(self.directory, "directory")], create_missing=True)
         self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
-                            params["ca_private_key_passphrase"])
-        for warning in self.ca.warnings:
-            module.warn(warning)
+                            params["ca_private_key_passphrase"], module.warn)
         self.requests = self._requests(params)
 
     def _requests(self, params):

@@ -72,9 +72,7 @@ class ServerCertificate(object):
             module, [(os.path.dirname(os.path.abspath(params["private_key_path"])), "private_key_path"),
                      (os.path.dirname(os.path.abspath(params["certificate_path"])), "certificate_path")])
         self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
-                            params["ca_private_key_passphrase"])
-        for warning in self.ca.warnings:
-            module.warn(warning)
+                            params["ca_private_key_passphrase"], module.warn)
         if same_common_name(fields["common_name"], self.ca.common_name):
             raise PkiError("common_name: %r is the CA's common name; a certificate's CN must differ from "
                            "its CA's CN, so choose another common_name" % fields["common_name"])

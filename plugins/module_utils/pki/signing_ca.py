@@ -33,9 +33,8 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import (
 class SigningCA(object):
     """A CA certificate and its private key, both checked to be usable for signing."""
 
-    def __init__(self, certificate_path, private_key_path, passphrase):
-        # For the module to pass on (module.warn): nothing here is secret, only paths and option names.
-        self.warnings = []
+    def __init__(self, certificate_path, private_key_path, passphrase, warn):
+        """`warn`: the module's warn; what it is given holds paths and option names only, nothing secret."""
         cert_data = read_file_or_none(certificate_path)
         if cert_data is None:
             raise PkiError("ca_certificate_path: %s does not exist; create the CA first with "
@@ -54,7 +53,7 @@ class SigningCA(object):
             # A passphrase given for a plain key is harmless to signing (we only read the key), but whoever set it
             # believes the CA key is protected on disk: say that it is not.
             self.key = load_private_key(key_data, None, private_key_path)
-            self.warnings.append(
+            warn(
                 "ca_private_key_path: %s is not encrypted although ca_private_key_passphrase is set, so the CA key "
                 "is stored unprotected; mtls.clb.pki_root_ca with private_key_passphrase re-writes the same key "
                 "encrypted" % private_key_path)
