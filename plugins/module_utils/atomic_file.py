@@ -71,6 +71,64 @@ def resolve_group_id(option, value):
     return _resolve_id(option, value, lambda name: grp.getgrnam(name).gr_gid, "group", "gid")
 
 
+# CAP_CHOWN's bit in the effective capability set (linux/capability.h): a process holding it may give a file to
+# any user and group, as root may.
+_CAP_CHOWN = 0
+
+
+def may_give_files_away():
+    """Whether this process may give a file to another user, or to a group it is not in: root, or (Linux) a
+    process whose effective capabilities hold CAP_CHOWN. Anywhere the capabilities cannot be read, only root."""
+    if os.geteuid() == 0:
+        return True
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) & (1 << _CAP_CHOWN))
+    except (IOError, OSError, ValueError, IndexError):
+        pass
+    return False
+
+
+def user_name(uid):
+    """The name of user `uid`, or the number when it has none."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def group_name(gid):
+    """The name of group `gid`, or the number when it has none."""
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def ownership_problem(uid, gid):
+    """Why this process cannot give its new files the owner `uid` and the group `gid` (None: not asked for), as
+    a message naming the option (owner, group) and the fix; None when it can.
+
+    Without root (or CAP_CHOWN) the kernel lets a process keep a file's owner and move it only to a group the
+    process is in; anything else fails at the chown, which comes after the bytes are written (AnsibleModule
+    sets owner and group last). Asked first, the module refuses with nothing written.
+    """
+    if (uid is None or uid == os.geteuid()) and (gid is None or gid == os.getegid() or gid in os.getgroups()):
+        return None
+    if may_give_files_away():
+        return None
+    user = user_name(os.geteuid())
+    if uid is not None and uid != os.geteuid():
+        return ("owner: %s, the user this task runs as, may not give the files to %s: only root may give a file to "
+                "another user; run the task as root (become: true) or set owner to %s" % (user, user_name(uid), user))
+    groups = sorted(set(group_name(number) for number in [os.getegid()] + list(os.getgroups())))
+    return ("group: %s, the user this task runs as, may not give the files to the group %s, which it is not in; "
+            "run the task as root (become: true) or set group to one of its groups (%s)"
+            % (user, group_name(gid), ", ".join(groups)))
+
+
 class _Umask(object):
     """While atomic_move runs: for a new file it chmods to 0666 & ~umask, which must stay owner-only."""
 

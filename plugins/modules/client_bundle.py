@@ -29,7 +29,8 @@ description:
     gets one, so the same input always gives the same file.
   - B(Bad input changes nothing.) Names, modes, owner, group, the PEM framing of every file and the O(directory)
     path are checked before anything is written, in check mode too; a O(directory) that exists as something other
-    than a directory is refused.
+    than a directory is refused. So are an O(owner) or O(group) the user the module runs as may not give the files
+    (without root, only that user and its own groups), and a O(directory) that user may not read.
   - B(Check mode) makes the same decision and writes nothing. B(Diff mode) shows the certificate files before
     and after (public PEM); for the private key it only says that it changed, never its bytes. A certificate
     file whose old content held a private key is shown without that old content.
@@ -186,6 +187,7 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import (
     make_directory,
+    ownership_problem,
     parse_octal_mode,
     replace_file,
     resolve_group_id,
@@ -460,6 +462,13 @@ def current_content(path, size):
         return handle.read(size + 1)
 
 
+def raise_unreadable(path, exc):
+    """A BundleError for a file the module may not look at (a root-only directory, read without root)."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        raise BundleError("directory: cannot read %s: %s; run the task as root (become: true), or set directory "
+                          "to a path the user the task runs as owns" % (path, to_native(exc.strerror or exc)))
+
+
 def file_status(path, planned, uid, gid):
     """(status, current content or None, attribute differences) of one file; refuses special files."""
     try:
@@ -467,6 +476,7 @@ def file_status(path, planned, uid, gid):
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             return CREATED, None, {}
+        raise_unreadable(path, exc)
         raise
     if stat.S_ISLNK(path_stat.st_mode):
         # The link is replaced by a regular file; what it pointed to is neither read nor shown.
@@ -476,7 +486,11 @@ def file_status(path, planned, uid, gid):
                           % (planned.option, path))
     content = None
     if path_stat.st_size == len(planned.content) or (not planned.secret and path_stat.st_size <= MAX_DIFF_BYTES):
-        content = current_content(path, path_stat.st_size)
+        try:
+            content = current_content(path, path_stat.st_size)
+        except (IOError, OSError) as exc:
+            raise_unreadable(path, exc)
+            raise
     if content != planned.content:
         # The old content goes into the diff: never the key's, never what only the size check ruled out,
         # never a private key the old file held.
@@ -525,6 +539,13 @@ class ClientBundle(object):
         self.record_directory_diff(dir_status, directory_mode, dir_differences)
         for item, path, status, old, differences in decisions:
             self.record_file_diff(item, path, status, old, differences)
+
+        if dir_status != UNCHANGED or any(status != UNCHANGED for _item, _path, status, _old, _diff in decisions):
+            # Something will be written or fixed: refuse now an owner or group that would fail at the chown,
+            # after the directory and the files are already there (in check mode too: a real run would fail).
+            problem = ownership_problem(uid, gid)
+            if problem:
+                raise BundleError(problem)
 
         statuses = dict((item.name, status) for item, _path, status, _old, _differences in decisions)
         if not self.module.check_mode:

@@ -12,18 +12,19 @@ set_fs_attributes_if_different, load_file_common_arguments, backup_local, _symbo
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import grp
 import os
-import pwd
 import stat
 
 from ansible_collections.mtls.clb.plugins.module_utils.atomic_file import (
     OWNER_ONLY,
+    group_name,
     make_directory,
+    ownership_problem,
     parse_octal_mode,
     replace_file,
     resolve_group_id,
     resolve_user_id,
+    user_name,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 
@@ -201,20 +202,6 @@ def resulting_mode(module, mode, current_mode):
         return module._symbolic_mode_to_octal(_stat_with_mode(current_mode), mode)
 
 
-def _user_name(uid):
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def _group_name(gid):
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
-
-
 class FileAttributes(object):
     """The modes, owner and group a PKI module gives its files, checked when the module starts.
 
@@ -234,6 +221,10 @@ class FileAttributes(object):
             self.gid = resolve_group_id("group", params.get("group"))
         except ValueError as exc:
             raise PkiError(str(exc))
+        # An owner or group this user may not give would fail at the chown, after the key was written.
+        problem = ownership_problem(self.uid, self.gid)
+        if problem:
+            raise PkiError(problem)
 
     def current_state(self, path):
         """What a diff shows of `path` now: state, mode, and owner and group when the module manages them."""
@@ -244,9 +235,9 @@ class FileAttributes(object):
         state = {"state": "directory" if stat.S_ISDIR(path_stat.st_mode) else "file",
                  "mode": "%04o" % stat.S_IMODE(path_stat.st_mode)}
         if self.uid is not None:
-            state["owner"] = _user_name(path_stat.st_uid)
+            state["owner"] = user_name(path_stat.st_uid)
         if self.gid is not None:
-            state["group"] = _group_name(path_stat.st_gid)
+            state["group"] = group_name(path_stat.st_gid)
         return state
 
     def planned_state(self, path, mode, rewritten):
@@ -261,9 +252,9 @@ class FileAttributes(object):
         state = {"state": "file", "mode": "%04o" % resulting_mode(self.module, mode,
                                                                   OWNER_ONLY if rewritten else current)}
         if self.uid is not None:
-            state["owner"] = _user_name(self.uid)
+            state["owner"] = user_name(self.uid)
         if self.gid is not None:
-            state["group"] = _group_name(self.gid)
+            state["group"] = group_name(self.gid)
         return state
 
     def diff(self, files, directories=None):

@@ -94,9 +94,10 @@ def test_an_unknown_owner_names_the_variable_and_writes_nothing(workspace):
     run = run_playbook(work / "role.yml", extra_vars={**variables, "client_install_owner": "no-such-user-mtls"})
 
     assert run.rc != 0
-    message = run.task_results("mtls.clb.client_install : Refuse an owner or group that does not exist on the client")["msg"]
-    assert message.startswith("client_install_owner / client_install_group (no-such-user-mtls:")
-    assert "Set client_install_owner and client_install_group" in message
+    message = run.task_results("mtls.clb.client_install : Refuse an owner or group the client cannot give the "
+                               "files")["msg"]
+    assert message == ("client_install_owner: there is no user 'no-such-user-mtls' on this host; create the user "
+                       "first or set client_install_owner to an existing user name or a numeric uid")
     assert not (work / "home-ca").exists()
 
 

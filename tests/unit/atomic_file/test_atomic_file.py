@@ -106,3 +106,36 @@ def test_an_unknown_owner_or_group_names_the_option_and_the_fix(resolve, option,
     with pytest.raises(ValueError) as error:
         resolve(option, value)
     assert str(error.value) == message
+
+
+# -- ownership_problem: what a user that is not root may give its files -----------------------------------------
+@pytest.fixture
+def as_user_54321(monkeypatch):
+    """uid and gid 54321 (no account), also in the group 54322."""
+    monkeypatch.setattr(os, "geteuid", lambda: 54321)
+    monkeypatch.setattr(os, "getegid", lambda: 54321)
+    monkeypatch.setattr(os, "getgroups", lambda: [54321, 54322])
+
+
+@pytest.mark.parametrize("uid, gid", [(None, None), (54321, None), (None, 54322), (54321, 54321)])
+def test_its_own_uid_and_groups_are_no_problem(as_user_54321, monkeypatch, uid, gid):
+    monkeypatch.setattr(atomic_file, "may_give_files_away", lambda: pytest.fail("asked though nothing is given away"))
+    assert atomic_file.ownership_problem(uid, gid) is None
+
+
+@pytest.mark.parametrize("uid, gid", [(0, None), (54321, 0), (4242, 4242)])
+def test_root_or_cap_chown_may_give_files_to_anyone(as_user_54321, monkeypatch, uid, gid):
+    monkeypatch.setattr(atomic_file, "may_give_files_away", lambda: True)
+    assert atomic_file.ownership_problem(uid, gid) is None
+
+
+def test_another_owner_is_named_before_another_group(as_user_54321, monkeypatch):
+    monkeypatch.setattr(atomic_file, "may_give_files_away", lambda: False)
+    assert atomic_file.ownership_problem(0, 0).startswith("owner: 54321, the user this task runs as, may not give "
+                                                          "the files to root")
+
+
+def test_root_may_give_files_away():
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    assert atomic_file.may_give_files_away() is True

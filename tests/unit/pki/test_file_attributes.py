@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.mtls.clb.plugins.module_utils import atomic_file
 from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import ClientCertificates
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
 from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import RootCA
@@ -82,6 +83,38 @@ def test_a_bad_mode_owner_or_group_fails_before_the_directory_or_a_key_is_made(t
             run(kind, args, check_mode=check_mode)
         assert str(error.value).startswith(named), str(error.value)
         assert fix in str(error.value)
+        assert list(parent.iterdir()) == [], "the directory (or a key) was created before the refusal"
+
+
+@pytest.fixture
+def unprivileged(monkeypatch):
+    """The module as a user that is neither root nor holds CAP_CHOWN: uid and gid 54321 (no account), also in the
+    group 54322. Only such a user's chown fails, and only after the key was written; a real one runs client_bundle
+    in tests/integration/client_bundle/test_client_bundle_without_root.py."""
+    monkeypatch.setattr(os, "geteuid", lambda: 54321)
+    monkeypatch.setattr(os, "getegid", lambda: 54321)
+    monkeypatch.setattr(os, "getgroups", lambda: [54321, 54322])
+    monkeypatch.setattr(atomic_file, "may_give_files_away", lambda: False)
+
+
+@pytest.mark.parametrize("kind", sorted(BACKENDS))
+@pytest.mark.parametrize("bad, message", [
+    ({"owner": "root"}, "owner: 54321, the user this task runs as, may not give the files to root: only root may "
+                        "give a file to another user; run the task as root (become: true) or set owner to 54321"),
+    ({"owner": "54321", "group": "0"},
+     "group: 54321, the user this task runs as, may not give the files to the group root, which it is not in; run "
+     "the task as root (become: true) or set group to one of its groups (54321, 54322)"),
+], ids=["owner", "group"])
+def test_an_owner_or_group_this_user_may_not_give_fails_before_anything_is_made(tmp_path, root_ca, unprivileged,
+                                                                                kind, bad, message):
+    parent = tmp_path / "empty"
+    parent.mkdir()
+    args = dict(args_for(kind, parent / "pki", root_ca), **bad)
+
+    for check_mode in (True, False):
+        with pytest.raises(PkiError) as error:
+            run(kind, args, check_mode=check_mode)
+        assert str(error.value) == message
         assert list(parent.iterdir()) == [], "the directory (or a key) was created before the refusal"
 
 
