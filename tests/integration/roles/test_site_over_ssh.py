@@ -219,6 +219,39 @@ def test_warm_run_changes_nothing(site):
     assert leftovers(site["client"]) == []
 
 
+def test_without_become_the_defaults_are_refused_before_step_1(site):
+    """`mtls_clb_client_become: false` alone, keeping the root-owned /home/ca and the role's root:root: the login
+    user may neither write there nor give files to root. site.yml says so for all three variables in its
+    input checks, before step 1: no PKI file, API call or client file changes. (client_bundle refuses the
+    same at step 4 with nothing written there, but steps 1-3 would have run by then.)"""
+    client = site["client"]
+    pki_before = {str(path): path.stat().st_mtime_ns for path in site["pki"].rglob("*")}
+    files_before = client_files(client)
+    calls_before = len(site["emulator"].calls())
+    site["set_client"](mtls_clb_client_become=False)
+
+    result = site["run"]()
+
+    assert result.rc != 0, result.stdout[-6000:]
+    message = result.task_results("Check that the login user can create the directory and give the files their "
+                                  "owner and group", host="client01")["msg"]
+    assert message == (
+        f"client_install_owner: {LOGIN_USER}, the user steps 4 and 7 log in as on client01 without become "
+        f"(mtls_clb_client_become: false), may not give the files to root; set client_install_owner to {LOGIN_USER}, "
+        "or let steps 4 and 7 become root (mtls_clb_client_become: true). "
+        f"client_install_group: {LOGIN_USER} is not in the group root; set client_install_group to one of its groups "
+        f"({LOGIN_USER}), or let steps 4 and 7 become root (mtls_clb_client_become: true). "
+        f"mtls_clb_client_directory: {LOGIN_USER} may not write to /home/ca on client01, so it cannot install the "
+        f"files into /home/ca; set mtls_clb_client_directory to a path it owns, such as /home/{LOGIN_USER}/ca, or "
+        "let steps 4 and 7 become root (mtls_clb_client_become: true).")
+    ran = [task["task"]["name"] for play in result.data["plays"] for task in play["tasks"]]
+    assert not any(name.startswith("mtls.clb.certificate_upload : Ensure") for name in ran), ran
+    assert {str(path): path.stat().st_mtime_ns for path in site["pki"].rglob("*")} == pki_before
+    assert mutating(site["emulator"].calls()[calls_before:]) == []
+    assert client_files(client) == files_before
+    assert leftovers(client) == [] and client.run("ls -d ~/.ansible/tmp/* 2>/dev/null; true").stdout.split() == []
+
+
 def test_without_become_the_ssh_user_owns_the_directory_and_needs_no_sudo(site):
     """README's way for a client without sudo (the `sudo: not found` row of Troubleshooting, and
     `mtls_clb_client_become`): `mtls_clb_client_become: false`, a directory the SSH user can create
