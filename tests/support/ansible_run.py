@@ -94,6 +94,19 @@ def _mode_flags(check: bool, diff: bool, verbosity: int) -> list[str]:
     return flags
 
 
+# A user's playbook that includes one role of the collection: the role is the extra var `role_under_test`.
+ONE_ROLE_PLAYBOOK = """---
+- name: Run one role of mtls.clb
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Include the role under test
+      ansible.builtin.include_role:
+        name: "{{ role_under_test }}"
+"""
+
+
 def run_module(module: str, args: dict, *, check: bool = False, diff: bool = False,
                env: dict | None = None, verbosity: int = 0, timeout: int = 600) -> dict:
     """Run one module on localhost with `ansible` (ad hoc) and return its result dict.

@@ -25,20 +25,9 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import Sl
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.connection import REGION_ENV
 from tests.integration.security import mtls_test_pki
 from tests.integration.security.nothing_changed import mutating_calls, snapshot_difference, tree_snapshot
-from tests.support.ansible_run import REPO_ROOT, run_playbook
+from tests.support.ansible_run import ONE_ROLE_PLAYBOOK, REPO_ROOT, run_playbook
 from tests.support.cases import CaseParam
 from tests.support.emulator import start_emulator
-
-ONE_ROLE_PLAYBOOK = """---
-- name: Run one role of mtls.clb
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Include the role under test
-      ansible.builtin.include_role:
-        name: "{{ role_under_test }}"
-"""
 
 
 @dataclass

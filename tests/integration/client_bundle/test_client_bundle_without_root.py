@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ansible_run import run_module, run_playbook
+from tests.support.ansible_run import ONE_ROLE_PLAYBOOK, run_module, run_playbook
 from tests.support.prerequisites import missing_prerequisite
 
 MODULE = "mtls.clb.client_bundle"
@@ -136,18 +136,6 @@ def test_its_own_name_and_group_install_the_files_and_the_rerun_changes_nothing(
     assert stat.S_IMODE((target / "client.key").stat().st_mode) == 0o600
 
 
-ROLE_PLAYBOOK = """---
-- name: Step 4 as a user without become, the role's default owner and group (root)
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Include mtls.clb.client_install
-      ansible.builtin.include_role:
-        name: mtls.clb.client_install
-"""
-
-
 def test_the_role_names_its_variable_when_the_user_may_not_give_the_files_to_root(place, user):
     """client_install's defaults (root:root) run as a user without become: the role says which variable to
     set, in its own names, and nothing is written on the client."""
@@ -157,10 +145,11 @@ def test_the_role_names_its_variable_when_the_user_may_not_give_the_files_to_roo
         (pki / name).write_text(CLIENT_CRT)
     (pki / "clients/localhost.key").write_text(KEY)
     playbook = place / "role.yml"
-    playbook.write_text(ROLE_PLAYBOOK)
+    playbook.write_text(ONE_ROLE_PLAYBOOK)
     target = place / "home-ca"
 
-    run = run_playbook(playbook, env=AS_USER, extra_vars={"client_install_pki_directory": str(pki),
+    run = run_playbook(playbook, env=AS_USER, extra_vars={"role_under_test": "mtls.clb.client_install",
+                                                          "client_install_pki_directory": str(pki),
                                                           "client_install_directory": str(target)})
 
     assert run.rc != 0

@@ -12,19 +12,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench.common import CONTROLLER_ACTIONS, modules_by_action
-from tests.support.ansible_run import run_playbook
+from tests.support.ansible_run import ONE_ROLE_PLAYBOOK, run_playbook
 
-ROLE_PLAYBOOK = """---
-- name: Install the client certificate files
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Include mtls.clb.client_install
-      ansible.builtin.include_role:
-        name: mtls.clb.client_install
-"""
-# Action plugins that run on the controller only, without starting a module on the client.
+# Each installed file and its source under client_install_pki_directory on the controller.
 SOURCES = {"client.key": "clients/localhost.key", "client.crt": "clients/localhost.crt", "root.crt": "root.crt",
            "ca.crt": "server/ca.crt"}
 
@@ -45,8 +35,8 @@ def workspace(tmp_path):
         content = key if name == "client.key" else \
             b"-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % body
         (pki / source).write_bytes(content)
-    (tmp_path / "role.yml").write_text(ROLE_PLAYBOOK)
-    variables = {"client_install_pki_directory": str(pki), "client_install_directory": str(tmp_path / "home-ca"),
+    (tmp_path / "role.yml").write_text(ONE_ROLE_PLAYBOOK)
+    variables = {"role_under_test": "mtls.clb.client_install", "client_install_pki_directory": str(pki), "client_install_directory": str(tmp_path / "home-ca"),
                  "client_install_owner": str(os.getuid()), "client_install_group": str(os.getgid())}
     return tmp_path, variables
 

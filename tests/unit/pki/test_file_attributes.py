@@ -59,33 +59,6 @@ def certificate_paths(kind, args) -> list[str]:
 
 
 # -- bad input changes nothing --------------------------------------------------------------------------------
-@pytest.mark.parametrize("kind", sorted(BACKENDS))
-@pytest.mark.parametrize("bad, named, fix", [
-    ({"mode": "abc"}, "mode: 'abc' is neither an octal nor a symbolic mode", 'symbolic mode such as "u=rw,g=r,o="'),
-    ({"certificate_mode": "abc"}, "certificate_mode: 'abc' is neither an octal nor a symbolic mode",
-     'quoted octal string such as "0600"'),
-    ({"mode": "u=rw,x=r"}, "mode: 'u=rw,x=r' is neither an octal nor a symbolic mode", "as for ansible.builtin.file"),
-    ({"certificate_mode": "017777"}, "certificate_mode: '017777' holds more than permission bits", "octal string"),
-    ({"mode": 0o10000}, "mode: 4096 holds more than permission bits", "octal string"),
-    ({"owner": "nosuchuser-mtls"}, "owner: there is no user 'nosuchuser-mtls' on this host",
-     "set owner to an existing user name or a numeric uid"),
-    ({"group": "nosuchgroup-mtls"}, "group: there is no group 'nosuchgroup-mtls' on this host",
-     "set group to an existing group name or a numeric gid"),
-], ids=["mode", "certificate_mode", "symbolic-typo", "too-many-bits", "int-too-big", "owner", "group"])
-def test_a_bad_mode_owner_or_group_fails_before_the_directory_or_a_key_is_made(tmp_path, root_ca, kind, bad, named,
-                                                                               fix):
-    parent = tmp_path / "empty"
-    parent.mkdir()
-    args = dict(args_for(kind, parent / "pki", root_ca), **bad)
-
-    for check_mode in (True, False):
-        with pytest.raises(PkiError) as error:
-            run(kind, args, check_mode=check_mode)
-        assert str(error.value).startswith(named), str(error.value)
-        assert fix in str(error.value)
-        assert list(parent.iterdir()) == [], "the directory (or a key) was created before the refusal"
-
-
 @pytest.fixture
 def unprivileged(monkeypatch):
     """The module as a user that is neither root nor holds CAP_CHOWN: uid and gid 54321 (no account), also in the
@@ -98,23 +71,41 @@ def unprivileged(monkeypatch):
 
 
 @pytest.mark.parametrize("kind", sorted(BACKENDS))
-@pytest.mark.parametrize("bad, message", [
+@pytest.mark.parametrize("bad, named, fix, as_unprivileged_user", [
+    ({"mode": "abc"}, "mode: 'abc' is neither an octal nor a symbolic mode", 'symbolic mode such as "u=rw,g=r,o="',
+     False),
+    ({"certificate_mode": "abc"}, "certificate_mode: 'abc' is neither an octal nor a symbolic mode",
+     'quoted octal string such as "0600"', False),
+    ({"mode": "u=rw,x=r"}, "mode: 'u=rw,x=r' is neither an octal nor a symbolic mode", "as for ansible.builtin.file",
+     False),
+    ({"certificate_mode": "017777"}, "certificate_mode: '017777' holds more than permission bits", "octal string",
+     False),
+    ({"mode": 0o10000}, "mode: 4096 holds more than permission bits", "octal string", False),
+    ({"owner": "nosuchuser-mtls"}, "owner: there is no user 'nosuchuser-mtls' on this host",
+     "set owner to an existing user name or a numeric uid", False),
+    ({"group": "nosuchgroup-mtls"}, "group: there is no group 'nosuchgroup-mtls' on this host",
+     "set group to an existing group name or a numeric gid", False),
     ({"owner": "root"}, "owner: 54321, the user this task runs as, may not give the files to root: only root may "
-                        "give a file to another user; run the task as root (become: true) or set owner to 54321"),
+                        "give a file to another user;", "run the task as root (become: true) or set owner to 54321",
+     True),
     ({"owner": "54321", "group": "0"},
-     "group: 54321, the user this task runs as, may not give the files to the group root, which it is not in; run "
-     "the task as root (become: true) or set group to one of its groups (54321, 54322)"),
-], ids=["owner", "group"])
-def test_an_owner_or_group_this_user_may_not_give_fails_before_anything_is_made(tmp_path, root_ca, unprivileged,
-                                                                                kind, bad, message):
+     "group: 54321, the user this task runs as, may not give the files to the group root, which it is not in;",
+     "run the task as root (become: true) or set group to one of its groups (54321, 54322)", True),
+], ids=["mode", "certificate_mode", "symbolic-typo", "too-many-bits", "int-too-big", "owner", "group",
+        "owner-not-root", "group-not-root"])
+def test_a_bad_mode_owner_or_group_fails_before_the_directory_or_a_key_is_made(request, tmp_path, root_ca, kind, bad,
+                                                                               named, fix, as_unprivileged_user):
     parent = tmp_path / "empty"
     parent.mkdir()
     args = dict(args_for(kind, parent / "pki", root_ca), **bad)
+    if as_unprivileged_user:
+        request.getfixturevalue("unprivileged")
 
     for check_mode in (True, False):
         with pytest.raises(PkiError) as error:
             run(kind, args, check_mode=check_mode)
-        assert str(error.value) == message
+        assert str(error.value).startswith(named), str(error.value)
+        assert str(error.value).endswith(fix) if as_unprivileged_user else fix in str(error.value)
         assert list(parent.iterdir()) == [], "the directory (or a key) was created before the refusal"
 
 
