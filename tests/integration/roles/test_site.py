@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from alibabacloud_slb20140515 import models as slb_models
 
 from tests.support.site import access_key_env, mutating, run_site, site_vars, start_site_emulator
 
@@ -40,8 +41,9 @@ def site(tmp_path_factory):
     extra_vars = {**site_vars(emulator, work, verify_requests=10), "mtls_clb_pkcs12_password": pkcs12_password}
     env = access_key_env("siteTestAK", access_key_secret)
 
-    def run(check=False, verbosity=0):
-        return run_site(extra_vars, check=check, diff=check, env=env, verbosity=verbosity)
+    def run(check=False, verbosity=0, limit=None, **more_vars):
+        return run_site({**extra_vars, **more_vars}, check=check, diff=check, env=env, verbosity=verbosity,
+                        extra_args=("--limit", limit) if limit else ())
 
     try:
         yield {"run": run, "emulator": emulator, "work": work, "secrets": [access_key_secret, pkcs12_password]}
@@ -134,3 +136,40 @@ def test_check_mode_after_the_run_reports_no_change(site):
     assert result.rc == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert result.changed_per_host() == {"localhost": 0, "client01": 0}
     assert mutating(emulator.calls()[calls_before:]) == []
+
+
+def test_a_limit_without_localhost_is_refused_before_step_4_unless_step_7_is_given_the_address(site):
+    """`--limit client01` (one client again, as after adding it) leaves out localhost, where steps 1-3, 5 and 6
+    run and step 6 gives step 7 its address. site.yml says so in its input checks, with both ways out; each way
+    then works, and nothing changes."""
+    emulator, work = site["emulator"], site["work"]
+    calls_before = len(emulator.calls())
+    files_before = tree_state(work / "pki"), tree_state(work / "home-ca")
+
+    refused = site["run"](limit="client01")
+
+    assert refused.rc != 0
+    message = refused.task_results("Check that localhost is part of this run, or that step 7 has the address step 6 "
+                                   "would give", host="client01")["msg"]
+    assert message == ("localhost is not among the hosts of this run (--limit client01): steps 1-3, 5 and 6 run "
+                       "there, and step 7 tests the load balancer address that step 6 gives. Add it to the limit "
+                       "(--limit localhost,client01), or, to run only steps 4 and 7 on these clients, give that "
+                       "address (-e mtls_verify_address=<load balancer address>).")
+    assert runs_of(refused, "mtls.clb.client_install : Install client.key (0600), client.crt, root.crt and ca.crt "
+                            "(0644) into the 0700 directory (procedure step 4)", "client01") == 0
+
+    balancers = emulator.sdk_client().describe_load_balancers(
+        slb_models.DescribeLoadBalancersRequest(region_id=emulator.region)).body.load_balancers.load_balancer
+    address = balancers[0].address
+    steps_4_and_7 = site["run"](limit="client01", mtls_verify_address=address)
+    with_localhost = site["run"](limit="localhost,client01")
+
+    for result in (steps_4_and_7, with_localhost):
+        assert result.rc == 0, result.stdout[-5000:] + result.stderr[-3000:]
+        assert all(changed == 0 for changed in result.changed_per_host().values()), result.stats
+        table = result.task_results("mtls.clb.mtls_verify : Show the distribution of requests across backends",
+                                    host="client01")["msg"]
+        assert "ECS01" in "\n".join(table) and "ECS02" in "\n".join(table), table
+    assert "localhost" not in steps_4_and_7.changed_per_host()
+    assert mutating(emulator.calls()[calls_before:]) == []
+    assert (tree_state(work / "pki"), tree_state(work / "home-ca")) == files_before
