@@ -508,6 +508,11 @@ def attribute_arguments(module, path, mode, params):
     return module.load_file_common_arguments(dict(mode=mode, owner=params["owner"], group=params["group"]), path=path)
 
 
+def any_change(dir_status, statuses):
+    """Whether the directory or any file ({name: status}) is (or is to be) created, updated or fixed."""
+    return dir_status != UNCHANGED or any(status != UNCHANGED for status in statuses.values())
+
+
 class ClientBundle(object):
     """Touches these parts of `module`: params, check_mode, _diff, atomic_move, set_fs_attributes_if_different,
     load_file_common_arguments."""
@@ -540,20 +545,19 @@ class ClientBundle(object):
         for item, path, status, old, differences in decisions:
             self.record_file_diff(item, path, status, old, differences)
 
-        if dir_status != UNCHANGED or any(status != UNCHANGED for _item, _path, status, _old, _diff in decisions):
+        statuses = dict((item.name, status) for item, _path, status, _old, _differences in decisions)
+        if any_change(dir_status, statuses):
             # Something will be written or fixed: refuse now an owner or group that would fail at the chown,
             # after the directory and the files are already there (in check mode too: a real run would fail).
             problem = ownership_problem(uid, gid)
             if problem:
                 raise BundleError(problem)
 
-        statuses = dict((item.name, status) for item, _path, status, _old, _differences in decisions)
         if not self.module.check_mode:
             dir_status = self.apply_directory(dir_status, directory_mode)
             for item, path, status, _old, _differences in decisions:
                 statuses[item.name] = self.apply_file(item, path, status)
-        changed = dir_status != UNCHANGED or any(status != UNCHANGED for status in statuses.values())
-        return changed, dir_status, statuses
+        return any_change(dir_status, statuses), dir_status, statuses
 
     def apply_directory(self, status, mode):
         if status == CREATED:
