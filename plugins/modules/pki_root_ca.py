@@ -90,6 +90,12 @@ options:
   # Key, file and subject options: mtls.clb.pki. Only what this module says differently is below.
   force:
     description: Make a new key and certificate now, whatever exists. Same as O(regenerate=always) for one run.
+  key_size:
+    description:
+      - RSA key size in bits. Ignored for O(key_type=ecdsa).
+      - CLB's certificate requirements list RSA keys of 1024, 2048 and 4096 bits. Use V(2048) or V(4096) for a
+        CA you upload with M(mtls.clb.ca_certificate); the local CLB emulator refuses a V(3072) CA certificate,
+        and whether the real service takes one is not documented.
 notes:
   - Loading a key does not run OpenSSL's slow RSA consistency check; every signature made is verified
     against the CA certificate instead, so a damaged key is still detected.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 UTC = datetime.timezone.utc
@@ -76,8 +76,13 @@ def make_ca(cn: str, key=None) -> Issued:
                                          content_commitment=False, key_encipherment=False, data_encipherment=False,
                                          key_agreement=False, encipher_only=False, decipher_only=False),
                            critical=True)
-            .sign(key, hashes.SHA256()))
+            .sign(key, _signature_hash(key)))
     return Issued(key, cert)
+
+
+def _signature_hash(key):
+    """Ed25519/Ed448 keys sign without a separate hash; every other key here signs with SHA-256."""
+    return None if isinstance(key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)) else hashes.SHA256()
 
 
 def issue(ca: Issued, cn: str, *, server: bool, dns_names=(), ip_addresses=(), days_valid: int = 30,

@@ -537,7 +537,7 @@ class SlbBackend:
     def action_UploadServerCertificate(self, params: dict, account) -> dict:
         region = self._region(params)
         name = params.get("ServerCertificateName")
-        if name:
+        if name is not None:  # sent empty, it is a name of 0 characters (documented: 1-80)
             _check_name(name, "ServerCertificateName")
         if params.get("AliCloudCertificateId"):
             cert_pem, key_pem, facts, cas_id, cas_name = self._cas_material(params, region)
@@ -575,7 +575,7 @@ class SlbBackend:
         if not pem:
             raise missing("CACertificate")
         name = params.get("CACertificateName")
-        if name:
+        if name is not None:
             _check_name(name, "CACertificateName")
         facts = pki.check_ca_certificate(pem)
         # UploadCACertificate's doc says both "can be an empty string" and "must be 1 to 128 characters".
@@ -997,11 +997,32 @@ class SlbBackend:
             listener.update(self._apply_listener_params(listener, params, account, region, fields))
             if protocol == "http":
                 self._check_forward(lb, listener)
+            self._check_bandwidth(lb, port, listener["Bandwidth"])
             listener.update({"ListenerPort": port, "ListenerProtocol": protocol, "Status": "stopped",
                              "LoadBalancerId": lb["LoadBalancerId"], "CreateTimeStamp": int(time.time() * 1000)})
             lb["listeners"][str(port)] = listener
             self.save()
         return {}
+
+    @staticmethod
+    def _check_bandwidth(lb: dict, port: int, bandwidth: int) -> None:
+        """Documented: a listener's -1 (unlimited) is for pay-by-traffic instances; on a pay-by-bandwidth
+        instance "the sum of the maximum bandwidth of all listeners cannot exceed the maximum bandwidth of
+        the CLB instance" (CreateLoadBalancer), refused with the common table's InvalidParameter texts. That
+        -1 is refused there (rather than read as "the instance's bandwidth") is the stricter reading."""
+        if lb["InternetChargeType"] != "paybybandwidth":
+            return
+        limit = lb["Bandwidth"]
+        advice = (f"{lb['LoadBalancerId']} is a pay-by-bandwidth instance of {limit} Mbit/s: give each listener "
+                  f"1-{limit} Mbit/s, together at most {limit}.")
+        if bandwidth == -1:
+            raise invalid(f"The specified Bandwidth is invalid. (-1, unlimited, is for pay-by-traffic instances; "
+                          f"{advice})")
+        others = sum(max(other.get("Bandwidth", 0), 0) for other_port, other in lb["listeners"].items()
+                     if other_port != str(port))
+        if others + bandwidth > limit:
+            raise invalid(f"The specified Bandwidth is invalid. It exceeds the maximum bandwidth available to the "
+                          f"instance. (The other listeners have {others} Mbit/s; {advice})")
 
     @staticmethod
     def _check_forward(lb: dict, listener: dict) -> None:
@@ -1078,6 +1099,8 @@ class SlbBackend:
                 raise invalid("The specified parameter VServerGroupId is not supported by the emulator: "
                               "use the default server group.")
             changes = self._apply_listener_params(listener, params, account, lb["RegionId"], fields)
+            if "Bandwidth" in changes:
+                self._check_bandwidth(lb, listener["ListenerPort"], changes["Bandwidth"])
             if dry_run:
                 raise ApiError("DryRunOperation", "Request validation has been passed with DryRun flag set.",
                                status=400)

@@ -98,6 +98,39 @@ def parse_certificate_chain(pem: str, parameter: str) -> tuple[list[x509.Certifi
     return certs, _facts(certs[0])
 
 
+def parse_uploaded_chain(pem: str, parameter: str) -> tuple[list[x509.Certificate], CertificateFacts]:
+    """A certificate parameter of an upload: PEM certificate blocks and nothing else (the docs: "PEM
+    only", a chain is the certificates one after the other "with no blank lines"), each with a key the
+    service takes. Text around or between the blocks (`Bag Attributes` lines of a PKCS#12 export, a
+    private key pasted in) is refused: the documented format has none, and what the real service does
+    with it is unknown, so the stricter reading applies (emulator/README.md, the stricter list)."""
+    certs, facts = parse_certificate_chain(pem, parameter)
+    if _CERT_BLOCK.sub("", pem.strip()).strip():
+        raise invalid(f"The specified parameter {parameter} format is error: it may hold only PEM certificate "
+                      "blocks, one after the other, with nothing before, between or after them.")
+    for position, cert in enumerate(certs, start=1):
+        check_public_key(cert.public_key(), f"{parameter} (certificate {position} of {len(certs)})")
+    return certs, facts
+
+
+def check_public_key(public_key, parameter: str) -> None:
+    """The documented key algorithms (CLB "Certificate requirements"): RSA 1024/2048/4096 bits, ECDSA
+    P-256/384/521. Documented for the keys of uploaded certificates; applied to every certificate of an
+    upload, CA certificates and intermediates included, as the stricter reading."""
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size not in RSA_KEY_SIZES:
+            raise invalid(f"The specified parameter {parameter} is not valid: RSA keys must be 1024, 2048 or "
+                          f"4096 bits, not {public_key.key_size}.")
+        return
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.name not in EC_CURVES:
+            raise invalid(f"The specified parameter {parameter} is not valid: ECDSA keys must use P-256, P-384 "
+                          f"or P-521, not {public_key.curve.name}.")
+        return
+    raise invalid(f"The specified parameter {parameter} is not valid: only RSA and ECDSA keys are supported, "
+                  f"not {_key_algorithm(public_key)}.")
+
+
 def check_private_key(key_pem: str):
     """The key as the service accepts it: PKCS#1 RSA or SEC1 EC, unencrypted."""
     text = (key_pem or "").strip()
@@ -129,7 +162,7 @@ def check_server_certificate(cert_pem: str, key_pem: str) -> CertificateFacts:
         raise invalid("The specified parameter ServerCertificate or Key is empty.")
     if re.search(r"-----END CERTIFICATE-----\s*\n\s*\n\s*-----BEGIN", cert_pem):
         raise invalid("The specified parameter ServerCertificate format is error.")
-    certs, facts = parse_certificate_chain(cert_pem, "ServerCertificate")
+    certs, facts = parse_uploaded_chain(cert_pem, "ServerCertificate")
     key = check_private_key(key_pem)
     public = serialization.PublicFormat.SubjectPublicKeyInfo
     if (certs[0].public_key().public_bytes(serialization.Encoding.DER, public)
@@ -141,5 +174,5 @@ def check_server_certificate(cert_pem: str, key_pem: str) -> CertificateFacts:
 def check_ca_certificate(cert_pem: str) -> CertificateFacts:
     if not (cert_pem or "").strip():
         raise invalid("The specified parameter CACertificate is empty.")
-    _certs, facts = parse_certificate_chain(cert_pem, "CACertificate")
+    _certs, facts = parse_uploaded_chain(cert_pem, "CACertificate")
     return facts

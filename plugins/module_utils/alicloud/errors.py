@@ -331,6 +331,11 @@ class AlicloudApiError(Exception):
             return ("Check server_certificate_id and ca_certificate_id: each must be a certificate of this account "
                     "in the load balancer's region{0}; certificates are regional, and server_certificate / "
                     "ca_certificate return the IDs to use.".format(region))
+        if (self.code == "InvalidParameter" and self.action in LISTENER_WRITE_ACTIONS
+                and "Bandwidth" in self.message):
+            return ("Check bandwidth: -1 (unlimited) is for pay-by-traffic instances; on a pay-by-bandwidth "
+                    "instance give each listener 1 to the instance's bandwidth in Mbit/s (load_balancer returns "
+                    "it), the listeners together at most that.")
         if self.code == "InvalidParameter.AliCloudCertificateId":
             return ("Check ali_cloud_certificate_id (with ali_cloud_certificate_name and "
                     "ali_cloud_certificate_region_id): it must be a certificate of the SSL Certificates Service "

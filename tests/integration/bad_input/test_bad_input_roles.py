@@ -389,6 +389,9 @@ SITE_CASES = [
     # CLB refuses a 3072-bit server key at upload (step 5): refused before step 1 instead.
     ("lab server key size CLB refuses", {"certificate_upload_lab_key_size": 3072}, "certificate_upload_lab_key_size",
      "must be one of: 2048, 4096"),
+    # The CA certificate is uploaded at step 5; CLB's certificate requirements list RSA 1024/2048/4096 only.
+    ("root CA key size CLB's requirements do not list", {"root_ca_key_size": 3072}, "root_ca_key_size",
+     "must be one of: 2048, 4096"),
     ("root CA renewal window longer than its validity", {"root_ca_valid_days": 10, "root_ca_renew_before_days": 30},
      "root_ca_renew_before_days", "smaller than root_ca_valid_days"),
     # The modules would refuse it too, but only at step 5, after steps 1-4 wrote keys and client files.

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.client import SlbApi
 from tests.support.ansible_run import run_module
 from tests.support.emulator import start_emulator
-from clb_helpers import actions
+from clb_helpers import actions, upload_server_certificate
 
 LB = "mtls.clb.load_balancer"
 
@@ -102,3 +103,24 @@ def test_a_shared_performance_instance_is_refused_with_the_code_seen_for_it_and_
     assert result["failed"] and result["code"] == "ShareSlbHaltSales"
     assert "The share instance has been discontinued." in result["msg"]
     assert "instance_charge_type=PayByCLCU" in result["msg"] and "load_balancer_spec" in result["msg"]
+
+
+def test_a_listener_on_a_pay_by_bandwidth_instance_needs_a_bandwidth_within_the_instances(legacy_emulator, pki):
+    """-1 (unlimited) is for pay-by-traffic instances; on a pay-by-bandwidth one the service refuses it, and
+    the module's message names its bandwidth option and the instance's limit. A value within it is taken."""
+    args = legacy_emulator.module_args()
+    created = run_module(LB, {**args, "name": "by-bandwidth", "instance_charge_type": "PayBySpec",
+                              "load_balancer_spec": "slb.s1.small", "internet_charge_type": "paybybandwidth",
+                              "bandwidth": 10})
+    slb = SlbApi(legacy_emulator.sdk_client(), legacy_emulator.region)
+    listener = {**args, "load_balancer_id": created["load_balancer_id"], "listener_port": 443,
+                "backend_server_port": 80, "server_certificate_id": upload_server_certificate(slb, pki)}
+    start = len(legacy_emulator.calls())
+    refused = run_module("mtls.clb.https_listener", {**listener, "bandwidth": -1})
+    assert refused["failed"] and refused["code"] == "InvalidParameter"
+    assert "The specified Bandwidth is invalid." in refused["msg"] and "1-10 Mbit/s" in refused["msg"]
+    assert "Check bandwidth: -1 (unlimited) is for pay-by-traffic instances" in refused["msg"]
+    assert [a for a in actions(legacy_emulator, start) if not a.startswith("Describe")] == \
+        ["CreateLoadBalancerHTTPSListener"]
+    taken = run_module("mtls.clb.https_listener", {**listener, "bandwidth": 10})
+    assert taken["changed"] and taken["listener"]["bandwidth"] == 10
