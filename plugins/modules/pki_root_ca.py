@@ -25,8 +25,9 @@ description:
     O(renew_before_days). Changing O(valid_days) alone does not re-issue it; to get a certificate with the new
     validity and the same key, delete the certificate file (O(force) would make a new key too).
   - B(The key is never replaced silently), because every client certificate signed by it would stop
-    working. What happens when the existing key cannot be read or is of another type than O(key_type),
-    O(key_size) and O(curve) ask for is chosen by O(regenerate). A wrong or missing O(private_key_passphrase)
+    working. What happens when the existing key cannot be read, is of another type than O(key_type),
+    O(key_size) and O(curve) ask for, or is gone while the CA certificate is still there, is chosen by
+    O(regenerate). A wrong or missing O(private_key_passphrase)
     always fails, whatever O(regenerate) says. An unencrypted key file is re-written encrypted (same key)
     when O(private_key_passphrase) is set.
   - Every (re)generation is explained in RV(reason).
@@ -75,7 +76,9 @@ options:
   regenerate:
     description:
       - What to do when a private key file exists but cannot be read, or is not of the requested type, size or
-        curve. The certificate is always re-issued when needed; this decides only about the key.
+        curve, or does not exist while O(certificate_path) holds a certificate (the CA without its key, where a new key
+        would be a new CA). The certificate is always re-issued when needed; this decides only about the key.
+      - With neither file in place a new CA is made whatever this says.
       - V(fail) (default) stops with an error that explains the situation. Nothing is written.
       - V(never) keeps a readable key of another type and re-issues the certificate with it (with a warning);
         an unreadable key still fails, because nothing can be signed with it.

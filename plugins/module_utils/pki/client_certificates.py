@@ -111,6 +111,12 @@ class ClientCertificates(object):
                 private_key_path=base + ".key", private_key_passphrase=None,
                 certificate_path=base + ".crt", pkcs12_path=base + ".p12", pkcs12_password=password,
                 pkcs12_encryption=params["pkcs12_encryption"]))
+        outputs = []
+        for index, request in enumerate(requests):
+            for kind, path in (("key", request.private_key_path), ("certificate", request.certificate_path),
+                               ("PKCS#12", request.pkcs12_path)):
+                outputs.append((path, "clients[%d] (%s): its %s file" % (index, request.name, kind)))
+        self.ca.refuse_as_output(outputs, "give the client another name or set directory to a directory of its own")
         return requests
 
     def run(self):

@@ -45,6 +45,17 @@ def read_file_or_none(path):
         raise PkiError("cannot read %s: %s" % (path, exc.strerror or exc))
 
 
+def same_file(path, other):
+    """Whether `path` and `other` name one file: the same path once `..` and symbolic links are resolved, or,
+    when both exist, the same inode (a hard link)."""
+    if os.path.realpath(path) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
 def check_target_directory(directory, option, may_create):
     """Fail before any work when files could not be written into `directory`.
 
@@ -171,22 +182,23 @@ def checked_file_mode(module, option, value):
     """`value` of the mode option `option`, refused now when ansible.builtin.file would refuse it later.
 
     AnsibleModule checks a mode only when it applies it, which is after the new bytes are on disk; a bad
-    mode must stop the module before anything is written. Accepts what that check accepts: an int (YAML
-    number), an octal string or a symbolic mode.
+    mode must stop the module before anything is written. Accepts an octal string or a symbolic mode. A
+    number is refused, as directory_mode and client_bundle refuse it: unquoted in YAML, 0600 and 600 are
+    different numbers, and 600 would give a key mode 01130 (not readable by its owner, writable by others).
     """
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise PkiError("%s: %r is not a file mode; %s" % (option, value, MODE_FIX))
     if isinstance(value, int):
-        octal = value
-    else:
+        raise PkiError("%s: got the number %d; %s (an unquoted YAML number is ambiguous: 0600 and 600 are "
+                       "different modes)" % (option, value, MODE_FIX))
+    try:
+        octal = int(value, 8)
+    except ValueError:
         try:
-            octal = int(value, 8)
-        except ValueError:
-            try:
-                module._symbolic_mode_to_octal(_stat_with_mode(OWNER_ONLY), value)
-            except Exception:  # ansible's parser raises ValueError, and others on odd input
-                raise PkiError("%s: %r is neither an octal nor a symbolic mode; %s" % (option, value, MODE_FIX))
-            return value
+            module._symbolic_mode_to_octal(_stat_with_mode(OWNER_ONLY), value)
+        except Exception:  # ansible's parser raises ValueError, and others on odd input
+            raise PkiError("%s: %r is neither an octal nor a symbolic mode; %s" % (option, value, MODE_FIX))
+        return value
     if octal != stat.S_IMODE(octal):
         raise PkiError("%s: %r holds more than permission bits (at most 07777); %s" % (option, value, MODE_FIX))
     return value
@@ -194,8 +206,6 @@ def checked_file_mode(module, option, value):
 
 def resulting_mode(module, mode, current_mode):
     """The permission bits a file with `current_mode` has after `mode` (checked_file_mode's value) is applied."""
-    if isinstance(mode, int):
-        return mode
     try:
         return int(mode, 8)
     except ValueError:

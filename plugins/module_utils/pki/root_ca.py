@@ -16,6 +16,7 @@ new certificate with the same key and subject still validates every client certi
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import datetime
 import os
 
 from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
@@ -62,14 +63,27 @@ _REPLACE_HINT = ("set regenerate=on_mismatch (or force=true) to replace it with 
                  "invalidates every certificate the old key signed")
 
 
+def latest_valid_days(now=None):
+    """The most days a certificate issued now can be valid: X.509 dates end on 9999-12-31 (RFC 5280's
+    GeneralizedTime has four year digits)."""
+    return (LAST_X509_DATE - (now or utcnow())).days
+
+
 def validate_validity(valid_days, renew_before_days, prefix=""):
     if valid_days is None or valid_days < 1:
         raise PkiError("%svalid_days must be at least 1 (got %r)" % (prefix, valid_days))
+    latest = latest_valid_days()
+    if valid_days > latest:
+        raise PkiError("%svalid_days (%d) would end after 9999-12-31, the last date a certificate can carry; give at "
+                       "most %d (3650 is ten years)" % (prefix, valid_days, latest))
     if renew_before_days < 0:
         raise PkiError("%srenew_before_days must not be negative (got %r)" % (prefix, renew_before_days))
     if renew_before_days >= valid_days:
         raise PkiError("%srenew_before_days (%d) must be smaller than valid_days (%d), or every run would "
                        "re-issue the certificate" % (prefix, renew_before_days, valid_days))
+
+
+LAST_X509_DATE = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
 
 
 class RootCA(object):
@@ -129,6 +143,18 @@ class RootCA(object):
             self.key_reason = "force=true: new private key"
             return
         if self.key_data is None:
+            if self.certificate is not None:
+                # The CA's certificate is here without its key: a new key is a new CA, whatever the certificate
+                # says, and every certificate the old CA signed stops validating. Never silently.
+                if self.regenerate in ("fail", "never"):
+                    raise PkiError(
+                        "private_key_path: %s does not exist, but certificate_path %s holds the CA certificate "
+                        "(%s): a new key would make a new CA, and every certificate the old one signed would stop "
+                        "validating. Restore the key file; or, to start a new CA on purpose, delete the certificate "
+                        "too or set regenerate=on_mismatch (or force=true)"
+                        % (self.key_path, self.certificate_path, name_to_string(self.certificate.subject)))
+                self.key_reason = "private key is missing (regenerate=%s): new private key" % self.regenerate
+                return
             self.key_reason = "private key is missing"
             return
         if self.regenerate == "always":

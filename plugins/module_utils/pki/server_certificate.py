@@ -25,6 +25,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
     FileAttributes,
     TargetDirectories,
     file_attributes_changed,
+    same_file,
     write_file,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import KeySpec
@@ -66,13 +67,16 @@ class ServerCertificate(object):
         sans = params["subject_alt_names"] or default_subject_alt_names(params["common_name"])
         parse_subject_alt_names(sans, "subject_alt_names")
         validate_validity(params["valid_days"], self.renew_before_days)
-        if params["private_key_path"] == params["certificate_path"]:
+        if same_file(params["private_key_path"], params["certificate_path"]):
             raise PkiError("private_key_path and certificate_path must be different files")
         self.directories = TargetDirectories(
             module, [(os.path.dirname(os.path.abspath(params["private_key_path"])), "private_key_path"),
                      (os.path.dirname(os.path.abspath(params["certificate_path"])), "certificate_path")])
         self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
                             params["ca_private_key_passphrase"], module.warn)
+        self.ca.refuse_as_output([(params["private_key_path"], "private_key_path"),
+                                  (params["certificate_path"], "certificate_path")],
+                                 "set it to a file of the server certificate's own")
         if same_common_name(fields["common_name"], self.ca.common_name):
             raise PkiError("common_name: %r is the CA's common name; a certificate's CN must differ from "
                            "its CA's CN, so choose another common_name" % fields["common_name"])

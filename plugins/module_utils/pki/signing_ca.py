@@ -22,7 +22,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.certificates import (
     utcnow,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
-from ansible_collections.mtls.clb.plugins.module_utils.pki.files import read_file_or_none
+from ansible_collections.mtls.clb.plugins.module_utils.pki.files import read_file_or_none, same_file
 from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import (
     KeyLoadError,
     load_private_key,
@@ -35,6 +35,8 @@ class SigningCA(object):
 
     def __init__(self, certificate_path, private_key_path, passphrase, warn):
         """`warn`: the module's warn; what it is given holds paths and option names only, nothing secret."""
+        self.certificate_path = certificate_path
+        self.private_key_path = private_key_path
         cert_data = read_file_or_none(certificate_path)
         if cert_data is None:
             raise PkiError("ca_certificate_path: %s does not exist; create the CA first with "
@@ -81,6 +83,20 @@ class SigningCA(object):
         if not_valid_after(self.certificate) <= utcnow():
             raise PkiError("ca_certificate_path: %s expired on %s; renew it with mtls.clb.pki_root_ca"
                            % (path, iso8601(not_valid_after(self.certificate))))
+
+    def refuse_as_output(self, outputs, fix):
+        """Refuse, before anything is written, to write a certificate, key or PKCS#12 file over the CA's own
+        certificate or key: a client named after the CA's file in the CA's directory, or a server certificate
+        path that is the CA's, would replace the CA (and put the CA key into a .p12 to be handed out, or issue
+        a server certificate for the CA key). `outputs`: (path, what) pairs, `what` naming the option or file;
+        `fix`: what to do instead."""
+        ca_files = ((self.certificate_path, "certificate (ca_certificate_path)"),
+                    (self.private_key_path, "private key (ca_private_key_path)"))
+        for path, what in outputs:
+            for ca_path, ca_what in ca_files:
+                if same_file(path, ca_path):
+                    raise PkiError("%s: %s is the signing CA's %s; writing there would replace the CA, so %s"
+                                   % (what, path, ca_what, fix))
 
     @property
     def common_name(self):

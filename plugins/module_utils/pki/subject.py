@@ -47,7 +47,9 @@ def build_name(fields, option_prefix=""):
     if not fields.get("common_name"):
         raise PkiError("%scommon_name is required and must not be empty" % option_prefix)
     country = fields.get("country_name")
-    if country is not None and len(country) != 2:
+    # Two ASCII letters: X.509 stores it as a PrintableString of exactly two characters (RFC 5280).
+    if country is not None and not (isinstance(country, str) and len(country) == 2 and country.isascii()
+                                    and country.isalpha()):
         raise PkiError("%scountry_name must be a two-letter ISO 3166 code such as 'CN' (got %r)"
                        % (option_prefix, country))
     attributes = []
@@ -77,20 +79,36 @@ def parse_subject_alt_names(values, option):
         if not sep or not data:
             raise PkiError("%s: %r must look like 'DNS:name', 'IP:address', 'email:address' or "
                            "'URI:uri'" % (option, value))
-        if kind_lower == "dns":
-            result.append(x509.DNSName(data))
-        elif kind_lower == "ip":
+        if kind_lower == "ip":
             try:
                 result.append(x509.IPAddress(ipaddress.ip_address(data)))
             except ValueError:
                 raise PkiError("%s: %r is not an IP address" % (option, value))
-        elif kind_lower == "email":
-            result.append(x509.RFC822Name(data))
-        elif kind_lower == "uri":
-            result.append(x509.UniformResourceIdentifier(data))
-        else:
+            continue
+        kinds = {"dns": x509.DNSName, "email": x509.RFC822Name, "uri": x509.UniformResourceIdentifier}
+        if kind_lower not in kinds:
             raise PkiError("%s: unknown type %r in %r; use DNS, IP, email or URI" % (option, kind, value))
+        if not data.isascii():
+            # cryptography takes only the ASCII (A-label) form of an internationalised name.
+            raise PkiError("%s: %r is not ASCII; give an internationalised name in its ASCII (A-label, punycode) "
+                           "form%s" % (option, value, _a_label_example(kind, data)))
+        try:
+            result.append(kinds[kind_lower](data))
+        except ValueError as exc:
+            raise PkiError("%s: %r is not a valid %s name: %s" % (option, value, kind, exc))
     return result
+
+
+def _a_label_example(kind, data):
+    """', e.g. DNS:xn--bcher-kva.example' for DNS:bücher.example, when Python's IDNA codec can spell it."""
+    host, at, domain = data.rpartition("@") if "@" in data else ("", "", data)
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""
+    if not (host + at).isascii():
+        return ""
+    return ", e.g. '%s:%s%s%s'" % (kind, host, at, ascii_domain) if kind.lower() != "uri" else ""
 
 
 def general_name_to_string(general_name):

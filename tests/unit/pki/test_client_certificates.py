@@ -210,6 +210,21 @@ BAD_BATCHES = [
     ("zero validity for one client", {"clients": _clients({"name": "ok", "common_name": "ok"},
                                                           {"name": "b", "common_name": "b", "valid_days": 0})},
      "clients[1] (b).valid_days must be at least 1"),
+    # An OverflowError traceback once, after the first client's files were written.
+    ("internationalised SAN", {"clients": _clients({"name": "ok", "common_name": "ok"},
+                                                   {"name": "b", "common_name": "b",
+                                                    "subject_alt_names": ["DNS:bücher.example"]})},
+     "clients[1] (b).subject_alt_names: 'DNS:bücher.example' is not ASCII; give an internationalised name in its "
+     "ASCII (A-label, punycode) form, e.g. 'DNS:xn--bcher-kva.example'"),
+    ("non-ASCII e-mail SAN", {"clients": _clients({"name": "b", "common_name": "b",
+                                                   "subject_alt_names": ["email:jörg@example.test"]})},
+     "clients[0] (b).subject_alt_names: 'email:jörg@example.test' is not ASCII"),
+    ("validity past 9999-12-31", {"clients": _clients({"name": "ok", "common_name": "ok"},
+                                                      {"name": "b", "common_name": "b", "valid_days": 10000000})},
+     "clients[1] (b).valid_days (10000000) would end after 9999-12-31, the last date a certificate can carry; give "
+     "at most "),
+    ("shared validity too large for a C int", {"valid_days": 99999999999999999999},
+     "clients[0] (alice).valid_days (99999999999999999999) would end after 9999-12-31"),
     ("empty list", {"clients": []}, "clients: the list is empty"),
     ("zero workers", {"workers": 0}, "workers must be 1 or more"),
 ]
@@ -368,3 +383,30 @@ def test_many_resigns_without_new_keys_also_use_the_pool(batch_args, monkeypatch
     assert pools == ["fork"] and result["issued"] == len(clients)
     assert all(Path(batch_args["directory"], n + ".key").read_bytes() == k for n, k in keys_before.items())
     assert all("subject differs" in c["reason"] for c in result["clients"])
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_a_client_whose_files_would_be_the_cas_own_is_refused_and_nothing_is_written(batch_args, tmp_path,
+                                                                                     check_mode):
+    """A client named after the CA's files, in the CA's directory: its certificate would replace root.crt and
+    root.p12 would carry the CA's key (the client key path is the CA key), to be handed to a client."""
+    ca_dir = tmp_path / "ca"
+    before = snapshot(tmp_path)
+    args = dict(batch_args, directory=str(ca_dir),
+                clients=_clients({"name": "alice", "common_name": "alice"}, {"name": "root", "common_name": "bob"}))
+    with pytest.raises(PkiError) as error:
+        run(args, check_mode=check_mode)
+    assert str(error.value) == (
+        "clients[1] (root): its key file: %s is the signing CA's private key (ca_private_key_path); writing there "
+        "would replace the CA, so give the client another name or set directory to a directory of its own"
+        % (ca_dir / "root.key"))
+    assert snapshot(tmp_path) == before
+
+
+def test_a_ca_directory_reached_through_a_symbolic_link_is_recognised(batch_args, tmp_path):
+    (tmp_path / "pki-link").symlink_to(tmp_path / "ca")
+    before = snapshot(tmp_path / "ca")
+    with pytest.raises(PkiError, match=r"^clients\[0\] \(root\): its key file: .*pki-link/root.key is the signing"):
+        run(dict(batch_args, directory=str(tmp_path / "pki-link"), clients=_clients({"name": "root",
+                                                                                     "common_name": "bob"})))
+    assert snapshot(tmp_path / "ca") == before

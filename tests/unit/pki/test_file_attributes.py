@@ -80,7 +80,10 @@ def unprivileged(monkeypatch):
      False),
     ({"certificate_mode": "017777"}, "certificate_mode: '017777' holds more than permission bits", "octal string",
      False),
-    ({"mode": 0o10000}, "mode: 4096 holds more than permission bits", "octal string", False),
+    # The classic YAML slip: mode: 600 unquoted is the number 600, which as a mode is 01130.
+    ({"mode": 600}, "mode: got the number 600;", "0600 and 600 are different modes", False),
+    ({"certificate_mode": 0o644}, "certificate_mode: got the number 420;", 'quoted octal string such as "0600"',
+     False),
     ({"owner": "nosuchuser-mtls"}, "owner: there is no user 'nosuchuser-mtls' on this host",
      "set owner to an existing user name or a numeric uid", False),
     ({"group": "nosuchgroup-mtls"}, "group: there is no group 'nosuchgroup-mtls' on this host",
@@ -91,7 +94,7 @@ def unprivileged(monkeypatch):
     ({"owner": "54321", "group": "0"},
      "group: 54321, the user this task runs as, may not give the files to the group root, which it is not in;",
      "run the task as root (become: true) or set group to one of its groups (54321, 54322)", True),
-], ids=["mode", "certificate_mode", "symbolic-typo", "too-many-bits", "int-too-big", "owner", "group",
+], ids=["mode", "certificate_mode", "symbolic-typo", "too-many-bits", "unquoted-600", "int-mode", "owner", "group",
         "owner-not-root", "group-not-root"])
 def test_a_bad_mode_owner_or_group_fails_before_the_directory_or_a_key_is_made(request, tmp_path, root_ca, kind, bad,
                                                                                named, fix, as_unprivileged_user):

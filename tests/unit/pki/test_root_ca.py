@@ -230,8 +230,11 @@ def test_backup_keeps_the_old_certificate(root_ca):
 
 @pytest.mark.parametrize("options, message", [
     ({"valid_days": 0}, "valid_days must be at least 1"),
+    ({"valid_days": 3000000}, "valid_days (3000000) would end after 9999-12-31"),
     ({"renew_before_days": 4000}, "renew_before_days (4000) must be smaller than valid_days"),
     ({"country_name": "China"}, "country_name must be a two-letter"),
+    # Two characters, four bytes: cryptography's own message named no option.
+    ({"country_name": "ÄÖ"}, "country_name must be a two-letter ISO 3166 code such as 'CN' (got 'ÄÖ')"),
     ({"common_name": ""}, "common_name is required"),
     ({"path_length": -1}, "path_length must be 0 or more"),
 ])
@@ -246,3 +249,33 @@ def test_bad_input_fails_before_writing(tmp_path, root_ca_args, options, message
 def test_missing_directory_is_named_in_the_error(tmp_path, root_ca_args):
     with pytest.raises(PkiError, match=r"private_key_path: directory .* does not exist"):
         run(root_ca_args)
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_a_ca_certificate_without_its_key_is_not_replaced_silently(root_ca, check_mode):
+    """Deleting root.key but keeping root.crt used to make a new CA with reason "private key is missing": every
+    client certificate then stopped validating, with nothing but that reason (shown only with -v) to say so."""
+    Path(root_ca["private_key_path"]).unlink()
+    directory = Path(root_ca["certificate_path"]).parent
+    before = snapshot(directory)
+    with pytest.raises(PkiError) as error:
+        run(root_ca, check_mode=check_mode)
+    assert str(error.value) == (
+        "private_key_path: %s does not exist, but certificate_path %s holds the CA certificate (CN=root,O=alibaba): a "
+        "new key would make a new CA, and every certificate the old one signed would stop validating. Restore the key "
+        "file; or, to start a new CA on purpose, delete the certificate too or set regenerate=on_mismatch (or "
+        "force=true)" % (root_ca["private_key_path"], root_ca["certificate_path"]))
+    assert snapshot(directory) == before
+
+
+@pytest.mark.parametrize("options, reason", [
+    ({"regenerate": "on_mismatch"}, "private key is missing (regenerate=on_mismatch): new private key"),
+    ({"force": True}, "force=true: new private key"),
+])
+def test_a_new_ca_in_place_of_one_whose_key_is_gone_is_made_when_asked(root_ca, options, reason):
+    old_certificate = Path(root_ca["certificate_path"]).read_bytes()
+    Path(root_ca["private_key_path"]).unlink()
+    result, _backend = run(dict(root_ca, **options))
+    assert result["changed"] and result["private_key_reason"] == reason
+    assert Path(root_ca["private_key_path"]).exists()
+    assert Path(root_ca["certificate_path"]).read_bytes() != old_certificate

@@ -102,3 +102,31 @@ def test_check_mode_and_diff(server_args):
     assert result["diff"]["before"]["subject"] == "CN=www.example.com"
     assert result["fingerprint_sha256"] is None
     assert_no_secrets(result)
+
+
+@pytest.mark.parametrize("option, ca_file, spelling", [
+    ("certificate_path", "root.crt", "same path"),
+    ("private_key_path", "root.key", "same path"),
+    ("certificate_path", "root.crt", "through .."),
+    ("private_key_path", "root.key", "through a symbolic link"),
+], ids=lambda value: value if isinstance(value, str) else None)
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_a_path_that_is_the_cas_own_file_is_refused_and_the_ca_is_left_alone(tmp_path, server_args, option, ca_file,
+                                                                             spelling, check_mode):
+    """Written there, the server certificate would replace the CA certificate, or the server certificate would be
+    issued for the CA's own key (which step 5 then uploads)."""
+    ca_dir = tmp_path / "ca"
+    if spelling == "through ..":
+        path = str(tmp_path / "srv" / ".." / "ca" / ca_file)
+    elif spelling == "through a symbolic link":
+        (tmp_path / "ca-link").symlink_to(ca_dir)
+        path = str(tmp_path / "ca-link" / ca_file)
+    else:
+        path = str(ca_dir / ca_file)
+    ca_before, srv_before = snapshot(ca_dir), snapshot(tmp_path / "srv")
+    with pytest.raises(PkiError) as error:
+        run(dict(server_args, **{option: path}), check_mode=check_mode)
+    what = "certificate (ca_certificate_path)" if ca_file == "root.crt" else "private key (ca_private_key_path)"
+    assert str(error.value) == (f"{option}: {path} is the signing CA's {what}; writing there would replace the CA, "
+                                "so set it to a file of the server certificate's own")
+    assert snapshot(ca_dir) == ca_before and snapshot(tmp_path / "srv") == srv_before
