@@ -119,13 +119,13 @@ options:
     type: str
   health_check_domain:
     description:
-      - Host header of the health check (at most 80 characters); V($_ip) uses the backend's private IP.
+      - Host header of the health check (a domain name, at most 80 characters of letters, digits, C(.) and C(-)); V($_ip) uses the backend's private IP.
       - The API documents V($_ip) and no domain as the same setting, so a listener without a domain is not updated
         for V($_ip), nor one with V($_ip) for an empty value. An empty value clears a domain (it is sent as V($_ip),
         since the API refuses an empty one).
     type: str
   health_check_http_code:
-    description: HTTP status classes counted as healthy.
+    description: HTTP status classes counted as healthy (at least one; omit the option to leave them as they are).
     type: list
     elements: str
     choices: [http_2xx, http_3xx, http_4xx, http_5xx]

@@ -23,14 +23,20 @@ WEIGHT_RANGE = (0, 100)
 DESCRIPTION_MAX_CHARACTERS = 80
 # SDK 3.3.31 models (Add/SetBackendServers): letters, digits, '-', '/', '.' and '_'.
 DESCRIPTION_CHARACTERS = re.compile(r"^[\w\-/.]*$", re.UNICODE)
+# An ECS instance (i-...), ENI (eni-...) or ECI (eci-...) ID: letters, digits, '-' (and '_' / '.' to be safe); an
+# empty ID or one with a blank would go to AddBackendServers and come back refused, naming no option.
+SERVER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
 
 def servers_problem(servers):
     """A message naming the option when the `servers` items break a documented rule, else None.
     Checked before the group is read, so bad input makes no API call, in check mode too."""
     seen = set()
-    for server in servers:
+    for index, server in enumerate(servers):
         server_id = server["server_id"]
+        if not SERVER_ID_PATTERN.match(server_id or ""):
+            return ("servers[{0}].server_id: {1!r} is not an instance ID; give the ID as the console shows it "
+                    "(letters, digits and '-', such as i-bp1a2b3c4d5e6f7g8h9i), without blanks".format(index, server_id))
         if server_id in seen:
             return "servers: {0} is listed twice; list each server_id once".format(server_id)
         seen.add(server_id)

@@ -36,6 +36,10 @@ class CertificateMaterialError(ValueError):
     """Bad certificate or key input; the message names the option and says how to fix it."""
 
 
+SLB_RSA_KEY_SIZES = (1024, 2048, 4096)
+SLB_EC_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+
+
 def _utc_now():
     return datetime.datetime.now(datetime.timezone.utc)
 
@@ -121,6 +125,15 @@ def load_private_key(pem_text, passphrase, option, passphrase_option="private_ke
     if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
         raise CertificateMaterialError("{0}: SLB accepts only RSA and ECDSA keys, not {1}".format(
             option, type(key).__name__))
+    # The key algorithms of CLB's certificate requirements (slb-api.md 1.1); the upload refuses the others.
+    if isinstance(key, rsa.RSAPrivateKey) and key.key_size not in SLB_RSA_KEY_SIZES:
+        raise CertificateMaterialError(
+            "{0}: SLB accepts RSA keys of 1024, 2048 or 4096 bits, not {1}; issue the certificate with a key of "
+            "one of those sizes".format(option, key.key_size))
+    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name not in SLB_EC_CURVES:
+        raise CertificateMaterialError(
+            "{0}: SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not {1}; issue the certificate with an RSA "
+            "key or one on those curves".format(option, key.curve.name))
     return key
 
 

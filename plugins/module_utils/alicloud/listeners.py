@@ -339,6 +339,10 @@ def validate_desired(desired):
     uri = desired.get("health_check_uri")
     if uri is not None and not uri.startswith("/"):
         return "health_check_uri must start with '/' (got {0!r})".format(uri)
+    codes = desired.get("health_check_http_code")
+    if codes is not None and not codes:
+        return ("health_check_http_code is empty; list at least one of http_2xx, http_3xx, http_4xx and http_5xx, "
+                "or leave the option out")
     bandwidth = desired.get("bandwidth")
     if bandwidth is not None and bandwidth != -1 and not 1 <= bandwidth <= 5120:
         return "bandwidth must be -1 (unlimited) or 1-5120 Mbit/s (got {0})".format(bandwidth)
@@ -367,6 +371,8 @@ CHARACTER_RULES = (
     ("cookie", re.compile(r"^[A-Za-z0-9]*$"), "ASCII letters and digits"),
     ("health_check_uri", re.compile(r"^[A-Za-z0-9\-/.%?#&]*$"),
      "letters, digits and '-', '/', '.', '%', '?', '#', '&'"),
+    ("health_check_domain", re.compile(r"^(\$_ip|[A-Za-z0-9.\-]*)$"),
+     "ASCII letters, digits, '.' and '-' (a domain name), or be $_ip"),
 )
 
 

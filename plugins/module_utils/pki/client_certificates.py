@@ -27,6 +27,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
     FileAttributes,
     TargetDirectories,
     file_attributes_changed,
+    refuse_directories_in_the_way,
     write_file,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import KeySpec, describe_key
@@ -117,6 +118,7 @@ class ClientCertificates(object):
                                ("PKCS#12", request.pkcs12_path)):
                 outputs.append((path, "clients[%d] (%s): its %s file" % (index, request.name, kind)))
         self.ca.refuse_as_output(outputs, "give the client another name or set directory to a directory of its own")
+        refuse_directories_in_the_way(outputs)
         return requests
 
     def run(self):

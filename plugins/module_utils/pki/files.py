@@ -56,6 +56,17 @@ def same_file(path, other):
         return False
 
 
+def refuse_directories_in_the_way(outputs):
+    """Refuse, before anything is read or written, a directory where a file is to be written: the atomic
+    replace would fail on it after other files of the same run were already written. `outputs`: (path, what)
+    pairs, `what` naming the option or file. A symbolic link is replaced, never followed, so it is not in
+    the way whatever it points at."""
+    for path, what in outputs:
+        if os.path.isdir(path) and not os.path.islink(path):
+            raise PkiError("%s: %s is a directory, where the module writes a file; move it away or choose another "
+                           "path" % (what, path))
+
+
 def check_target_directory(directory, option, may_create):
     """Fail before any work when files could not be written into `directory`.
 

@@ -40,6 +40,8 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
     TargetDirectories,
     file_attributes_changed,
     read_file_or_none,
+    refuse_directories_in_the_way,
+    same_file,
     write_file,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.pki.keys import (
@@ -108,8 +110,10 @@ class RootCA(object):
         validate_validity(self.valid_days, self.renew_before_days)
         if self.path_length is not None and self.path_length < 0:
             raise PkiError("path_length must be 0 or more, or omitted for no limit")
-        if self.key_path == self.certificate_path:
+        if same_file(self.key_path, self.certificate_path):
             raise PkiError("private_key_path and certificate_path must be different files")
+        refuse_directories_in_the_way([(self.key_path, "private_key_path"),
+                                       (self.certificate_path, "certificate_path")])
         self.directories = TargetDirectories(module, [(os.path.dirname(os.path.abspath(self.key_path)), "private_key_path"),
                                                       (os.path.dirname(os.path.abspath(self.certificate_path)),
                                                        "certificate_path")])

@@ -25,6 +25,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.pki.files import (
     FileAttributes,
     TargetDirectories,
     file_attributes_changed,
+    refuse_directories_in_the_way,
     same_file,
     write_file,
 )
@@ -74,9 +75,9 @@ class ServerCertificate(object):
                      (os.path.dirname(os.path.abspath(params["certificate_path"])), "certificate_path")])
         self.ca = SigningCA(params["ca_certificate_path"], params["ca_private_key_path"],
                             params["ca_private_key_passphrase"], module.warn)
-        self.ca.refuse_as_output([(params["private_key_path"], "private_key_path"),
-                                  (params["certificate_path"], "certificate_path")],
-                                 "set it to a file of the server certificate's own")
+        outputs = [(params["private_key_path"], "private_key_path"), (params["certificate_path"], "certificate_path")]
+        self.ca.refuse_as_output(outputs, "set it to a file of the server certificate's own")
+        refuse_directories_in_the_way(outputs)
         if same_common_name(fields["common_name"], self.ca.common_name):
             raise PkiError("common_name: %r is the CA's common name; a certificate's CN must differ from "
                            "its CA's CN, so choose another common_name" % fields["common_name"])

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud import certificate_material as cm
 from tests.unit.alicloud.certgen import damaged_rsa_key_pem, fingerprint, key_pem, make_certificate, make_pki, pem, rsa_key
@@ -122,3 +123,18 @@ def test_ed25519_key_is_refused_as_unsupported_by_slb():
         cm.load_private_key(text, None, "private_key")
     assert "RSA and ECDSA" in str(err.value)
     assert rsa_key(0) is rsa_key(0)
+
+
+@pytest.mark.parametrize("make_key, message", [
+    (lambda: ec.generate_private_key(ec.SECP256K1()),
+     "SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not secp256k1"),
+    (lambda: ec.generate_private_key(ec.BrainpoolP256R1()),
+     "SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not brainpoolP256r1"),
+    (lambda: rsa.generate_private_key(65537, 3072), "SLB accepts RSA keys of 1024, 2048 or 4096 bits, not 3072"),
+], ids=["secp256k1", "brainpool", "rsa-3072"])
+def test_a_key_outside_slbs_documented_algorithms_is_refused_locally(make_key, message):
+    """CLB's certificate requirements list RSA 1024/2048/4096 and ECDSA P-256/384/521; the upload refuses the
+    others, so they are refused before any call, naming the option."""
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.load_private_key(key_pem(make_key(), "pkcs8"), None, "private_key_path")
+    assert str(err.value).startswith("private_key_path: " + message + "; issue the certificate with ")

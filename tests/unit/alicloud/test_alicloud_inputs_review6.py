@@ -26,6 +26,9 @@ def server(server_id="i-1", weight=100, description=None):
     ([server(weight=-1)], "servers: weight of i-1 must be 0-100 (got -1)"),
     ([server(), server()], "servers: i-1 is listed twice"),
     ([server(description="web one")], "servers[].description of i-1 may contain only letters, digits"),
+    # Both went to AddBackendServers; the padded one came back "already attached; use SetBackendServers".
+    ([server(), server("")], "servers[1].server_id: '' is not an instance ID; give the ID as the console shows it"),
+    ([server("i-bp1a2b3c4d5e6f7g8h9i ")], "servers[0].server_id: 'i-bp1a2b3c4d5e6f7g8h9i ' is not an instance ID"),
 ])
 def test_servers_that_break_a_documented_rule_are_named(servers, expected):
     assert servers_problem(servers).startswith(expected)

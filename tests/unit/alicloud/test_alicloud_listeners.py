@@ -99,6 +99,10 @@ def test_create_params_fill_required_switches_and_skip_empty_ca():
     ({"description": "mtls listener"}, "description"),
     ({"health_check_uri": "/health_check"}, "health_check_uri"),
     ({"sticky_session": True, "sticky_session_type": "server", "cookie": "$session"}, "cookie"),
+    # Both went out in a Create/Set call, refused by the service with the wire name (HealthCheckDomain).
+    ({"health_check_domain": "bad domain!"}, "health_check_domain may contain only ASCII letters, digits, '.' and "
+                                             "'-' (a domain name), or be $_ip (got 'bad domain!')"),
+    ({"health_check_http_code": []}, "health_check_http_code is empty; list at least one of http_2xx"),
 ])
 def test_inconsistent_options_are_named(desired, needle):
     assert needle in validate_desired(desired)
@@ -240,3 +244,6 @@ def test_documented_characters_pass():
     assert validate_desired({"description": "mtls-listener_1/a.b", "health_check_uri": "/health.html?a&b%20#x",
                              "sticky_session": True, "sticky_session_type": "server", "cookie": "SESSIONid2"}) is None
     assert validate_desired({"description": ""}) is None  # clears the name
+    assert validate_desired({"health_check_domain": "$_ip"}) is None
+    assert validate_desired({"health_check_domain": "www.example-1.test", "health_check_http_code": ["http_2xx"]}) is None
+    assert validate_desired({"health_check_domain": ""}) is None  # clears the domain (sent as $_ip)

@@ -410,3 +410,20 @@ def test_a_ca_directory_reached_through_a_symbolic_link_is_recognised(batch_args
         run(dict(batch_args, directory=str(tmp_path / "pki-link"), clients=_clients({"name": "root",
                                                                                      "common_name": "bob"})))
     assert snapshot(tmp_path / "ca") == before
+
+
+@pytest.mark.parametrize("file_name", ["bob.p12", "bob.crt", "bob.key"])
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_a_directory_where_a_clients_file_goes_is_refused_before_any_file_is_written(batch_args, tmp_path, file_name,
+                                                                                     check_mode):
+    """It used to fail at the atomic replace of bob.p12, after alice's three files and bob's key and certificate
+    were written, with changed=false and no option named."""
+    directory = Path(batch_args["directory"])
+    (directory / file_name).mkdir(parents=True)
+    before = snapshot(tmp_path)
+    with pytest.raises(PkiError) as error:
+        run(batch_args, check_mode=check_mode)
+    kind = {"p12": "PKCS#12", "crt": "certificate", "key": "key"}[file_name.split(".")[1]]
+    assert str(error.value) == ("clients[1] (bob): its %s file: %s is a directory, where the module writes a file; "
+                                "move it away or choose another path" % (kind, directory / file_name))
+    assert snapshot(tmp_path) == before and sorted(os.listdir(directory)) == [file_name]

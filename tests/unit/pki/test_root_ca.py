@@ -279,3 +279,10 @@ def test_a_new_ca_in_place_of_one_whose_key_is_gone_is_made_when_asked(root_ca, 
     assert result["changed"] and result["private_key_reason"] == reason
     assert Path(root_ca["private_key_path"]).exists()
     assert Path(root_ca["certificate_path"]).read_bytes() != old_certificate
+
+
+def test_a_directory_where_the_certificate_goes_is_refused_before_the_key_is_made(tmp_path, root_ca_args):
+    (tmp_path / "ca" / "root.crt").mkdir(parents=True)
+    with pytest.raises(PkiError, match=r"^certificate_path: .*root.crt is a directory, where the module writes a file"):
+        run(root_ca_args)
+    assert os.listdir(tmp_path / "ca") == ["root.crt"]
