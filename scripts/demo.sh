@@ -137,7 +137,7 @@ if $keep; then
   api_url=$(python3 -c 'import json,sys; print(next(json.loads(l) for l in open(sys.argv[1]) if "\"ready\"" in l)["api_url"])' "$DEMO/emulator.ready")
   cat <<KEEPEOF
 ==> The emulator keeps running (pid $emulator_pid, API $api_url). To try more against it:
-    source ${DEMO#"$ROOT"/}/env.sh; export ANSIBLE_CONFIG=\$PWD/ansible.cfg PATH=$BIN:\$PATH; unset HTTP_PROXY HTTPS_PROXY
+    source ${DEMO#"$ROOT"/}/env.sh; export ANSIBLE_CONFIG=\$PWD/ansible.cfg PATH=$BIN:\$PATH; unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy
     ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @${DEMO#"$ROOT"/}/extra-vars.json --check --diff
     ansible-playbook site.yml -i playbooks/inventory/demo.yml -e @${DEMO#"$ROOT"/}/extra-vars.json -e mtls_verify_requests=40
     curl -s $api_url/_emulator/calls      # every API call the runs made

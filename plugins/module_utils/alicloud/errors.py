@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import errno
+import os
 import re
 import socket
 import ssl
@@ -208,8 +209,21 @@ _TOO_LARGE_PAGES = (
 _NO_SUCH_NAME_ERRNOS = frozenset(getattr(socket, name) for name in ("EAI_NONAME", "EAI_NODATA")
                                  if hasattr(socket, name))
 
-PROXY_HINT = ("Check HTTPS_PROXY / HTTP_PROXY: the SDK sends every request through them when they are set "
-              "and ignores NO_PROXY; unset them if this host reaches the endpoint directly.")
+# The SDK (Tea.core, darabonba) reads each of these, upper case first, and ignores NO_PROXY.
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+
+
+def proxy_variables_text():
+    """The proxy variables set in this process ("https_proxy"), which are the ones a proxy failure came through,
+    or, when none is (the failure came otherwise), every name the SDK reads."""
+    names = [name for name in PROXY_VARIABLES if os.environ.get(name)]
+    return " / ".join(names or ("HTTPS_PROXY / HTTP_PROXY (or https_proxy / http_proxy)",))
+
+
+def proxy_hint():
+    return ("Check {0}: the SDK sends every request through the proxy variables when they are set, upper or lower "
+            "case, and ignores NO_PROXY; unset them if this host reaches the endpoint directly.".format(
+                proxy_variables_text()))
 
 # The SDK formats messages as "code: <status>, <service message> request id: <id>".
 _SDK_MESSAGE = re.compile(r"^code: \d+, (?P<message>.*?)(?: request id: [^ ]*)?$", re.S)
@@ -372,7 +386,7 @@ class AlicloudApiError(Exception):
             return ("Check this host's DNS and network access (region {0}); a host without public DNS can set "
                     "endpoint to slb-vpc.<region>.aliyuncs.com.".format(region))
         if self.transport in (PROXY_DNS_FAILURE, PROXY_FAILURE):
-            return PROXY_HINT
+            return proxy_hint()
         if self.transport == REQUEST_TOO_LARGE:
             return _too_large_hint(self.action, self.status_code)
         if self.transport == TLS_VERIFY_FAILURE:
@@ -587,8 +601,8 @@ def _transport_message(kind, host, region, chain):
     texts = {
         DNS_FAILURE: "{0} does not resolve ({1})",
         DNS_TEMPORARY_FAILURE: "{0} could not be resolved: temporary failure in name resolution ({1})",
-        PROXY_DNS_FAILURE: "the proxy host in HTTPS_PROXY / HTTP_PROXY does not resolve, calling {0} ({1})",
-        PROXY_FAILURE: "the proxy in HTTPS_PROXY / HTTP_PROXY could not be reached, calling {0} ({1})",
+        PROXY_DNS_FAILURE: "the proxy host in " + proxy_variables_text() + " does not resolve, calling {0} ({1})",
+        PROXY_FAILURE: "the proxy in " + proxy_variables_text() + " could not be reached, calling {0} ({1})",
         TLS_VERIFY_FAILURE: "the TLS certificate of {0} could not be verified ({1})",
         CONNECTION_REFUSED: "could not reach {0}: connection refused ({1})",
         TIMED_OUT: "could not reach {0}: timed out ({1})",

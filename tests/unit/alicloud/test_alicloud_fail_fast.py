@@ -223,8 +223,13 @@ def test_an_upload_to_an_unresolvable_endpoint_shows_neither_key_nor_signature(u
     assert err.value.__cause__ is None and err.value.__suppress_context__ is True
 
 
-def test_a_proxy_that_does_not_resolve_is_named_as_the_proxy(unresolvable_names, monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxyuser:proxypass@proxy.mtls-clb-test.invalid:3128")
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy"])
+def test_a_proxy_that_does_not_resolve_is_named_as_the_proxy(unresolvable_names, monkeypatch, variable):
+    """Named by the variable that is set: a user with a lower-case https_proxy, told to unset HTTPS_PROXY, was
+    stuck (the SDK reads both spellings)."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, "http://proxyuser:proxypass@proxy.mtls-clb-test.invalid:3128")
     api, policy = slb_api("cn-hangzhou")
     with pytest.raises(AlicloudApiError) as err:
         api.call("DescribeLoadBalancers")
@@ -232,7 +237,8 @@ def test_a_proxy_that_does_not_resolve_is_named_as_the_proxy(unresolvable_names,
     assert unresolvable_names == ["proxy.mtls-clb-test.invalid"]
     assert error.transport == "proxy-dns" and not error.retryable and policy.sleeps == []
     text = error.describe()
-    assert "proxy host in HTTPS_PROXY / HTTP_PROXY does not resolve" in text and "slb.aliyuncs.com" in text
+    assert "proxy host in %s does not resolve" % variable in text and "slb.aliyuncs.com" in text
+    assert "Check %s: the SDK sends every request through the proxy variables" % variable in text
     assert "unset them" in text and "proxypass" not in text
 
 
