@@ -295,6 +295,8 @@ def run_failing_with_output(ws: Workspace, playbook: Path, variables: dict, inve
     assert run.rc != 0, f"the run accepted bad input:\n{run.stdout[-3000:]}"
     changed = snapshot_difference(files_before, tree_snapshot(
         *watched, *(ws.work / name for name in ("home-ca", "clients", "site-pki"))))
+    # Nothing changed, so no task may say it did (a lookup run in forced check mode once reported "would create").
+    assert not any(run.changed_per_host().values()), f"a refused run reports changes: {run.changed_per_host()}"
     return run, changed, mutating_calls(ws.emulator.calls()[calls_before:])
 
 
