@@ -225,6 +225,7 @@ def proxy_hint():
             "case, and ignores NO_PROXY; unset them if this host reaches the endpoint directly.".format(
                 proxy_variables_text()))
 
+
 # The SDK formats messages as "code: <status>, <service message> request id: <id>".
 _SDK_MESSAGE = re.compile(r"^code: \d+, (?P<message>.*?)(?: request id: [^ ]*)?$", re.S)
 

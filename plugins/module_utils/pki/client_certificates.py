@@ -53,6 +53,45 @@ def same_common_name(a, b):
     return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
 
 
+def check_clients(clients, params, renew_before_days):
+    """The checks of the `clients` items that need no file (names, subjects, SANs, validity, a PKCS#12
+    password), in order; the first problem raises PkiError naming the item and option. `params`: the module's
+    shared options (subject fields, valid_days, pkcs12_password). Returns per client: name, label (for
+    messages), subject fields, SANs, valid_days and password. Also what the mtls.clb.pki_input_problems filter
+    runs, so site.yml refuses a bad list before step 1 by the module's own rules."""
+    if not clients:
+        raise PkiError("clients: the list is empty; give at least one client with name and common_name")
+    seen = {}
+    checked = []
+    for index, client in enumerate(clients):
+        if not isinstance(client, dict):
+            raise PkiError("clients[%d]: %r is not a {name, common_name} item" % (index, client))
+        name = client.get("name")
+        label = "clients[%d]" % index
+        if not isinstance(name, str) or not CLIENT_NAME_PATTERN.match(name):
+            raise PkiError("%s.name: %r must start with a letter or digit and contain only letters, "
+                           "digits, '.', '_' and '-' (it becomes the file names)" % (label, name))
+        if name in seen:
+            raise PkiError("clients: name %r is used by clients[%d] and clients[%d]; every client needs "
+                           "its own name" % (name, seen[name], index))
+        seen[name] = index
+        label = "clients[%d] (%s)" % (index, name)
+        fields = subject_fields_from(client, params)
+        fields["common_name"] = client.get("common_name")
+        build_name(fields, option_prefix=label + ".")
+        sans = client.get("subject_alt_names") or []
+        parse_subject_alt_names(sans, label + ".subject_alt_names")
+        valid_days = client["valid_days"] if client.get("valid_days") is not None else params["valid_days"]
+        validate_validity(valid_days, renew_before_days, prefix=label + ".")
+        password = client.get("pkcs12_password") or params.get("pkcs12_password")
+        if not password:
+            raise PkiError("%s: no PKCS#12 password; set clients[].pkcs12_password or the shared "
+                           "pkcs12_password" % label)
+        checked.append({"name": name, "label": label, "fields": fields, "sans": tuple(sans),
+                        "valid_days": valid_days, "password": password})
+    return checked
+
+
 class ClientCertificates(object):
     def __init__(self, module):
         self.module = module
@@ -73,44 +112,19 @@ class ClientCertificates(object):
         self.requests = self._requests(params)
 
     def _requests(self, params):
-        clients = params["clients"]
-        if not clients:
-            raise PkiError("clients: the list is empty; give at least one client with name and common_name")
-        seen = {}
         requests = []
-        for index, client in enumerate(clients):
-            name = client.get("name")
-            label = "clients[%d]" % index
-            if not name or not CLIENT_NAME_PATTERN.match(name):
-                raise PkiError("%s.name: %r must start with a letter or digit and contain only letters, "
-                               "digits, '.', '_' and '-' (it becomes the file names)" % (label, name))
-            if name in seen:
-                raise PkiError("clients: name %r is used by clients[%d] and clients[%d]; every client needs "
-                               "its own name" % (name, seen[name], index))
-            seen[name] = index
-            label = "clients[%d] (%s)" % (index, name)
-            fields = subject_fields_from(client, params)
-            fields["common_name"] = client.get("common_name")
-            build_name(fields, option_prefix=label + ".")
-            if same_common_name(fields["common_name"], self.ca.common_name):
+        for client in check_clients(params["clients"], params, self.renew_before_days):
+            if same_common_name(client["fields"]["common_name"], self.ca.common_name):
                 raise PkiError("%s.common_name: %r is the CA's common name; the guide requires a client's "
                                "CN to differ from the CA's CN, so choose another common_name"
-                               % (label, fields["common_name"]))
-            sans = client.get("subject_alt_names") or []
-            parse_subject_alt_names(sans, label + ".subject_alt_names")
-            valid_days = client["valid_days"] if client.get("valid_days") is not None else params["valid_days"]
-            validate_validity(valid_days, self.renew_before_days, prefix=label + ".")
-            password = client.get("pkcs12_password") or params["pkcs12_password"]
-            if not password:
-                raise PkiError("%s: no PKCS#12 password; set clients[].pkcs12_password or the shared "
-                               "pkcs12_password" % label)
+                               % (client["label"], client["fields"]["common_name"]))
             key_spec = KeySpec.from_params(params["key_type"], params["key_size"], params["curve"])
-            base = os.path.join(self.directory, name)
+            base = os.path.join(self.directory, client["name"])
             requests.append(LeafRequest(
-                name=name, profile="client", key_spec=key_spec, subject_fields=fields,
-                subject_alt_names=tuple(sans), valid_days=valid_days, digest=params["digest"],
+                name=client["name"], profile="client", key_spec=key_spec, subject_fields=client["fields"],
+                subject_alt_names=client["sans"], valid_days=client["valid_days"], digest=params["digest"],
                 private_key_path=base + ".key", private_key_passphrase=None,
-                certificate_path=base + ".crt", pkcs12_path=base + ".p12", pkcs12_password=password,
+                certificate_path=base + ".crt", pkcs12_path=base + ".p12", pkcs12_password=client["password"],
                 pkcs12_encryption=params["pkcs12_encryption"]))
         outputs = []
         for index, request in enumerate(requests):

@@ -409,6 +409,20 @@ SITE_CASES = [
     # server certificate and the root CA. Compared as the module does: case and outer blanks do not count.
     ("client CN equal to the root CA's CN", {"root_ca_common_name": "Client01"}, "root_ca_common_name",
      "differ from the CA's CN"),
+    # Refused by the module at step 3 (or 2) once, after the earlier steps had written their keys: now by the
+    # module's own code (the mtls.clb.pki_input_problems filter) before step 1.
+    ("client named twice", {"client_certificates_clients": [{"name": "client01", "common_name": "c1"}, "client01"]},
+     "client_certificates_clients", "name 'client01' is used by clients[0] and clients[1]"),
+    ("client name not fit for a file name", {"client_certificates_clients": ["client 01"]},
+     "client_certificates_clients", "clients[0].name: 'client 01' must start with a letter or digit"),
+    ("client CN longer than X.509 allows", {"client_certificates_clients": [{"name": "client01", "common_name": "c" * 65}]},
+     "client_certificates_clients", "clients[0] (client01).common_name is longer than the 64 characters"),
+    ("root CA CN longer than X.509 allows", {"root_ca_common_name": "r" * 65}, "root_ca_common_name",
+     "longer than the 64 characters X.509 allows"),
+    ("root CA valid past 9999-12-31", {"root_ca_valid_days": 3000000}, "root_ca_valid_days (3000000)",
+     "would end after 9999-12-31"),
+    ("client certificates valid past 9999-12-31", {"client_certificates_valid_days": 4000000},
+     "client_certificates_clients", ".valid_days (4000000) would end after 9999-12-31"),
 ]
 
 
