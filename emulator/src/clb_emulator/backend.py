@@ -101,8 +101,14 @@ HTTP_FORWARD_FIELDS: dict[str, tuple] = {
     "ListenerForward": ("off", "enum", ON_OFF),
     "ForwardPort": (None, "int", (1, 65535)),
 }
-HTTP_SET_FIELDS = {k: v for k, v in LISTENER_FIELDS.items() if k not in HTTPS_ONLY_FIELDS}
-HTTP_CREATE_FIELDS = HTTP_SET_FIELDS | HTTP_FORWARD_FIELDS
+HTTP_CREATE_FIELDS = {k: v for k, v in LISTENER_FIELDS.items() if k not in HTTPS_ONLY_FIELDS} | HTTP_FORWARD_FIELDS
+# The Set*ListenerAttribute actions have no BackendServerPort (the SDK models and the API reference): a listener's
+# backend port is fixed at creation, so a BackendServerPort sent with a Set is ignored, as the SDK drops it.
+HTTPS_SET_FIELDS = {k: v for k, v in LISTENER_FIELDS.items() if k != "BackendServerPort"}
+HTTP_SET_FIELDS = {k: v for k, v in HTTP_CREATE_FIELDS.items() if k not in HTTP_FORWARD_FIELDS
+                   and k != "BackendServerPort"}
+# Documented (the common error table): "no more than 30" listeners per instance.
+MAX_LISTENERS_PER_LOAD_BALANCER = 30
 ALL_LISTENER_FIELDS = LISTENER_FIELDS | HTTP_FORWARD_FIELDS
 # Fields a DescribeLoadBalancerListeners item nests under HTTPSListenerConfig.
 HTTPS_CONFIG_FIELDS = (
@@ -277,6 +283,15 @@ def parse_backend_servers(raw: str | None) -> list[dict]:
             raise ApiError("InvalidWeight.Malformed") from None
         if not 0 <= weight <= 100:
             raise ApiError("InvalidWeight.Malformed")
+        port = entry.get("Port")
+        if port not in (None, ""):
+            # The common error table: the backend port must be 1-65535.
+            try:
+                port_number = int(str(port).strip())
+            except ValueError:
+                port_number = 0
+            if not 1 <= port_number <= 65535:
+                raise invalid("The specified BackendServers is invalid: Port must be 1-65535.")
         description = str(entry.get("Description") or "")
         # Documented: 1-80 characters; letters, digits, - / . _ (an absent or empty one is no description).
         if len(description) > 80 or not all(c.isalnum() or c in DESCRIPTION_EXTRA for c in description):
@@ -606,12 +621,13 @@ class SlbBackend:
         region = self._region(params, required=region_required)
         _refuse_tag_filters(params)
         wanted = params.get(id_field)
+        group = params.get("ResourceGroupId")
         with self.lock:
             # Records stored before tags were kept have no "Tags": they list as untagged.
             items = [self._public_cert(c) | {"Tags": {"Tag": list(c.get("Tags") or [])}}
                      for c in self.state[collection].values()
                      if c["owner"] == account.account_id and c["RegionId"] == region
-                     and (not wanted or c[id_field] == wanted)]
+                     and (not wanted or c[id_field] == wanted) and (not group or c["ResourceGroupId"] == group)]
         items.sort(key=lambda c: c["CreateTimeStamp"])
         return {outer: {inner: items}}
 
@@ -681,6 +697,8 @@ class SlbBackend:
         # The documented default is PayBySpec, so a request without InstanceChargeType asks for the
         # discontinued kind too.
         charge = _parse_enum(params, "InstanceChargeType", ("PayBySpec", "PayByCLCU")) or "PayBySpec"
+        # Documented: PayType takes PayOnDemand only (subscriptions are bought in the console).
+        _parse_enum(params, "PayType", ("PayOnDemand",))
         if charge == "PayBySpec" and not self.allow_pay_by_spec:
             # The documented code for a refused charge type; what the real service answers since the
             # end of sale is unverified (emulator/README.md).
@@ -797,6 +815,12 @@ class SlbBackend:
 
     def action_DescribeLoadBalancers(self, params: dict, account) -> dict:
         region = self._region(params)
+        # Documented filters the emulator does not apply are refused rather than ignored, so a client cannot come to
+        # depend on a filter that lists everything.
+        _refuse_tag_filters(params)
+        for name in ("Tags", "ServerIntranetAddress"):
+            if params.get(name):
+                raise invalid(f"The specified parameter {name} is not valid: the emulator does not filter by it.")
         page_number = _parse_int(params, "PageNumber", 1) or 1
         page_size = _parse_int(params, "PageSize", 1, 100) or 10
         if params.get("PageSize") and not params.get("PageNumber"):
@@ -991,6 +1015,10 @@ class SlbBackend:
                 _require(params, "StickySession")
             if str(port) in lb["listeners"]:
                 raise ApiError("ListenerAlreadyExists")
+            if len(lb["listeners"]) >= MAX_LISTENERS_PER_LOAD_BALANCER:
+                raise ApiError("ListenerNumberOverLimit",
+                               f"The maximum number of listeners is exceeded. ({lb['LoadBalancerId']} has "
+                               f"{len(lb['listeners'])}; an instance holds at most {MAX_LISTENERS_PER_LOAD_BALANCER}.)")
             listener = {name: default for name, (default, _k, _e) in fields.items() if default is not None}
             if protocol == "http":
                 listener["Bandwidth"] = -1  # optional for HTTP listeners; unlimited when omitted
@@ -1090,7 +1118,7 @@ class SlbBackend:
 
     def _set_listener(self, params: dict, account, protocol: str) -> dict:
         dry_run = params.get("DryRun") in ("True", "true")
-        fields = LISTENER_FIELDS if protocol == "https" else HTTP_SET_FIELDS
+        fields = HTTPS_SET_FIELDS if protocol == "https" else HTTP_SET_FIELDS
         with self.lock:
             lb = self._load_balancer(params, account)
             listener = self._listener(lb, params, not_found="InvalidParameter", protocol=protocol)

@@ -421,6 +421,13 @@ SITE_CASES = [
      "longer than the 64 characters X.509 allows"),
     ("root CA valid past 9999-12-31", {"root_ca_valid_days": 3000000}, "root_ca_valid_days (3000000)",
      "would end after 9999-12-31"),
+    # Found by client_bundle at step 4 once, after steps 1-3 made the keys; now asked of the client before step 1,
+    # with become (root may give files to any user, but not to one that does not exist) and without.
+    ("client file owner that does not exist, with become",
+     {"client_install_owner": "nosuchuser-mtls", "mtls_clb_client_become": True},
+     "client_install_owner: there is no user nosuchuser-mtls on client01", "create the user first"),
+    ("client file group that does not exist, without become", {"client_install_group": "nosuchgroup-mtls"},
+     "client_install_group: there is no group nosuchgroup-mtls on client01", "an existing group name or a numeric gid"),
     ("client certificates valid past 9999-12-31", {"client_certificates_valid_days": 4000000},
      "client_certificates_clients", ".valid_days (4000000) would end after 9999-12-31"),
 ]

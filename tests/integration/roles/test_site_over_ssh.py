@@ -233,8 +233,8 @@ def test_without_become_the_defaults_are_refused_before_step_1(site):
     result = site["run"]()
 
     assert result.rc != 0, result.stdout[-6000:]
-    message = result.task_results("Check that the login user can create the directory and give the files their "
-                                  "owner and group", host="client01")["msg"]
+    message = result.task_results("Check that the owner and group exist and that the login user can create the "
+                                  "directory and give them", host="client01")["msg"]
     assert message == (
         f"client_install_owner: {LOGIN_USER}, the user steps 4 and 7 log in as on client01 without become "
         f"(mtls_clb_client_become: false), may not give the files to root; set client_install_owner to {LOGIN_USER}, "
