@@ -40,3 +40,33 @@ def test_the_readme_table_has_one_row_per_known_name():
             headed += NAME.findall(line.split("|")[1])
     assert sorted(headed) == sorted(set(headed)), "a variable has more than one row"
     assert set(headed) == known() - {"mtls_clb_demo_client_python"}
+
+
+ROLE_PREFIX = re.compile(r"^(root_ca|client_certificates|client_install|certificate_upload|mtls_listener|mtls_verify)_")
+
+
+def role_variables() -> set[str]:
+    return set(yaml.safe_load((REPO / "playbooks/vars/site_wiring.yml").read_text())["__site_role_variables"])
+
+
+def test_the_role_variable_list_is_every_input_and_output_of_the_roles():
+    """site.yml refuses any other <role>_* name, so the list must hold every option of every role's argument spec
+    and every name a role publishes (register / set_fact), and nothing else."""
+    inputs, outputs = set(), set()
+    for spec_path in (REPO / "roles").glob("*/meta/argument_specs.yml"):
+        for spec in yaml.safe_load(spec_path.read_text())["argument_specs"].values():
+            inputs |= set(spec.get("options") or {})
+    for task_file in (REPO / "roles").glob("*/tasks/*.yml"):
+        for task in yaml.safe_load(task_file.read_text()) or []:
+            for item in [task] + task.get("block", []) + task.get("rescue", []):
+                if item.get("register"):
+                    outputs.add(item["register"])
+                outputs |= set(item.get("ansible.builtin.set_fact") or {})
+    published = {name for name in outputs if ROLE_PREFIX.match(name)}
+    assert all(ROLE_PREFIX.match(name) for name in inputs)
+    assert role_variables() == inputs | published
+
+
+def test_the_pattern_site_yml_asks_with_is_the_role_prefixes():
+    wiring = yaml.safe_load((REPO / "playbooks/vars/site_wiring.yml").read_text())
+    assert wiring["__site_role_variable_pattern"] == ROLE_PREFIX.pattern

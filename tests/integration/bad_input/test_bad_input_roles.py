@@ -400,6 +400,8 @@ SITE_CASES = [
     ("region not in ID form", {"mtls_clb_region": "hangzhou"}, "mtls_clb_region", "e.g. cn-hangzhou"),
     ("misspelt shared variable", {"mtls_clb_listner_port": 8443}, "mtls_clb_listner_port: not a variable mtls.clb reads",
      "mtls_clb_listener_port"),
+    ("misspelt role variable", {"root_ca_comon_name": "root"},
+     "root_ca_comon_name: not a variable of the role its prefix names", "ansible-doc -t role mtls.clb.<role>"),
     # 65 characters: a valid host name, too long for the lab certificate's CN and the default certificate name.
     ("domain too long for a lab certificate", {"mtls_clb_domain": "a" * 52 + ".example.test"}, "mtls_clb_domain",
      "at most 64"),
@@ -531,6 +533,22 @@ def assert_refused_before_step_1(ws: Workspace, overrides: dict, variable: str, 
     assert hint in message, f"the message gives no hint ({hint!r}): {message}"
     if absent:
         assert absent not in message, f"{absent!r} refused: {message}"
+
+
+def test_site_refuses_a_misspelt_role_variable_among_the_clients_own_variables(workspace):
+    """The clients' group_vars are not the controller's: the client check play asks too, before step 1."""
+    ws = workspace
+    inventory = ws.work / "site-inventory-client-typo.yml"
+    inventory.write_text(SITE_INVENTORY.replace("          ansible_connection: local\n",
+                                                "          ansible_connection: local\n          mtls_verify_request: 5\n"))
+    calls_before = len(ws.emulator.calls())
+
+    run, changed, mutating = run_failing_with_output(ws, REPO_ROOT / "site.yml", site_vars(ws), inventory=inventory)
+
+    message = run.task_results("Refuse role variables the roles do not read, among the clients' variables",
+                               host="client01")["msg"]
+    assert message.startswith("mtls_verify_request: not a variable of the role its prefix names"), message
+    assert changed == {} and mutating == [] and ws.emulator.calls()[calls_before:] == []
 
 
 def test_site_reports_every_bad_input_of_a_step_at_once(workspace):
