@@ -132,11 +132,19 @@ EXAMPLES = r"""
     path_length: 0
     renew_before_days: 90
 
-- name: Replace a key of the wrong size (invalidates every client certificate it signed)
+# A one-off task, not one to keep beside the first example: run it once where the CA key is, say, RSA 2048. Every
+# subject option must be the first example's, or the two tasks would re-issue the certificate back and forth.
+- name: Replace the key of the first example's CA by a 4096-bit one (invalidates every client certificate it signed)
   mtls.clb.pki_root_ca:
     certificate_path: /etc/pki/mtls/root.crt
     private_key_path: /etc/pki/mtls/root.key
+    country_name: CN
+    state_or_province_name: bj
+    locality_name: bj
+    organization_name: alibaba
+    organizational_unit_name: test
     common_name: root
+    email_address: a@alibaba.com
     key_size: 4096
     private_key_passphrase: "{{ vault_root_ca_passphrase }}"  # the key of the first example is encrypted
     regenerate: on_mismatch

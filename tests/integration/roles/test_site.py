@@ -173,3 +173,15 @@ def test_a_limit_without_localhost_is_refused_before_step_4_unless_step_7_is_giv
     assert "localhost" not in steps_4_and_7.changed_per_host()
     assert mutating(emulator.calls()[calls_before:]) == []
     assert (tree_state(work / "pki"), tree_state(work / "home-ca")) == files_before
+
+
+def test_step_7_says_the_client_cannot_reach_an_address_where_nothing_answers(site):
+    """On the converged setup (the tests above), step 7 alone against an address where nothing listens. curl exit 7 on
+    every request: the message says the load balancer cannot be reached, not that the CA or the
+    weights are wrong (it led with those once)."""
+    result = site["run"](limit="client01", mtls_verify_address="127.0.0.2")
+    assert result.rc != 0
+    message = result.task_results("mtls.clb.mtls_verify : Fail when any check of step 7 failed", host="client01")["msg"]
+    assert "requests with the client certificate failed (first: curl: (7)" in message, message
+    assert "The client cannot reach the load balancer (curl exit 6, 7 or 28" in message, message
+    assert "ca.crt is the CA that signed" not in message, message
