@@ -311,8 +311,11 @@ def write_file(module, path, content, mode, backup=False):
 def file_attributes_changed(module, path, mode):
     """Apply owner/group/mode to an existing file; True when something changed.
 
-    In check mode ansible's helper reports the change without making it.
+    In check mode ansible's helper reports the change without making it. A symbolic link is followed, as
+    ansible.builtin.file follows it by default: the file it points at is the key and gets the mode (ansible's
+    helper would look at the link itself, whose mode is always 0777, and leave a 0644 key behind it as it is).
     """
     if not os.path.exists(path):
         return False
+    path = os.path.realpath(path)
     return module.set_fs_attributes_if_different(file_arguments(module, path, mode), False)

@@ -427,3 +427,24 @@ def test_a_directory_where_a_clients_file_goes_is_refused_before_any_file_is_wri
     assert str(error.value) == ("clients[1] (bob): its %s file: %s is a directory, where the module writes a file; "
                                 "move it away or choose another path" % (kind, directory / file_name))
     assert snapshot(tmp_path) == before and sorted(os.listdir(directory)) == [file_name]
+
+
+def test_a_key_behind_a_symbolic_link_gets_the_key_mode(batch_args, tmp_path):
+    """The key moved elsewhere, linked back, and made world-readable: the run follows the link, as
+    ansible.builtin.file does, and gives the key its 0600 (it used to report nothing and leave it 0644)."""
+    run(batch_args)
+    link = Path(batch_args["directory"], "alice.key")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "alice.key"
+    link.rename(target)
+    link.symlink_to(target)
+    target.chmod(0o644)
+
+    planned = by_name(run(batch_args, check_mode=True))["alice"]
+    assert planned["changed"] and planned["reason"] == "file attributes changed"
+    assert target.stat().st_mode & 0o777 == 0o644
+    fixed = by_name(run(batch_args))["alice"]
+    assert fixed["changed"] and fixed["reason"] == "file attributes changed"
+    assert target.stat().st_mode & 0o777 == 0o600 and link.is_symlink()
+    assert run(batch_args)["changed"] is False
