@@ -34,6 +34,18 @@ case "$DEMO" in
   "$ROOT"/?*) ;;
   *) echo "demo: DEMO_DIR must be a folder inside $ROOT, not '$DEMO'" >&2; exit 2 ;;
 esac
+# An emulator a previous `make demo KEEP=1` left running here would be orphaned by the wipe (its state and env.sh
+# gone, its listeners still up): stop it first, and say so. Only a clb-emulator whose state is in this folder.
+if [ -f "$DEMO/emulator.ready" ]; then
+  old_pid=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["pid"])' \
+    "$DEMO/emulator.ready" 2>/dev/null || true)
+  if [ -n "$old_pid" ] && kill -0 "$old_pid" 2>/dev/null \
+     && tr '\0' ' ' <"/proc/$old_pid/cmdline" 2>/dev/null | grep -q -F -- "--state-dir $DEMO/emulator"; then
+    echo "==> Stopping the emulator the previous demo left running (pid $old_pid, make demo KEEP=1)"
+    kill -TERM "$old_pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+fi
 rm -rf "$DEMO"
 mkdir -p "$DEMO"
 chmod 0700 "$DEMO"
