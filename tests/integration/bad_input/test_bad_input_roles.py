@@ -382,6 +382,9 @@ SITE_CASES = [
     ("backend weight above 100", {"mtls_listener_backend_weight": 101}, "mtls_listener_backend_weight", "0 (out of rotation) to 100"),
     ("no PKCS#12 password", {"mtls_clb_pkcs12_password": None}, "mtls_clb_pkcs12_password", "Ansible Vault"),
     ("wildcard domain", {"mtls_clb_domain": "*.bad-input.test"}, "mtls_clb_domain", "one name it covers"),
+    # The default certificate name is made from the domain: not reported as a second, unset variable.
+    ("wildcard domain named once", {"mtls_clb_domain": "*.bad-input.test"}, "one name it covers",
+     "www.example.com instead of *.example.com", "certificate_upload_server_certificate_name"),
     ("domain left empty in YAML", {"mtls_clb_domain": ""}, "mtls_clb_domain", "https://<domain>/"),
     ("purchased certificate not in place", {"mtls_clb_issue_lab_certificate": False},
      "certificate_upload_server_certificate_path", "mtls_clb_issue_lab_certificate"),
@@ -435,10 +438,11 @@ SITE_CASES = [
 ]
 
 
-@pytest.mark.parametrize("overrides, variable, hint", [pytest.param(*case[1:], id=case[0]) for case in SITE_CASES])
-def test_site_checks_every_input_before_step_1(workspace, overrides, variable, hint):
+@pytest.mark.parametrize("overrides, variable, hint, absent",
+                         [pytest.param(*case[1:], *([None] * (5 - len(case))), id=case[0]) for case in SITE_CASES])
+def test_site_checks_every_input_before_step_1(workspace, overrides, variable, hint, absent):
     """site.yml refuses bad input for any step before step 1 runs: no file, no API call at all."""
-    assert_refused_before_step_1(workspace, overrides, variable, hint)
+    assert_refused_before_step_1(workspace, overrides, variable, hint, absent=absent)
 
 
 def test_site_refuses_a_backend_listed_twice(workspace):
