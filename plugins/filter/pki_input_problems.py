@@ -20,7 +20,8 @@ description:
   - Made for the roles' input checks before step 1, so C(site.yml) refuses what step 2 or step 3 would refuse
     after the earlier steps wrote their keys.
   - Returns a list with the first problem (empty when there is none). Its text names the module option (C(clients[1]
-    (b).common_name), C(valid_days)) prefixed with O(option_prefix), and says how to fix it. No secret is in it.
+    (b).common_name), C(valid_days)), a shared option prefixed with O(option_prefix), and says how to fix it. No
+    secret is in it.
 author:
   - mtls.clb contributors (!UNKNOWN)
 options:
@@ -87,7 +88,8 @@ def pki_input_problems(params, module, option_prefix=""):
             build_name(subject_fields_from(params), option_prefix=option_prefix)
             validate_validity(valid_days, renew_before_days, prefix=option_prefix)
         elif module == "pki_client_certificates":
-            check_clients(params.get("clients") or [], dict(params, valid_days=valid_days), renew_before_days)
+            check_clients(params.get("clients") or [], dict(params, valid_days=valid_days), renew_before_days,
+                          option_prefix=option_prefix)
         else:
             raise AnsibleFilterError("mtls.clb.pki_input_problems: module must be pki_root_ca or "
                                      "pki_client_certificates, not %r" % module)

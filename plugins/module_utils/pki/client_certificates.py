@@ -53,14 +53,17 @@ def same_common_name(a, b):
     return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
 
 
-def check_clients(clients, params, renew_before_days):
+def check_clients(clients, params, renew_before_days, option_prefix=""):
     """The checks of the `clients` items that need no file (names, subjects, SANs, validity, a PKCS#12
     password), in order; the first problem raises PkiError naming the item and option. `params`: the module's
-    shared options (subject fields, valid_days, pkcs12_password). Returns per client: name, label (for
+    shared options (subject fields, valid_days, pkcs12_password); `option_prefix` goes before the shared options'
+    names in a message. Returns per client: name, label (for
     messages), subject fields, SANs, valid_days and password. Also what the mtls.clb.pki_input_problems filter
     runs, so site.yml refuses a bad list before step 1 by the module's own rules."""
     if not clients:
         raise PkiError("clients: the list is empty; give at least one client with name and common_name")
+    # The shared validity first, named as the option it is (`option_prefix` names the role's variable instead).
+    validate_validity(params["valid_days"], renew_before_days, prefix=option_prefix)
     seen = {}
     checked = []
     for index, client in enumerate(clients):

@@ -434,7 +434,7 @@ SITE_CASES = [
     ("client file group that does not exist, without become", {"client_install_group": "nosuchgroup-mtls"},
      "client_install_group: there is no group nosuchgroup-mtls on client01", "an existing group name or a numeric gid"),
     ("client certificates valid past 9999-12-31", {"client_certificates_valid_days": 4000000},
-     "client_certificates_clients", ".valid_days (4000000) would end after 9999-12-31"),
+     "client_certificates_valid_days (4000000)", "would end after 9999-12-31"),
 ]
 
 

@@ -19,7 +19,9 @@ GOOD_CLIENTS = [{"name": "client01", "common_name": "client01"}, {"name": "clien
      "clients[0] (c).common_name is longer than the 64 characters X.509 allows"),
     ({"clients": [{"name": "c", "common_name": "c", "subject_alt_names": ["DNS:bücher.example"]}]},
      "clients[0] (c).subject_alt_names: 'DNS:bücher.example' is not ASCII"),
-    ({"clients": GOOD_CLIENTS, "valid_days": 4000000}, "clients[0] (client01).valid_days (4000000) would end after"),
+    ({"clients": GOOD_CLIENTS, "valid_days": 4000000}, "valid_days (4000000) would end after"),
+    ({"clients": [GOOD_CLIENTS[0], dict(GOOD_CLIENTS[1], valid_days=4000000)]},
+     "clients[1] (client02).valid_days (4000000) would end after"),
     ({"clients": ["client01"]}, "clients[0]: 'client01' is not a {name, common_name} item"),
     ({"clients": []}, "clients: the list is empty"),
 ])
@@ -50,3 +52,9 @@ def test_good_input_has_no_problem_and_unset_values_are_left_to_the_defaults():
 def test_an_unknown_module_is_a_filter_error():
     with pytest.raises(AnsibleFilterError, match="module must be pki_root_ca or pki_client_certificates"):
         pki_input_problems({}, "pki_server_certificate")
+
+
+def test_the_shared_validity_is_named_with_the_prefix():
+    problems = pki_input_problems({"clients": GOOD_CLIENTS, "pkcs12_password": "p12", "valid_days": 4000000},
+                                  "pki_client_certificates", option_prefix="client_certificates_")
+    assert problems[0].startswith("client_certificates_valid_days (4000000) would end after 9999-12-31")
