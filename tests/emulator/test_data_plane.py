@@ -319,7 +319,8 @@ def test_ecs_option_registers_an_external_backend(tls_material, tmp_path):
         with start_emulator(tmp_path / "state", demo_backends=0, extra_args=("--ecs", spec)) as emulator:
             assert emulator.ecs_instances == [{"instance_id": "i-external000000000001",
                                                "instance_name": "i-external000000000001", "host": "127.0.0.1",
-                                               "port": backend.server_address[1], "status": "Running"}]
+                                               "port": backend.server_address[1], "status": "Running",
+                                               "region": "cn-hangzhou"}]
             deployed = Deployment(emulator, tls_material, tmp_path / "files")
             assert answered_by(deployed.curl()) == "external-backend"
     finally:

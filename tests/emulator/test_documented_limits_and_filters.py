@@ -98,3 +98,33 @@ def test_the_certificate_lists_filter_by_resource_group(backend):
     listed = call(backend, "DescribeCACertificates", ResourceGroupId="rg-mine")["CACertificates"]["CACertificate"]
     assert [c["CACertificateId"] for c in listed] == [mine["CACertificateId"]]
     assert len(call(backend, "DescribeCACertificates")["CACertificates"]["CACertificate"]) == 2
+
+
+def test_an_ecs_instance_of_another_region_does_not_exist_for_the_load_balancer(tmp_path):
+    """Backends are regional: an instance of cn-hangzhou cannot join a cn-shanghai load balancer (ObtainIpFail, "do
+    not exist or are not running"), and nothing is attached; the same instance joins one of its own region."""
+    ecs = EcsRegistry()
+    ecs.register(EcsInstance(ECS_ID, "web1", "127.0.0.1", 8080, "Running", region=REGION))
+    state_dir = tmp_path / "state"
+    state_dir.mkdir(mode=0o700)
+    backend = SlbBackend(state_dir, ecs)
+    servers = json.dumps([{"ServerId": ECS_ID}])
+    shanghai = backend.action_CreateLoadBalancer({"RegionId": "cn-shanghai", "InstanceChargeType": "PayByCLCU"},
+                                                 ACCOUNT)["LoadBalancerId"]
+    error = refusal(lambda: backend.action_AddBackendServers(
+        {"RegionId": "cn-shanghai", "LoadBalancerId": shanghai, "BackendServers": servers}, ACCOUNT))
+    assert error.code == "ObtainIpFail" and "an instance of region cn-hangzhou" in error.message
+    attribute = backend.action_DescribeLoadBalancerAttribute({"RegionId": "cn-shanghai", "LoadBalancerId": shanghai},
+                                                             ACCOUNT)
+    assert attribute["BackendServers"]["BackendServer"] == []
+    hangzhou = new_lb(backend)
+    call(backend, "AddBackendServers", LoadBalancerId=hangzhou, BackendServers=servers)
+
+
+def test_the_command_line_puts_its_instances_in_the_default_region(tmp_path):
+    from tests.support.emulator import start_emulator
+
+    with start_emulator(tmp_path / "state", demo_backends=1, extra_args=("--default-region", "cn-shanghai",
+                                                                         "--ecs", "i-bpextra0000000000001=127.0.0.1:9")) \
+            as emulator:
+        assert {instance["region"] for instance in emulator.ecs_instances} == {"cn-shanghai"}

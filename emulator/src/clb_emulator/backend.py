@@ -457,11 +457,18 @@ class SlbBackend:
             return candidate
         raise ApiError("InternalError", "No free loopback address for a new load balancer.")
 
-    def _ecs_running(self, server_id: str):
+    def _ecs_running(self, server_id: str, region: str):
+        """A running ECS instance of `region`. One of another region does not exist there, as the service sees it
+        (ObtainIpFail, "do not exist or are not running"); which code the real service answers for it is
+        unverified (InvalidBackendServers.Inconsistent is documented for mixed networks)."""
         instance = self.ecs.get(server_id)
         if instance is None or instance.status != "Running":
             raise ApiError("ObtainIpFail", "The specified BackendServers is invalid; some of the specified "
                            f"backend servers do not exist or are not running: {server_id}.")
+        if instance.region and instance.region != region:
+            raise ApiError("ObtainIpFail", "The specified BackendServers is invalid; some of the specified "
+                           f"backend servers do not exist or are not running: {server_id} (an instance of region "
+                           f"{instance.region}; a load balancer of {region} uses instances of its own region).")
         return instance
 
     def _server_view(self, server: dict, weight_as_str: bool = False) -> dict:
@@ -1297,7 +1304,7 @@ class SlbBackend:
             servers = parse_backend_servers(params.get("BackendServers"))
             attached = {s["ServerId"] for s in lb["backend_servers"]}
             for server in servers:
-                self._ecs_running(server["ServerId"])
+                self._ecs_running(server["ServerId"], lb["RegionId"])
                 if server["ServerId"] in attached:
                     raise invalid(f"The specified backend server {server['ServerId']} is already attached to "
                                   "the load balancer; use SetBackendServers to change its weight.")

@@ -119,8 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
                              '"account_access_key_id"?}]}: temporary credentials; requests signed with such a key '
                              "must carry its token, and a permanent key must carry none")
     parser.add_argument("--ecs", action="append", default=[], type=_parse_ecs, metavar="ID=HOST:PORT",
-                        help="register a running ECS instance whose service on the listener's backend port is "
-                             "reachable at HOST:PORT (repeatable); its IP is HOST")
+                        help="register a running ECS instance of --default-region whose service on the "
+                             "listener's backend port is reachable at HOST:PORT (repeatable); its IP is HOST")
     parser.add_argument("--cas-certificate", action="append", default=[], type=_parse_cas_certificate,
                         metavar="ID=CERT_PEM_PATH:KEY_PEM_PATH",
                         help="put a certificate and its key into the emulated SSL Certificates Service under ID "
@@ -194,13 +194,14 @@ def main(argv: list[str] | None = None) -> int:
                          listener_transition_ms=args.listener_transition_ms, ecdsa_regions=args.ecdsa_regions)
     _register_cas_certificates(backend, args.cas_certificate)
     for instance_id, host, port in args.ecs:
-        ecs.register(EcsInstance(instance_id, instance_id, host, port, "Running"))
+        ecs.register(EcsInstance(instance_id, instance_id, host, port, "Running", region=args.default_region))
     demo_ids = backend.state["demo_ecs_ids"]
     for index in range(1, args.demo_backends + 1):
         name = f"ECS{index:02d}"
         previous = demo_ids.get(name)
         instance_id = previous["instance_id"] if previous else new_instance_id()
-        instance = ecs.start_demo(name, instance_id, port=previous["port"] if previous else 0)
+        instance = ecs.start_demo(name, instance_id, port=previous["port"] if previous else 0,
+                                  region=args.default_region)
         demo_ids[name] = {"instance_id": instance_id, "port": instance.port}
     backend.save()
 

@@ -29,6 +29,9 @@ class EcsInstance:
     port: int
     status: str = "Running"  # Running | Stopped, as ECS reports it
     demo: bool = False
+    # The region the instance is in: a load balancer of another region cannot use it. "" (in-process tests that
+    # do not care) is every region; the command line registers every instance in --default-region.
+    region: str = ""
 
     def public(self) -> dict:
         data = asdict(self)
@@ -102,8 +105,9 @@ class EcsRegistry:
         with self._lock:
             return [i.public() for i in self._instances.values()]
 
-    def start_demo(self, name: str, instance_id: str, host: str = "127.0.0.1", port: int = 0) -> EcsInstance:
-        instance = EcsInstance(instance_id, name, host, port, "Running", demo=True)
+    def start_demo(self, name: str, instance_id: str, host: str = "127.0.0.1", port: int = 0,
+                   region: str = "") -> EcsInstance:
+        instance = EcsInstance(instance_id, name, host, port, "Running", demo=True, region=region)
         self._serve(instance)
         self.register(instance)
         return instance
