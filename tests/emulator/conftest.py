@@ -36,5 +36,19 @@ def sdk(request, fresh_emulator):
     return fresh_emulator.sdk_client(SIGNATURE_SCHEMES[request.param])
 
 
+def in_process_backend(state_parent, *instances, **options):
+    """An SlbBackend without HTTP (moto style) whose state lives under `state_parent`, with the ECS `instances`
+    (clb_emulator.ecs.EcsInstance) registered and the backend's keyword `options`."""
+    from clb_emulator.backend import SlbBackend
+    from clb_emulator.ecs import EcsRegistry
+
+    ecs = EcsRegistry()
+    for instance in instances:
+        ecs.register(instance)
+    state_dir = state_parent / "state"
+    state_dir.mkdir(mode=0o700, exist_ok=True)
+    return SlbBackend(state_dir, ecs, **options)
+
+
 def backend_servers_json(instance_ids, weight=100) -> str:
     return json.dumps([{"ServerId": i, "Weight": str(weight), "Type": "ecs"} for i in instance_ids])

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from clb_emulator.backend import SlbBackend
-from clb_emulator.ecs import EcsInstance, EcsRegistry
+from clb_emulator.ecs import EcsInstance
 from clb_emulator.errors import ApiError
 from clb_emulator.signing import Account
 
 from tests.emulator import throwaway_pki as pki
+from tests.emulator.conftest import in_process_backend
 
 ACCOUNT = Account("1234567890123456", "AKtest", "secret")
 REGION = "cn-hangzhou"
@@ -22,11 +22,7 @@ ECS_ID = "i-running0000000000001"
 
 @pytest.fixture
 def backend(tmp_path):
-    ecs = EcsRegistry()
-    ecs.register(EcsInstance(ECS_ID, "web1", "127.0.0.1", 8080, "Running"))
-    state_dir = tmp_path / "state"
-    state_dir.mkdir(mode=0o700)
-    return SlbBackend(state_dir, ecs)
+    return in_process_backend(tmp_path, EcsInstance(ECS_ID, "web1", "127.0.0.1", 8080, "Running"))
 
 
 def call(backend, action, **params):
@@ -103,11 +99,7 @@ def test_the_certificate_lists_filter_by_resource_group(backend):
 def test_an_ecs_instance_of_another_region_does_not_exist_for_the_load_balancer(tmp_path):
     """Backends are regional: an instance of cn-hangzhou cannot join a cn-shanghai load balancer (ObtainIpFail, "do
     not exist or are not running"), and nothing is attached; the same instance joins one of its own region."""
-    ecs = EcsRegistry()
-    ecs.register(EcsInstance(ECS_ID, "web1", "127.0.0.1", 8080, "Running", region=REGION))
-    state_dir = tmp_path / "state"
-    state_dir.mkdir(mode=0o700)
-    backend = SlbBackend(state_dir, ecs)
+    backend = in_process_backend(tmp_path, EcsInstance(ECS_ID, "web1", "127.0.0.1", 8080, "Running", region=REGION))
     servers = json.dumps([{"ServerId": ECS_ID}])
     shanghai = backend.action_CreateLoadBalancer({"RegionId": "cn-shanghai", "InstanceChargeType": "PayByCLCU"},
                                                  ACCOUNT)["LoadBalancerId"]

@@ -6,12 +6,11 @@ In-process, like test_backend_rules."""
 from __future__ import annotations
 
 import pytest
-from clb_emulator.backend import SlbBackend
-from clb_emulator.ecs import EcsRegistry
 from clb_emulator.errors import ApiError
 from clb_emulator.signing import Account
 
 from tests.emulator import throwaway_pki as pki
+from tests.emulator.conftest import in_process_backend
 
 ACCOUNT = Account("1234567890123456", "AKtest", "secret")
 REGION = "cn-hangzhou"
@@ -19,9 +18,7 @@ REGION = "cn-hangzhou"
 
 @pytest.fixture
 def backend(tmp_path):
-    state_dir = tmp_path / "state"
-    state_dir.mkdir(mode=0o700)
-    return SlbBackend(state_dir, EcsRegistry(), allow_pay_by_spec=True)
+    return in_process_backend(tmp_path, allow_pay_by_spec=True)
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,12 @@ test_backend_rules."""
 from __future__ import annotations
 
 import pytest
-from clb_emulator.backend import SlbBackend
-from clb_emulator.ecs import EcsRegistry
 from clb_emulator.errors import ApiError
 from clb_emulator.signing import Account
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519
 
 from tests.emulator import throwaway_pki as pki
+from tests.emulator.conftest import in_process_backend
 
 ACCOUNT = Account("1234567890123456", "AKtest", "secret")
 REGION = "cn-hangzhou"
@@ -21,9 +20,7 @@ REGION = "cn-hangzhou"
 
 @pytest.fixture
 def backend(tmp_path):
-    state_dir = tmp_path / "state"
-    state_dir.mkdir(mode=0o700)
-    return SlbBackend(state_dir, EcsRegistry())
+    return in_process_backend(tmp_path)
 
 
 @pytest.fixture(scope="module")
