@@ -64,8 +64,7 @@ from ansible.errors import AnsibleFilterError
 try:
     from ansible_collections.mtls.clb.plugins.module_utils.pki.client_certificates import check_clients
     from ansible_collections.mtls.clb.plugins.module_utils.pki.errors import PkiError
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import validate_validity
-    from ansible_collections.mtls.clb.plugins.module_utils.pki.subject import build_name, subject_fields_from
+    from ansible_collections.mtls.clb.plugins.module_utils.pki.root_ca import checked_root_ca_subject
     IMPORT_ERROR = None
 except ImportError as exc:  # cryptography missing on the controller
     IMPORT_ERROR = exc
@@ -85,8 +84,8 @@ def pki_input_problems(params, module, option_prefix=""):
     renew_before_days = int(params.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS))
     try:
         if module == "pki_root_ca":
-            build_name(subject_fields_from(params), option_prefix=option_prefix)
-            validate_validity(valid_days, renew_before_days, prefix=option_prefix)
+            checked_root_ca_subject(dict(params, valid_days=valid_days, renew_before_days=renew_before_days),
+                                    prefix=option_prefix)
         elif module == "pki_client_certificates":
             check_clients(params.get("clients") or [], dict(params, valid_days=valid_days), renew_before_days,
                           option_prefix=option_prefix)

@@ -88,6 +88,15 @@ def validate_validity(valid_days, renew_before_days, prefix=""):
 LAST_X509_DATE = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
 
 
+def checked_root_ca_subject(params, prefix=""):
+    """The checks of pki_root_ca's options that need no file (the subject, the validity), in the order they are
+    reported; the subject as an x509.Name. Also what the mtls.clb.pki_input_problems filter runs before step 1,
+    with `prefix` naming the role's variables."""
+    subject = build_name(subject_fields_from(params), option_prefix=prefix)
+    validate_validity(params["valid_days"], params["renew_before_days"], prefix=prefix)
+    return subject
+
+
 class RootCA(object):
     def __init__(self, module):
         self.module = module
@@ -106,8 +115,7 @@ class RootCA(object):
         self.key_mode = self.files.key_mode
         self.certificate_mode = self.files.certificate_mode
         self.spec = KeySpec.from_params(params["key_type"], params["key_size"], params["curve"])
-        self.subject = build_name(subject_fields_from(params))
-        validate_validity(self.valid_days, self.renew_before_days)
+        self.subject = checked_root_ca_subject(params)
         if self.path_length is not None and self.path_length < 0:
             raise PkiError("path_length must be 0 or more, or omitted for no limit")
         if same_file(self.key_path, self.certificate_path):
