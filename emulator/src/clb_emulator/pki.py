@@ -87,7 +87,12 @@ def _key_algorithm(public_key) -> str:
     return type(public_key).__name__
 
 
-def parse_certificate_chain(pem: str, parameter: str) -> tuple[list[x509.Certificate], CertificateFacts]:
+def parse_uploaded_chain(pem: str, parameter: str) -> tuple[list[x509.Certificate], CertificateFacts]:
+    """A certificate parameter of an upload: PEM certificate blocks and nothing else (the docs: "PEM
+    only", a chain is the certificates one after the other "with no blank lines"), each with a key the
+    service takes. Text around or between the blocks (`Bag Attributes` lines of a PKCS#12 export, a
+    private key pasted in) is refused: the documented format has none, and what the real service does
+    with it is unknown, so the stricter reading applies (emulator/README.md, the stricter list)."""
     blocks = _certificate_blocks(pem)
     if not blocks:
         raise invalid(f"The specified parameter {parameter} format is error.")
@@ -95,22 +100,12 @@ def parse_certificate_chain(pem: str, parameter: str) -> tuple[list[x509.Certifi
         certs = [x509.load_pem_x509_certificate(block.encode()) for block in blocks]
     except ValueError:
         raise invalid(f"The specified parameter {parameter} format is error.") from None
-    return certs, _facts(certs[0])
-
-
-def parse_uploaded_chain(pem: str, parameter: str) -> tuple[list[x509.Certificate], CertificateFacts]:
-    """A certificate parameter of an upload: PEM certificate blocks and nothing else (the docs: "PEM
-    only", a chain is the certificates one after the other "with no blank lines"), each with a key the
-    service takes. Text around or between the blocks (`Bag Attributes` lines of a PKCS#12 export, a
-    private key pasted in) is refused: the documented format has none, and what the real service does
-    with it is unknown, so the stricter reading applies (emulator/README.md, the stricter list)."""
-    certs, facts = parse_certificate_chain(pem, parameter)
     if _CERT_BLOCK.sub("", pem.strip()).strip():
         raise invalid(f"The specified parameter {parameter} format is error: it may hold only PEM certificate "
                       "blocks, one after the other, with nothing before, between or after them.")
     for position, cert in enumerate(certs, start=1):
         check_public_key(cert.public_key(), f"{parameter} (certificate {position} of {len(certs)})")
-    return certs, facts
+    return certs, _facts(certs[0])
 
 
 def check_public_key(public_key, parameter: str) -> None:

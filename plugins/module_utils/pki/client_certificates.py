@@ -84,8 +84,10 @@ def check_clients(clients, params, renew_before_days, option_prefix=""):
         build_name(fields, option_prefix=label + ".")
         sans = client.get("subject_alt_names") or []
         parse_subject_alt_names(sans, label + ".subject_alt_names")
-        valid_days = client["valid_days"] if client.get("valid_days") is not None else params["valid_days"]
-        validate_validity(valid_days, renew_before_days, prefix=label + ".")
+        valid_days = params["valid_days"]
+        if client.get("valid_days") is not None:  # the shared one was checked above
+            valid_days = client["valid_days"]
+            validate_validity(valid_days, renew_before_days, prefix=label + ".")
         password = client.get("pkcs12_password") or params.get("pkcs12_password")
         if not password:
             raise PkiError("%s: no PKCS#12 password; set clients[].pkcs12_password or the shared "

@@ -100,15 +100,16 @@ def parse_subject_alt_names(values, option):
 
 
 def _a_label_example(kind, data):
-    """', e.g. DNS:xn--bcher-kva.example' for DNS:bücher.example, when Python's IDNA codec can spell it."""
+    """', e.g. DNS:xn--bcher-kva.example' for DNS:bücher.example (an e-mail address's domain likewise), when
+    Python's IDNA codec can spell it; none for a URI, whose host is not the whole value."""
     host, at, domain = data.rpartition("@") if "@" in data else ("", "", data)
+    if kind.lower() == "uri" or not (host + at).isascii():
+        return ""
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
         return ""
-    if not (host + at).isascii():
-        return ""
-    return ", e.g. '%s:%s%s%s'" % (kind, host, at, ascii_domain) if kind.lower() != "uri" else ""
+    return ", e.g. '%s:%s%s%s'" % (kind, host, at, ascii_domain)
 
 
 def general_name_to_string(general_name):
