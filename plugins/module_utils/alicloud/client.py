@@ -17,7 +17,7 @@ import logging
 import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import (
     AlicloudApiError,
@@ -32,19 +32,11 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.connection impor
     parse_endpoint,
 )
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.sdk_requirements import (
+    SDK_REQUIREMENTS,
+    missing_sdk_message,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.private_key_text import mask_private_keys
-
-# The SDK generation this code is written for: slb20140515 >= 3.3.30 is the first built on
-# darabonba (tea-openapi >= 0.4.1, darabonba-core >= 1.0.3). An older slb20140515 installs
-# tea-openapi 0.3 without darabonba, so the failing import is named, not only the SLB package.
-SDK_REQUIREMENTS = ("alibabacloud-slb20140515 >= 3.3.30, alibabacloud-tea-openapi >= 0.4.1, "
-                    "darabonba-core >= 1.0.3, alibabacloud-credentials >= 1.0.2")
-SDK_PACKAGES = {
-    "alibabacloud_slb20140515": "alibabacloud-slb20140515",
-    "alibabacloud_tea_openapi": "alibabacloud-tea-openapi",
-    "darabonba": "darabonba-core",
-    "alibabacloud_credentials": "alibabacloud-credentials",
-}
 
 try:
     from alibabacloud_slb20140515 import models as slb_models
@@ -59,6 +51,10 @@ except ImportError as import_error:
     HAS_SLB_SDK = False
     SLB_SDK_IMPORT_ERROR = traceback.format_exc()
     SLB_SDK_MISSING = (getattr(import_error, "name", None) or "", str(import_error))
+
+
+# AlicloudApiError code of a request parameter the installed SDK's request model does not have (SlbApi.call).
+SDK_PARAMETER_UNKNOWN_CODE = "SdkParameterUnknown"
 
 
 def alicloud_argument_spec():
@@ -157,6 +153,16 @@ class SlbApi:
         if method_name is None:
             raise AlicloudApiError(action, "UnknownAction", "the installed SDK has no action " + action)
         request = getattr(slb_models, action + "Request")().from_map(request_params)
+        # from_map keeps only the parameters its model knows and drops the others without a word: a parameter
+        # an older SDK lacks (or a misspelt name) would not be sent, and the module would report a change it
+        # did not make, on every run. Refused instead, before the call.
+        dropped = sorted(set(request_params) - set(request.to_map()))
+        if dropped:
+            raise AlicloudApiError(
+                action, SDK_PARAMETER_UNKNOWN_CODE,
+                "the installed SDK's {0}Request has no parameter {1}, so it would not be sent; nothing was called. "
+                "Install the SDK versions the collection's requirements.txt names ({2})".format(
+                    action, ", ".join(dropped), SDK_REQUIREMENTS), region=self.region)
         method = getattr(self._client, method_name)
 
         def attempt():
@@ -185,16 +191,6 @@ class SlbApi:
         if not retry:
             return attempt()
         return self._retry_policy.run(attempt, on_retry=report_retry)
-
-
-def missing_sdk_message(missing):
-    """missing_required_lib's text for the package whose import failed, with the import error."""
-    module_name, error_text = missing or ("", "")
-    top_level = module_name.split(".")[0]
-    package = SDK_PACKAGES.get(top_level, "alibabacloud-slb20140515")
-    return "{0} The import failed with: {1}. The cloud modules need {2}; an older alibabacloud-slb20140515 " \
-           "(< 3.3.30) comes with alibabacloud-tea-openapi 0.3, which lacks darabonba.".format(
-               missing_required_lib(package), error_text or "ImportError", SDK_REQUIREMENTS)
 
 
 class AlicloudModule:

@@ -539,6 +539,16 @@ def assert_refused_before_step_1(ws: Workspace, overrides: dict, variable: str, 
         assert absent not in message, f"{absent!r} refused: {message}"
 
 
+def test_site_refuses_a_controller_python_without_the_sdk_before_step_1(workspace):
+    """The SDK missing where the cloud modules run is found before step 1, not at step 5 after keys were made."""
+    python = workspace.work / "python-without-site-packages"
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} -S "$@"\n')
+    python.chmod(0o755)
+    assert_refused_before_step_1(workspace, {"ansible_python_interpreter": str(python)},
+                                 "ansible_python_interpreter of localhost",
+                                 "cannot find alibabacloud_slb20140515.models (alibabacloud-slb20140515)")
+
+
 def test_site_refuses_a_misspelt_role_variable_among_the_clients_own_variables(workspace):
     """The clients' group_vars are not the controller's: the client check play asks too, before step 1."""
     ws = workspace

@@ -21,6 +21,7 @@ from alibabacloud_tea_openapi.exceptions import ClientException, ServerException
 from Tea.exceptions import UnretryableException
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud import client as client_mod
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud import sdk_requirements
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError, from_sdk_exception
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.retries import RetryPolicy
 
@@ -339,6 +340,53 @@ def test_a_read_answered_500_then_200_succeeds_through_slb_api():
     assert api.actions_called == ["DescribeLoadBalancers"] * 2 and len(policy.sleeps) == 1
 
 
+class RecordingSdk:
+    """An SDK client that records the requests it is given and answers every one with an empty body."""
+    _endpoint = "slb.aliyuncs.com"
+
+    def __init__(self):
+        self.requests = []
+
+    def __getattr__(self, name):
+        if not name.endswith("_with_options"):
+            raise AttributeError(name)
+
+        def method(request, runtime):
+            self.requests.append(request)
+            return type("Response", (), {"body": None})()
+        return method
+
+
+def test_a_parameter_the_sdk_model_would_drop_is_refused_before_the_call():
+    """from_map drops keys its model lacks: an old SDK (or a typo) would send nothing and report a change."""
+    sdk = RecordingSdk()
+    api = client_mod.SlbApi(sdk, "cn-hangzhou", RetryPolicy())
+    api._methods = {"setloadbalancerhttpslistenerattribute": "set_load_balancer_httpslistener_attribute_with_options"}
+
+    with pytest.raises(AlicloudApiError) as raised:
+        api.call("SetLoadBalancerHTTPSListenerAttribute",
+                 {"LoadBalancerId": "lb-1", "ListenerPort": 443, "BackendServerPort": 8080, "TLSCipherPolicyy": "x"})
+
+    error = raised.value
+    assert error.code == client_mod.SDK_PARAMETER_UNKNOWN_CODE and not error.retryable
+    assert "SetLoadBalancerHTTPSListenerAttributeRequest has no parameter BackendServerPort, TLSCipherPolicyy" in str(error)
+    assert "alibabacloud-slb20140515 >= 3.3.30" in str(error)
+    assert sdk.requests == [] and api.actions_called == []
+
+
+def test_parameters_the_model_knows_are_sent_with_the_region():
+    sdk = RecordingSdk()
+    api = client_mod.SlbApi(sdk, "cn-hangzhou", RetryPolicy())
+    api._methods = {"describeloadbalancerlisteners": "describe_load_balancer_listeners_with_options"}
+
+    assert api.call("DescribeLoadBalancerListeners", {"LoadBalancerId": ["lb-1"], "MaxResults": 100,
+                                                      "NextToken": None}) == {}
+
+    (request,) = sdk.requests
+    sent = {name: value for name, value in request.to_map().items() if value != []}  # the model's own empty Tag
+    assert sent == {"RegionId": "cn-hangzhou", "LoadBalancerId": ["lb-1"], "MaxResults": 100}
+
+
 # --- B9: the SDK floor and the missing-library message -------------------------------------------
 
 BLOCKED_IMPORT_RUN = textwrap.dedent("""
@@ -362,6 +410,26 @@ def test_the_missing_library_message_names_the_import_that_failed_and_the_versio
     assert "alibabacloud-slb20140515 >= 3.3.30" in message and "alibabacloud-tea-openapi >= 0.4.1" in message
 
 
+def test_sdk_imports_lists_what_the_client_imports_from_the_sdk():
+    """site.yml's check before step 1 (filter sdk_problems) asks for SDK_IMPORTS: the client's own imports."""
+    import ast
+
+    tree = ast.parse(Path(client_mod.__file__).read_text())
+    guarded = next(node for node in ast.walk(tree) if isinstance(node, ast.Try)
+                   and any(isinstance(handler.type, ast.Name) and handler.type.id == "ImportError"
+                           for handler in node.handlers)
+                   and any(isinstance(statement, ast.ImportFrom) and statement.module.startswith("alibabacloud")
+                           for statement in node.body))
+    imported = []
+    for statement in guarded.body:
+        if isinstance(statement, ast.ImportFrom):
+            for alias in statement.names:
+                # `from package import models` imports package.models; `from package.client import Client` the module
+                is_module = statement.module in sdk_requirements.SDK_PACKAGES
+                imported.append(statement.module + "." + alias.name if is_module else statement.module)
+    assert tuple(imported) == sdk_requirements.SDK_IMPORTS
+
+
 def requirement_floors():
     floors = {}
     for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
@@ -374,9 +442,9 @@ def requirement_floors():
 
 def test_requirements_pin_the_floors_the_client_code_names():
     floors = requirement_floors()
-    for package in client_mod.SDK_PACKAGES.values():
+    for package in sdk_requirements.SDK_PACKAGES.values():
         assert package in floors, package
-        assert f"{package} >= {floors[package]}" in client_mod.SDK_REQUIREMENTS, package
+        assert f"{package} >= {floors[package]}" in sdk_requirements.SDK_REQUIREMENTS, package
 
 
 def test_the_installed_sdk_meets_the_floors():
@@ -386,7 +454,7 @@ def test_the_installed_sdk_meets_the_floors():
         return tuple(int(part) for part in text.split(".")[:3])
 
     for package, floor in requirement_floors().items():
-        if package in client_mod.SDK_PACKAGES.values():
+        if package in sdk_requirements.SDK_PACKAGES.values():
             assert as_tuple(version(package)) >= as_tuple(floor), package
 
 
