@@ -33,7 +33,9 @@ options:
     choices: [server, ca, all]
     default: all
   certificate_id:
-    description: Only the certificate with this ID.
+    description:
+      - Only the certificate with this ID.
+      - An empty value (such as an unset ID) is refused before any API call, rather than taken as no filter.
     type: str
   name:
     description: Only certificates with this name.
@@ -154,6 +156,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    if params["certificate_id"] is not None and not params["certificate_id"].strip():
+        # An unset ID would otherwise list every certificate, and "is it uploaded?" would be answered yes.
+        module.fail_json(msg="certificate_id is empty; give the ID of the certificate (server_certificate and "
+                             "ca_certificate return it), or leave the option out to list every certificate")
     if params["fingerprint"] is not None:
         problem = fingerprint_filter_problem(params["fingerprint"])
         if problem:

@@ -71,7 +71,9 @@ options:
       - When unset, V(-1) (unlimited) for a new listener, and left as it is on an existing one.
     type: int
   server_certificate_id:
-    description: ID of the server certificate (M(mtls.clb.server_certificate)). Required to create the listener.
+    description:
+      - ID of the server certificate (M(mtls.clb.server_certificate)). Required to create the listener; an empty value
+        is refused (unset leaves the listener's as it is).
     type: str
   ca_certificate_id:
     description:
@@ -95,7 +97,11 @@ options:
     type: str
     choices: [wrr, rr]
   sticky_session:
-    description: Whether session persistence is on. New listeners get V(false) when unset.
+    description:
+      - Whether session persistence is on. New listeners get V(false) when unset.
+      - While it is off (here or, when unset, on the listener), O(sticky_session_type), O(cookie_timeout) and O(cookie)
+        are neither sent nor compared, and the module warns that they are not applied. O(cookie_timeout) applies
+        to O(sticky_session_type=insert) only, O(cookie) to O(sticky_session_type=server) only, likewise.
     type: bool
   sticky_session_type:
     description: How the session cookie is handled; needed when O(sticky_session=true).
@@ -112,7 +118,11 @@ options:
       - The API uses it only for that type; with O(sticky_session_type=insert) it is neither sent nor compared.
     type: str
   health_check:
-    description: Whether health checks run. New listeners get V(true) when unset.
+    description:
+      - Whether health checks run. New listeners get V(true) when unset.
+      - While it is off (here or, when unset, on the listener), the C(health_check_*), O(healthy_threshold) and
+        O(unhealthy_threshold) options are neither sent nor compared, and the module warns that they are not
+        applied.
     type: bool
   health_check_uri:
     description: Path requested by the health check; starts with V(/) (at most 80 characters; letters, digits and C(-/.%?#&)).

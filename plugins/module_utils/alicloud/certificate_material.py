@@ -122,19 +122,31 @@ def load_private_key(pem_text, passphrase, option, passphrase_option="private_ke
             raise CertificateMaterialError("{0} could not be decrypted: {1} is wrong, or the key "
                                            "is damaged".format(option, passphrase_option))
         raise CertificateMaterialError("{0} is not a readable PEM private key".format(option))
-    if not isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
-        raise CertificateMaterialError("{0}: SLB accepts only RSA and ECDSA keys, not {1}".format(
-            option, type(key).__name__))
-    # The key algorithms of CLB's certificate requirements (slb-api.md 1.1); the upload refuses the others.
-    if isinstance(key, rsa.RSAPrivateKey) and key.key_size not in SLB_RSA_KEY_SIZES:
-        raise CertificateMaterialError(
-            "{0}: SLB accepts RSA keys of 1024, 2048 or 4096 bits, not {1}; issue the certificate with a key of "
-            "one of those sizes".format(option, key.key_size))
-    if isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name not in SLB_EC_CURVES:
-        raise CertificateMaterialError(
-            "{0}: SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not {1}; issue the certificate with an RSA "
-            "key or one on those curves".format(option, key.curve.name))
+    check_key_algorithm(key.public_key(), option)
     return key
+
+
+def check_key_algorithm(public_key, option, whose=""):
+    """The key algorithms of CLB's certificate requirements (slb-api.md 1.1); the upload refuses the others, of
+    a server key and of every certificate uploaded, CA certificates and intermediates included. `whose` names
+    the certificate the key is of (" (the key of CN=...)"), empty for a private key option."""
+    if not isinstance(public_key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
+        raise CertificateMaterialError("{0}: SLB accepts only RSA and ECDSA keys, not {1}{2}".format(
+            option, type(public_key).__name__.replace("PublicKey", "").lstrip("_") or "this kind", whose))
+    if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size not in SLB_RSA_KEY_SIZES:
+        raise CertificateMaterialError(
+            "{0}: SLB accepts RSA keys of 1024, 2048 or 4096 bits, not {1}{2}; issue the certificate with a key of "
+            "one of those sizes".format(option, public_key.key_size, whose))
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.name not in SLB_EC_CURVES:
+        raise CertificateMaterialError(
+            "{0}: SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not {1}{2}; issue the certificate with an RSA "
+            "key or one on those curves".format(option, public_key.curve.name, whose))
+
+
+def check_certificate_keys(chain, option):
+    """check_key_algorithm of every certificate of the chain, naming the one whose key SLB would refuse."""
+    for cert in chain:
+        check_key_algorithm(cert.public_key(), option, " (the key of {0})".format(cert.subject.rfc4514_string()))
 
 
 def _public_bytes(public_key):
@@ -282,6 +294,8 @@ def server_certificate_checks(chain, private_key_pem_text, passphrase, certifica
         lambda: check_not_a_ca(chain[0], certificate_option),
         lambda: check_chain_order(chain, certificate_option),
         lambda: check_not_expired(chain[0], certificate_option, now=now),
+        # The leaf's key is checked as the private key; the intermediates' are uploaded too.
+        lambda: check_certificate_keys(chain[1:], certificate_option),
         key_of_the_leaf,
     )
 
@@ -307,6 +321,7 @@ def validate_ca_certificate(certificate_pem_text, certificate_option="certificat
     chain = load_certificate_chain(certificate_pem_text, certificate_option)
     for cert in chain:
         check_not_expired(cert, certificate_option, now=now)
+    check_certificate_keys(chain, certificate_option)
     is_ca = _is_ca(chain[0])
     if is_ca is None:
         # Old self-signed roots (e.g. `openssl x509 -req -signkey`) carry no extensions at all.

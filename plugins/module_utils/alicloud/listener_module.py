@@ -21,6 +21,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import
     create_params,
     desired_settings,
     differing_fields,
+    unapplied_options,
     live_settings,
     update_params,
     validate_desired,
@@ -134,9 +135,18 @@ class HttpsListenerRunner:
         wait's read (or the live listener with the values set) is the result, never a fresh read."""
         state = self.params["state"]
         live = self.api.describe()
+        if state != "absent":
+            self._warn_unapplied(desired, live)
         if live is None:
             return self._converge_missing(desired, state)
         return self._converge_existing(live, desired, state)
+
+    def _warn_unapplied(self, desired, live):
+        """Options set but not in effect are neither sent nor compared (the service would keep them unused):
+        said, so that a health_check_uri given with health_check: false is not taken as managed."""
+        for option, why in sorted(unapplied_options(desired, live).items()):
+            self.module.warn("{0} is not applied to listener {1}:{2}, which does not use it: {3}.".format(
+                option, self.params["load_balancer_id"], self.params["listener_port"], why))
 
     def _converge_existing(self, live, desired, state):
         """An HTTPS listener holds the port: compare -> (check mode: stop) -> set -> start/stop, or delete."""

@@ -271,6 +271,28 @@ def _applies(field, settings, live):
     return True
 
 
+def unapplied_options(desired, listener=None):
+    """{option: why, and the fix} for the options the user set that are not in effect, so neither sent nor compared: a
+    health check setting with the health check off, a sticky-session setting with sticky sessions off or of the
+    other sticky-session type. `listener` is the live one (wire dict); None for a listener to be created."""
+    if listener is None:
+        settings, live = dict(CREATE_DEFAULTS, **desired), {}
+    else:
+        settings, live = desired, live_settings(listener)
+    unapplied = {}
+    for option in desired:
+        field = FIELDS_BY_OPTION[option]
+        if _applies(field, settings, live):
+            continue
+        if field.group and not _group_active(field.group, settings, live):
+            unapplied[option] = "{0} is off; set {0}: true in the same task to use it, or leave {1} out".format(
+                GROUP_SWITCH[field.group], option)
+        else:
+            unapplied[option] = ("it applies to sticky_session_type={0} only; set sticky_session_type: {0} in the "
+                                 "same task to use it, or leave {1} out".format(field.sticky_type, option))
+    return unapplied
+
+
 def differing_fields(desired, listener):
     """Options whose desired value differs from the live listener: {option: (before, after)}."""
     live = live_settings(listener)
@@ -336,6 +358,9 @@ def validate_desired(desired):
             return "sticky_session_type=insert needs cookie_timeout (1-86400 seconds)"
         if kind == "server" and not desired.get("cookie"):
             return "sticky_session_type=server needs cookie (the name of the backend's cookie)"
+    if desired.get("server_certificate_id") == "":
+        return ("server_certificate_id is empty; give the ID of the uploaded server certificate (the "
+                "server_certificate module returns it), or leave the option out to keep the listener's")
     uri = desired.get("health_check_uri")
     if uri is not None and not uri.startswith("/"):
         return "health_check_uri must start with '/' (got {0!r})".format(uri)

@@ -182,6 +182,28 @@ def test_ca_certificate_refuses_a_leaf_before_any_call(emu, args, pki):
     assert actions(emu) == []
 
 
+def test_ca_certificate_refuses_a_key_slb_does_not_take_before_any_call(emu, args):
+    """RSA 3072 is not among CLB's certificate key sizes: UploadCACertificate refused it after check mode had
+    planned the upload."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    ca = make_certificate("Root CA 3072", rsa.generate_private_key(65537, 3072), ca=True)
+    params = {**args, "name": "ca-3072", "certificate": pem(ca)}
+    for check in (True, False):
+        result = run_module(CA, params, check=check)
+        assert result.get("failed") and result["msg"].startswith(
+            "certificate: SLB accepts RSA keys of 1024, 2048 or 4096 bits, not 3072 (the key of CN=Root CA 3072)")
+    assert actions(emu) == []
+
+
+def test_certificate_info_refuses_an_empty_certificate_id_rather_than_listing_all(emu, args, pki, slb):
+    upload_ca_certificate(slb, pki)
+    start = len(emu.calls())
+    result = run_module("mtls.clb.certificate_info", {**args, "certificate_id": ""})
+    assert result.get("failed") and result["msg"].startswith("certificate_id is empty; give the ID of the certificate")
+    assert emu.calls()[start:] == []
+
+
 def test_certificate_info_filters_by_type_name_and_fingerprint(emu, args, pki, slb):
     server_id = upload_server_certificate(slb, pki, name="srv")
     ca_id = upload_ca_certificate(slb, pki)

@@ -167,3 +167,35 @@ def test_listener_info_health_only_needs_the_instances(emu, args):
     result = run_module("mtls.clb.listener_info", {**args, "listener_details": False})
     assert result["failed"] and "give load_balancer_ids" in result["msg"]
     assert actions(emu) == []
+
+
+def test_health_check_settings_with_the_health_check_off_are_named_as_not_applied(emu, args, slb, stack):
+    """They are neither sent nor compared (the listener would not use them): said, not silently dropped."""
+    running_listener(slb, stack["load_balancer_id"], stack["server_certificate_id"], stack["ca_certificate_id"])
+    params = {**args, "load_balancer_id": stack["load_balancer_id"], "listener_port": 443, "health_check": False,
+              "health_check_uri": "/not-used"}
+
+    start = len(emu.calls())
+    result = run_module(LISTENER, params)
+
+    assert result["changed"] and set(result["changes"]) == {"health_check"}
+    assert mutating(emu, start) == [SET]
+    listener = slb.call("DescribeLoadBalancerHTTPSListenerAttribute",
+                        {"LoadBalancerId": stack["load_balancer_id"], "ListenerPort": 443})
+    assert listener["HealthCheck"] == "off" and listener.get("HealthCheckURI") != "/not-used"
+    warning = (f"health_check_uri is not applied to listener {stack['load_balancer_id']}:443, which does not use it: "
+               "health_check is off; set health_check: true in the same task to use it, or leave health_check_uri out.")
+    assert warning in result.get("warnings", [])
+    again = run_module(LISTENER, params)
+    assert again["changed"] is False and warning in again.get("warnings", [])
+
+
+def test_an_empty_server_certificate_id_is_refused_before_any_call(emu, args, slb, stack):
+    params = {**args, "load_balancer_id": stack["load_balancer_id"], "listener_port": 8443, "backend_server_port": 80,
+              "server_certificate_id": ""}
+    start = len(emu.calls())
+
+    result = run_module(LISTENER, params, check=True)
+
+    assert result["failed"] and result["msg"].startswith("server_certificate_id is empty; give the ID of the uploaded")
+    assert emu.calls()[start:] == []

@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud import certificate_material as cm
 from tests.unit.alicloud.certgen import damaged_rsa_key_pem, fingerprint, key_pem, make_certificate, make_pki, pem, rsa_key
@@ -102,6 +102,24 @@ def test_ca_validation_refuses_a_leaf_and_accepts_a_root(pki):
     with pytest.raises(cm.CertificateMaterialError) as err:
         cm.validate_ca_certificate(pki.server_pem)
     assert "not a CA certificate" in str(err.value)
+
+
+@pytest.mark.parametrize("make_key, message", [
+    (lambda: rsa.generate_private_key(65537, 3072), "SLB accepts RSA keys of 1024, 2048 or 4096 bits, not 3072"),
+    (lambda: ec.generate_private_key(ec.SECP256K1()),
+     "SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not secp256k1"),
+    (ed25519.Ed25519PrivateKey.generate, "SLB accepts only RSA and ECDSA keys, not Ed25519"),
+], ids=["rsa-3072", "secp256k1", "ed25519"])
+def test_a_ca_certificate_whose_key_slb_refuses_is_refused_locally(make_key, message):
+    """UploadCACertificate refuses what the certificate requirements do not list, so ca_certificate refused
+    it only after check mode had planned the upload."""
+    # Signed by an RSA-2048 key (an Ed25519 key cannot sign with SHA-256): the key checked is the certificate's own.
+    ca = make_certificate("Odd Root CA", make_key(), issuer_key=rsa_key(0), ca=True)
+
+    with pytest.raises(cm.CertificateMaterialError) as err:
+        cm.validate_ca_certificate(pem(ca), "certificate_path")
+
+    assert str(err.value).startswith("certificate_path: " + message + " (the key of CN=Odd Root CA)")
 
 
 def test_fingerprints_compare_ignoring_case_and_colons():

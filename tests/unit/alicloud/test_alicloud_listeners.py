@@ -10,6 +10,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.listeners import
     create_params,
     desired_settings,
     differing_fields,
+    unapplied_options,
     update_params,
     live_settings,
     validate_desired,
@@ -103,9 +104,36 @@ def test_create_params_fill_required_switches_and_skip_empty_ca():
     ({"health_check_domain": "bad domain!"}, "health_check_domain may contain only ASCII letters, digits, '.' and "
                                              "'-' (a domain name), or be $_ip (got 'bad domain!')"),
     ({"health_check_http_code": []}, "health_check_http_code is empty; list at least one of http_2xx"),
+    # The service refused it in the Create/Set call, in check mode a change was planned.
+    ({"server_certificate_id": ""}, "server_certificate_id is empty; give the ID of the uploaded server certificate"),
 ])
 def test_inconsistent_options_are_named(desired, needle):
     assert needle in validate_desired(desired)
+
+
+def test_options_of_a_feature_that_stays_off_are_named_as_not_applied():
+    live = dict(LIVE, HealthCheck="off", StickySession="off")
+    desired = {"health_check_uri": "/healthz", "healthy_threshold": 3, "cookie_timeout": 60, "scheduler": "rr"}
+
+    unapplied = unapplied_options(desired, live)
+
+    assert sorted(unapplied) == ["cookie_timeout", "health_check_uri", "healthy_threshold"]
+    assert unapplied["health_check_uri"] == ("health_check is off; set health_check: true in the same task to use it, "
+                                             "or leave health_check_uri out")
+    assert unapplied["cookie_timeout"].startswith("sticky_session is off; set sticky_session: true")
+    # Turned on in the same task, they apply; the cookie of the other sticky-session type does not.
+    assert unapplied_options(dict(desired, health_check=True, sticky_session=True, sticky_session_type="insert",
+                                  cookie="sid"), live) == {
+        "cookie": "it applies to sticky_session_type=server only; set sticky_session_type: server in the same task "
+                  "to use it, or leave cookie out"}
+
+
+def test_a_new_listener_gets_health_checks_but_no_sticky_sessions_unless_asked():
+    assert unapplied_options({"health_check_uri": "/healthz"}) == {}
+    assert list(unapplied_options({"cookie_timeout": 60})) == ["cookie_timeout"]
+    assert unapplied_options({"health_check": False, "health_check_interval": 5}) == {
+        "health_check_interval": "health_check is off; set health_check: true in the same task to use it, or leave "
+                                 "health_check_interval out"}
 
 
 def test_desired_settings_ignore_unset_options():
