@@ -80,8 +80,16 @@ def pki_input_problems(params, module, option_prefix=""):
     if not isinstance(params, dict):
         raise AnsibleFilterError("mtls.clb.pki_input_problems takes a dict of module options")
     params = dict((key, value) for key, value in params.items() if value is not None and value != "")
-    valid_days = int(params.get("valid_days", DEFAULT_VALID_DAYS))
-    renew_before_days = int(params.get("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS))
+    days = {}
+    for option, default in (("valid_days", DEFAULT_VALID_DAYS), ("renew_before_days", DEFAULT_RENEW_BEFORE_DAYS)):
+        value = params.get(option, default)
+        try:
+            if isinstance(value, bool) or int(value) != float(value):
+                raise ValueError(value)
+            days[option] = int(value)
+        except (TypeError, ValueError):
+            return ["%s%s must be a whole number of days (got %r)." % (option_prefix, option, value)]
+    valid_days, renew_before_days = days["valid_days"], days["renew_before_days"]
     try:
         if module == "pki_root_ca":
             checked_root_ca_subject(dict(params, valid_days=valid_days, renew_before_days=renew_before_days),

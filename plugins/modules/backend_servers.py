@@ -17,7 +17,10 @@ description:
     Balancer, step 6 of the mutual TLS procedure ("default server group - add ECS01 and ECS02").
   - Servers are matched by O(servers[].server_id); only what differs is sent, at most 20 servers per API call
     (C(AddBackendServers), C(SetBackendServers), C(RemoveBackendServers)).
-  - A failure after some of those calls went through (a refused add after the removals, say) reports C(changed)
+  - The calls go in that order - adds, then re-weights, then (with O(purge)) removals - so that a server being
+    replaced keeps serving until its replacement is in the group; when an add is refused (an ID that does not
+    exist, say), nothing is removed.
+  - A failure after some of those calls went through (a refused removal after the adds, say) reports C(changed)
     and names the calls that went through; a new run compares the group as it then is and sends only what is left.
 author:
   - mtls.clb contributors (!UNKNOWN)
@@ -41,7 +44,10 @@ options:
     default: []
     suboptions:
       server_id:
-        description: ECS instance ID (C(i-...)), or ENI/ECI ID for O(servers[].type=eni)/V(eci).
+        description:
+          - ECS instance ID (C(i-...)), or ENI/ECI ID (C(eni-...), C(eci-...)) for O(servers[].type=eni)/V(eci).
+          - An ID without the prefix of its type (an instance name such as C(ECS01), say) is refused before any API
+            call; whether the instance exists only the first add can tell (C(ObtainIpFail)).
         type: str
         required: true
       weight:
@@ -57,7 +63,7 @@ options:
         description: Description of the backend server (1-80 characters; letters, digits, C(-), C(/), C(.), C(_)). Unset leaves it as it is.
         type: str
       server_ip:
-        description: IP address of an ENI or ECI backend.
+        description: IP address of an ENI or ECI backend; refused for O(servers[].type=ecs).
         type: str
   purge:
     description:

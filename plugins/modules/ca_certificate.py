@@ -115,7 +115,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ca_certificate_id:
-  description: ID of the CA certificate in SLB (V(null) in check mode before the first upload; the deleted ID for O(state=absent)).
+  description:
+    - ID of the CA certificate in SLB (V(null) in check mode before the first upload).
+    - For O(state=absent), the deleted ID when one certificate was deleted, else the O(ca_certificate_id) given
+      (V(null) without it, for example when several certificates of one fingerprint were deleted); RV(deleted)
+      lists every deleted ID.
   returned: always
   type: str
   sample: 139a00604bd-cn-east-hangzhou-01

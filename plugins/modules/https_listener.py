@@ -21,6 +21,10 @@ description:
     is never updated again - numbers whether answered as numbers or strings, on/off switches, the documented
     values of the choice options and the listener status case-insensitively, O(health_check_http_code) as a set,
     an empty value as none, and O(health_check_domain=$_ip) as no domain.
+  - When O(server_certificate_id) or O(ca_certificate_id) changes from one certificate to another, the module lists
+    the region's HTTPS listeners (C(DescribeLoadBalancerListeners), in check mode too) and warns of every other
+    listener still set to the certificate this one leaves - after a CA rotation such a listener keeps accepting
+    the old CA's clients. It changes only this listener; a listing the service refuses is not an error.
   - B(Mutual authentication) has no switch of its own in the SLB API. It is on when the listener has a
     CA certificate (O(ca_certificate_id) set to the ID returned by M(mtls.clb.ca_certificate)) and off when
     the CA certificate ID is empty. Set O(ca_certificate_id=) (empty string) to turn it off.

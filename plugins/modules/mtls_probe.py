@@ -41,7 +41,9 @@ attributes:
     platforms: posix
 options:
   url:
-    description: The URL requested, C(https://<domain>:<port>/<path>).
+    description:
+      - The URL requested, C(https://<domain>[:<port>][/<path>]). Anything else (another scheme, a blank) is
+        refused before any request.
     type: str
     required: true
   ca_certificate_path:
@@ -54,7 +56,7 @@ options:
   resolve:
     description:
       - curl C(--resolve) entry, C(<domain>:<port>:<address>), so the domain reaches the load balancer
-        without a DNS record.
+        without a DNS record. Another form is refused before any request.
     type: str
   probes:
     description: The requests to send.
@@ -119,6 +121,7 @@ EXAMPLES = r"""
 - name: Every request with the certificate got a 2xx answer
   ansible.builtin.assert:
     that: probe.probes.client | rejectattr('http_status', 'in', range(200, 300)) | list | length == 0
+  when: not ansible_check_mode  # no request is sent in check mode
 """
 
 RETURN = r"""
@@ -153,6 +156,7 @@ probes:
 """
 
 import os
+import re
 import shutil
 import tempfile
 
@@ -183,7 +187,8 @@ def curl_argv(curl, params, certificate_path=None, private_key_path=None):
         argv += ["--resolve", params["resolve"]]
     if certificate_path:
         argv += ["--cert", certificate_path, "--key", private_key_path]
-    argv.append(params["url"])
+    # --url: never read as an option, whatever it starts with.
+    argv += ["--url", params["url"]]
     return argv
 
 
@@ -208,11 +213,23 @@ def validate_probes(probes):
     return None
 
 
+# https://<host>[:port][/path]: no blank anywhere (curl would take the rest as another argument's text).
+URL_PATTERN = re.compile(r"^https://(\[[0-9a-f:.]+\]|[^\s/:?#\[\]]+)(:\d{1,5})?([/?#]\S*)?$", re.IGNORECASE)
+# curl --resolve: [+]<host>:<port>:<address>[,<address>...], an IPv6 address in brackets.
+RESOLVE_PATTERN = re.compile(r"^\+?[^\s:]+:(\d{1,5}|\*):\S+$")
+
+
 def validate_limits(params):
     """An error message naming the option, or None."""
     for option, lowest in (("connect_timeout", 1), ("max_time", 1), ("max_body", 0)):
         if params[option] < lowest:
             return "%s must be at least %d (got %d)" % (option, lowest, params[option])
+    if not URL_PATTERN.match(params["url"]):
+        return ("url must be an https:// URL, https://<domain>[:<port>][/<path>] (got %r): the probes test TLS "
+                "with client certificates" % params["url"])
+    if params["resolve"] is not None and not RESOLVE_PATTERN.match(params["resolve"]):
+        return ("resolve must be <domain>:<port>:<address>, as curl --resolve takes it, e.g. "
+                "www.example.com:443:203.0.113.10 (got %r)" % params["resolve"])
     return None
 
 

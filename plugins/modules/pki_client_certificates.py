@@ -48,6 +48,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    details: >-
+      The signing CA must exist already: a CA that an earlier task of the same check run would make is not there,
+      and the module fails naming O(ca_certificate_path) (the mtls.clb roles skip the task then and report what a
+      real run would issue).
   diff_mode:
     support: full
 options:

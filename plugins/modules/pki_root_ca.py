@@ -131,6 +131,7 @@ EXAMPLES = r"""
     curve: secp384r1
     path_length: 0
     renew_before_days: 90
+    directory_mode: "0700"
 
 # A one-off task, not one to keep beside the first example: run it once where the CA key is, say, RSA 2048. Every
 # subject option must be the first example's, or the two tasks would re-issue the certificate back and forth.

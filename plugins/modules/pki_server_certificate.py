@@ -41,6 +41,10 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
+    details: >-
+      The signing CA must exist already: a CA that an earlier task of the same check run would make is not there,
+      and the module fails naming O(ca_certificate_path) (the mtls.clb roles skip the task then and report what a
+      real run would issue).
   diff_mode:
     support: full
 options:
@@ -108,6 +112,7 @@ EXAMPLES = r"""
     ca_private_key_path: /etc/pki/mtls/server-ca.key
     key_size: 2048
     valid_days: 397
+    directory_mode: "0700"
 """
 
 RETURN = r"""

@@ -168,7 +168,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 server_certificate_id:
-  description: ID of the certificate in SLB (V(null) in check mode before the first upload; the deleted ID for O(state=absent)).
+  description:
+    - ID of the certificate in SLB (V(null) in check mode before the first upload).
+    - For O(state=absent), the deleted ID when one certificate was deleted, else the O(server_certificate_id) given
+      (V(null) without it, for example when several certificates of one fingerprint were deleted); RV(deleted)
+      lists every deleted ID.
   returned: always
   type: str
   sample: 1231579085529123_18f79de306d_1714763408_709271

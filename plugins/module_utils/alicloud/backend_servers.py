@@ -26,6 +26,8 @@ DESCRIPTION_CHARACTERS = re.compile(r"^[\w\-/.]*$", re.UNICODE)
 # An ECS instance (i-...), ENI (eni-...) or ECI (eci-...) ID: letters, digits, '-' (and '_' / '.' to be safe); an
 # empty ID or one with a blank would go to AddBackendServers and come back refused, naming no option.
 SERVER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+# slb-api.md 1.5: ServerId is an ECS ID i-..., an ENI eni-... or an ECI eci-...; ServerIp is for eni/eci.
+SERVER_ID_PREFIXES = {"ecs": "i-", "eni": "eni-", "eci": "eci-"}
 
 
 def servers_problem(servers):
@@ -37,6 +39,15 @@ def servers_problem(servers):
         if not SERVER_ID_PATTERN.match(server_id or ""):
             return ("servers[{0}].server_id: {1!r} is not an instance ID; give the ID as the console shows it "
                     "(letters, digits and '-', such as i-bp1a2b3c4d5e6f7g8h9i), without blanks".format(index, server_id))
+        kind = server.get("type") or "ecs"
+        prefix = SERVER_ID_PREFIXES.get(kind)
+        if prefix and not server_id.startswith(prefix):
+            return ("servers[{0}].server_id: {1!r} is not the ID of an {2} backend, which starts with {3} (an instance "
+                    "name such as ECS01 is not its ID); give the ID as the console shows it, or set servers[{0}].type "
+                    "to the kind of backend it is".format(index, server_id, kind.upper(), prefix))
+        if kind == "ecs" and server.get("server_ip"):
+            return ("servers[{0}].server_ip: an IP address is for ENI and ECI backends (type eni or eci); an ECS "
+                    "instance is given by its ID alone, so leave server_ip out for {1}".format(index, server_id))
         if server_id in seen:
             return "servers: {0} is listed twice; list each server_id once".format(server_id)
         seen.add(server_id)
@@ -150,10 +161,13 @@ class BackendServerGroup:
         return live_members(describe_load_balancer(self.slb, self.load_balancer_id))
 
     def apply(self, to_add, to_update, to_remove):
-        """Remove, add, re-weight in batches; returns the replies in call order (for members_after_apply)."""
+        """Add, re-weight, then remove, in batches; returns the replies in call order (for members_after_apply).
+
+        Removal comes last: when a server is replaced and the new one is refused (an ID that does not exist,
+        ObtainIpFail), the old one still serves, instead of the group being left smaller or empty."""
         replies = []
-        for action, servers in (("RemoveBackendServers", to_remove), ("AddBackendServers", to_add),
-                                ("SetBackendServers", to_update)):
+        for action, servers in (("AddBackendServers", to_add), ("SetBackendServers", to_update),
+                                ("RemoveBackendServers", to_remove)):
             for batch in batches(list(servers)):
                 replies.append(self._add(batch) if action == "AddBackendServers" else self._call(action, batch))
                 self.applied.append((action, [server["server_id"] for server in batch]))

@@ -232,22 +232,30 @@ class CertificateStore:
         """{certificate ID: [(load balancer, port), ...]} from one listing of the region's HTTPS listeners;
         best effort (an API error leaves the lists as far as they got)."""
         found = dict((certificate_id, []) for certificate_id in certificate_ids)
-        try:
-            token = None
-            while True:
-                body = self.slb.call("DescribeLoadBalancerListeners",
-                                     {"ListenerProtocol": "https", "MaxResults": 100, "NextToken": token})
-                for listener in body.get("Listeners") or []:
-                    config = listener.get("HTTPSListenerConfig") or {}
-                    if config.get(self.kind.listener_field) in found:
-                        found[config[self.kind.listener_field]].append(
-                            (listener.get("LoadBalancerId"), listener.get("ListenerPort")))
-                token = body.get("NextToken")
-                if not token:
-                    break
-        except AlicloudApiError:
-            pass
+        for load_balancer_id, port, config in https_listener_configs(self.slb):
+            if config.get(self.kind.listener_field) in found:
+                found[config[self.kind.listener_field]].append((load_balancer_id, port))
         return found
+
+
+def https_listener_configs(slb):
+    """[(load balancer, port, HTTPSListenerConfig)] of the region's HTTPS listeners, from one paged listing
+    (DescribeLoadBalancerListeners); best effort: an API error ends the list where it got to."""
+    configs = []
+    try:
+        token = None
+        while True:
+            body = slb.call("DescribeLoadBalancerListeners",
+                            {"ListenerProtocol": "https", "MaxResults": 100, "NextToken": token})
+            for listener in body.get("Listeners") or []:
+                configs.append((listener.get("LoadBalancerId"), listener.get("ListenerPort"),
+                                listener.get("HTTPSListenerConfig") or {}))
+            token = body.get("NextToken")
+            if not token:
+                break
+    except AlicloudApiError:
+        pass
+    return configs
 
 
 SHA1_FINGERPRINT_PATTERN = re.compile(r"^[0-9a-f]{40}$")

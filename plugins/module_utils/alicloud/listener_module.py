@@ -8,6 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.mtls.clb.plugins.module_utils.alicloud.certificates import (
+    CA_CERTIFICATE,
+    SERVER_CERTIFICATE,
+    https_listener_configs,
+)
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import (
     CERTIFICATE_NOT_FOUND_CODES,
     AlicloudApiError,
@@ -141,6 +146,30 @@ class HttpsListenerRunner:
             return self._converge_missing(desired, state)
         return self._converge_existing(live, desired, state)
 
+    def _warn_certificates_left_on_other_listeners(self, changes):
+        """A certificate this listener switches away from may still be set on other listeners, which a run for this
+        one does not touch: after a CA rotation they would keep accepting the old CA's clients (and refuse the new
+        CA's), after a renewal keep serving the old server certificate. One listing of the region's HTTPS listeners
+        (only when a certificate changes), said as a warning; best effort, as for a certificate's deletion."""
+        switched = dict((option, changes[option]) for option in ("ca_certificate_id", "server_certificate_id")
+                        if option in changes and changes[option][0] and changes[option][1])
+        if not switched:
+            return
+        here = (self.params["load_balancer_id"], self.params["listener_port"])
+        listeners = https_listener_configs(self.module.slb)
+        for option, (old, new) in sorted(switched.items()):
+            kind = CA_CERTIFICATE if option == "ca_certificate_id" else SERVER_CERTIFICATE
+            others = [(lb, port) for lb, port, config in listeners
+                      if config.get(kind.listener_field) == old and (lb, port) != here]
+            if not others:
+                continue
+            effect = ("they keep accepting client certificates of the old CA and refusing those of the new one"
+                      if kind is CA_CERTIFICATE else "they keep serving the old certificate")
+            self.module.warn("{0} {1}, which listener {2}:{3} leaves for {4}, is still set on {5}: {6}. Switch them "
+                             "too, with {0} {4} in the task or playbook that manages them.".format(
+                                 option, old, here[0], here[1], new,
+                                 ", ".join("{0}:{1}".format(lb, port) for lb, port in others), effect))
+
     def _warn_unapplied(self, desired, live):
         """Options set but not in effect are neither sent nor compared (the service would keep them unused):
         said, so that a health_check_uri given with health_check: false is not taken as managed."""
@@ -182,6 +211,7 @@ class HttpsListenerRunner:
         after_settings = dict(live_view)
         after_settings.update(dict((option, after) for option, (_unused, after) in changes.items()))
         after = _diff_view(after_settings, target)
+        self._warn_certificates_left_on_other_listeners(changes)
         if self.module.check_mode:
             return self._result(True, None, actions, changes, before, after, planned=after)
         listener = live

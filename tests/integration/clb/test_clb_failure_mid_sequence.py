@@ -70,24 +70,25 @@ def test_refusal_before_any_change_says_nothing_was_changed(emu, args, stack):
     assert failed["failed"] and failed["changed"] is False and "Before this failure" not in failed["msg"]
 
 
-def test_backends_removed_then_add_refused_reports_the_removal_and_the_rerun_adds_only(emu, args, slb, stack):
+def test_backends_added_then_removal_refused_reports_the_add_and_the_rerun_removes_only(emu, args, slb, stack):
     first, second = emu.ecs_ids
     run_module(BACKENDS, {**args, "load_balancer_id": stack["load_balancer_id"], "servers": [{"server_id": first}],
                           "state": "absent"})
-    # The group now holds `second` only; the task wants `first` only, so it removes `second`, then adds `first`.
+    # The group now holds `second` only; the task wants `first` only, so it adds `first`, then removes `second`
+    # (adds first: a server being replaced keeps serving until its replacement is in).
     params = {**args, "load_balancer_id": stack["load_balancer_id"], "servers": [{"server_id": first}], "purge": True}
-    emu.set_faults([{"action": "AddBackendServers", "error": REFUSED, "count": 1}])
+    emu.set_faults([{"action": "RemoveBackendServers", "error": REFUSED, "count": 1}])
 
     failed = run_module(BACKENDS, params)
 
     assert failed["failed"] and failed["code"] == REFUSED and failed["changed"] is True
-    assert failed["msg"].startswith("AddBackendServers failed: Forbidden.RAM"), failed["msg"]
-    assert f"RemoveBackendServers ({second})" in failed["msg"] and "a new run compares the group" in failed["msg"]
+    assert failed["msg"].startswith("RemoveBackendServers failed: Forbidden.RAM"), failed["msg"]
+    assert f"AddBackendServers ({first})" in failed["msg"] and "a new run compares the group" in failed["msg"]
     emu.clear_faults()
     since = len(emu.calls())
     rerun = run_module(BACKENDS, params)
-    assert rerun["failed"] is False and rerun["added"] == [first] and rerun["removed"] == []
-    assert applied(emu, "RemoveBackendServers", since) == 0
+    assert rerun["failed"] is False and rerun["added"] == [] and rerun["removed"] == [second]
+    assert applied(emu, "AddBackendServers", since) == 0
     assert run_module(BACKENDS, params)["changed"] is False
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.ansible_run import run_module
-from clb_helpers import actions, mutating, running_listener, upload_server_certificate
+from clb_helpers import actions, mutating, running_listener, upload_ca_certificate, upload_server_certificate
 from tests.unit.alicloud.certgen import make_pki
 
 LISTENER = "mtls.clb.https_listener"
@@ -199,3 +199,24 @@ def test_an_empty_server_certificate_id_is_refused_before_any_call(emu, args, sl
 
     assert result["failed"] and result["msg"].startswith("server_certificate_id is empty; give the ID of the uploaded")
     assert emu.calls()[start:] == []
+
+
+def test_a_ca_rotation_of_one_listener_names_the_other_listener_still_trusting_the_old_ca(emu, args, slb, stack):
+    """Day 2: a second listener (another port) made with the same CA is not switched by a run for the first."""
+    lb, old_ca = stack["load_balancer_id"], stack["ca_certificate_id"]
+    running_listener(slb, lb, stack["server_certificate_id"], old_ca, port=443)
+    running_listener(slb, lb, stack["server_certificate_id"], old_ca, port=8443)
+    new_ca = upload_ca_certificate(slb, make_pki(ca_cn="Rotated Root CA"), name="rotated-ca")
+    params = {**args, "load_balancer_id": lb, "listener_port": 443, "ca_certificate_id": new_ca}
+    warning = (f"ca_certificate_id {old_ca}, which listener {lb}:443 leaves for {new_ca}, is still set on {lb}:8443: "
+               "they keep accepting client certificates of the old CA and refusing those of the new one. Switch them "
+               f"too, with ca_certificate_id {new_ca} in the task or playbook that manages them.")
+
+    for check in (True, False):
+        result = run_module(LISTENER, params, check=check)
+        assert result["changed"] and warning in result.get("warnings", []), result.get("warnings")
+
+    again = run_module(LISTENER, params)
+    assert again["changed"] is False and not again.get("warnings")
+    other = slb.call("DescribeLoadBalancerHTTPSListenerAttribute", {"LoadBalancerId": lb, "ListenerPort": 8443})
+    assert other["CACertificateId"] == old_ca  # named, not changed

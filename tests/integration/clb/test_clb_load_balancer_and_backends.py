@@ -67,6 +67,22 @@ def test_backend_servers_four_steps_reweight_and_purge(emu, args, slb):
     assert mutating(emu, start) == ["RemoveBackendServers"]
 
 
+def test_a_replacement_the_service_refuses_leaves_the_group_serving(emu, args, slb):
+    """purge with a mistyped new ID: the add is refused (ObtainIpFail) and the old server is not removed first."""
+    load_balancer_id = create_load_balancer(slb)
+    ecs01, ecs02 = emu.ecs_ids
+    add_backends(slb, load_balancer_id, [ecs01, ecs02])
+    start = len(emu.calls())
+
+    result = run_module(BACKENDS, {**args, "load_balancer_id": load_balancer_id, "purge": True,
+                                   "servers": [{"server_id": ecs01}, {"server_id": "i-bp3ecs04doesnotexis"}]})
+
+    assert result["failed"] and "ObtainIpFail" in result["msg"] and not result.get("changed")
+    assert mutating(emu, start) == ["AddBackendServers"]  # refused; no RemoveBackendServers before or after it
+    members = slb.call("DescribeLoadBalancerAttribute", {"LoadBalancerId": load_balancer_id})
+    assert sorted(server["ServerId"] for server in members["BackendServers"]["BackendServer"]) == sorted([ecs01, ecs02])
+
+
 def test_backend_servers_state_absent_removes_listed(emu, args, slb):
     load_balancer_id = create_load_balancer(slb)
     add_backends(slb, load_balancer_id, emu.ecs_ids)

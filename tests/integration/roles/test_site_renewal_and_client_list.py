@@ -233,6 +233,9 @@ def test_an_added_client_gets_its_files_and_no_other_client_changes(site):
     assert changed_tasks(done) == {("localhost", CLIENT_CERTIFICATES), ("client02", CLIENT_INSTALL)}, \
         sorted(changed_tasks(done))
     assert planned_tasks(plan) == changed_tasks(done), sorted(changed_tasks(plan))
+    # The recap counts the same: the report of the files steps 1-3 would write stands in for the install only
+    # when the install itself plans no change (here it does: client02's directory and root.crt are new).
+    assert plan.changed_per_host()["client02"] == done.changed_per_host()["client02"] == 1
     # The new client's files do not exist yet: said once, not also "would be re-issued".
     report = plan.task_results(CLIENT_INSTALL_REPORT, host="client02")["msg"]
     assert report.count("client02.key") == 1 and "re-issued" not in report, report

@@ -11,7 +11,12 @@ class SequencedSlb:
 
     region = "cn-hangzhou"
 
+    # Answered unless scripted: the region's listing of HTTPS listeners (https_listener reads it when a certificate
+    # changes, to name other listeners still using the old one) holds none.
+    DEFAULT_ANSWERS = {"DescribeLoadBalancerListeners": {"Listeners": []}}
+
     def __init__(self, answers, max_attempts=None):
+        answers = dict(self.DEFAULT_ANSWERS, **answers)
         self.answers = dict((action, list(a) if isinstance(a, list) else [a]) for action, a in answers.items())
         self.calls = []
         policy = {"max_attempts": max_attempts} if max_attempts else {}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers import (
     BackendServerGroup,
     live_members,
@@ -62,9 +64,9 @@ def test_apply_sends_at_most_20_servers_per_call():
     many = [server("i-%02d" % n) for n in range(45)]
     BackendServerGroup(slb, "lb-1").apply(many, [], [server("i-old")])
     sizes = [(action, len(json.loads(params["BackendServers"]))) for action, params in slb.calls]
-    assert sizes == [("RemoveBackendServers", 1), ("AddBackendServers", 20), ("AddBackendServers", 20),
-                     ("AddBackendServers", 5)]
-    first = json.loads(slb.calls[1][1]["BackendServers"])[0]
+    assert sizes == [("AddBackendServers", 20), ("AddBackendServers", 20), ("AddBackendServers", 5),
+                     ("RemoveBackendServers", 1)]
+    first = json.loads(slb.calls[0][1]["BackendServers"])[0]
     assert first == {"ServerId": "i-00", "Type": "ecs", "Weight": "100"}
 
 
@@ -104,8 +106,27 @@ def test_apply_returns_the_replies_in_call_order():
             return {"action": action, "size": len(json.loads(params["BackendServers"]))}
 
     replies = BackendServerGroup(ReplyingSlb(), "lb-1").apply([server("i-d")], [server("i-b", 70)], [server("i-c")])
-    assert replies == [{"action": "RemoveBackendServers", "size": 1}, {"action": "AddBackendServers", "size": 1},
-                       {"action": "SetBackendServers", "size": 1}]
+    assert replies == [{"action": "AddBackendServers", "size": 1}, {"action": "SetBackendServers", "size": 1},
+                       {"action": "RemoveBackendServers", "size": 1}]
+
+
+def test_a_refused_add_removes_nothing():
+    """A server replaced by one the service refuses (ObtainIpFail: no such instance) keeps serving."""
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.errors import AlicloudApiError
+
+    class RefusingSlb(RecordingSlb):
+        def call(self, action, params=None, retry=True):
+            super().call(action, params, retry)
+            if action == "AddBackendServers":
+                raise AlicloudApiError(action, "ObtainIpFail", "no such instance", status_code=400)
+            return {}
+
+    slb = RefusingSlb()
+    group = BackendServerGroup(slb, "lb-1")
+    with pytest.raises(AlicloudApiError):
+        group.apply([server("i-typo")], [], [server("i-old")])
+    assert [call[0] for call in slb.calls] == ["AddBackendServers"]
+    assert group.applied_note() is None
 
 
 def _reply(*entries):

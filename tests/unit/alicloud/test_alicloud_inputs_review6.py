@@ -15,8 +15,8 @@ from tests.unit.alicloud.scripted import SequencedSlb
 SHA1 = "bc:ee:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23"
 
 
-def server(server_id="i-1", weight=100, description=None):
-    return {"server_id": server_id, "weight": weight, "type": "ecs", "description": description, "server_ip": None}
+def server(server_id="i-1", weight=100, description=None, kind="ecs", server_ip=None):
+    return {"server_id": server_id, "weight": weight, "type": kind, "description": description, "server_ip": server_ip}
 
 
 @pytest.mark.parametrize("servers,expected", [
@@ -29,6 +29,13 @@ def server(server_id="i-1", weight=100, description=None):
     # Both went to AddBackendServers; the padded one came back "already attached; use SetBackendServers".
     ([server(), server("")], "servers[1].server_id: '' is not an instance ID; give the ID as the console shows it"),
     ([server("i-bp1a2b3c4d5e6f7g8h9i ")], "servers[0].server_id: 'i-bp1a2b3c4d5e6f7g8h9i ' is not an instance ID"),
+    # A name passed check mode as a planned add, then AddBackendServers answered ObtainIpFail.
+    ([server(), server("ECS01")],
+     "servers[1].server_id: 'ECS01' is not the ID of an ECS backend, which starts with i- (an instance name such as "
+     "ECS01 is not its ID)"),
+    ([server("i-1", kind="eni", server_ip="10.0.0.5")],
+     "servers[0].server_id: 'i-1' is not the ID of an ENI backend, which starts with eni-"),
+    ([server("i-1", server_ip="10.0.0.5")], "servers[0].server_ip: an IP address is for ENI and ECI backends"),
 ])
 def test_servers_that_break_a_documented_rule_are_named(servers, expected):
     assert servers_problem(servers).startswith(expected)
@@ -38,6 +45,7 @@ def test_servers_that_break_a_documented_rule_are_named(servers, expected):
     [],
     [server(description="b" * 80), server("i-2", weight=0, description=""), server("i-3", weight=100)],
     [server(description="web-1_a/b.c")],
+    [server("eni-bp1x", kind="eni", server_ip="10.0.0.5"), server("eci-bp1y", kind="eci", server_ip="10.0.0.6")],
 ])
 def test_servers_within_the_rules_pass(servers):
     assert servers_problem(servers) is None

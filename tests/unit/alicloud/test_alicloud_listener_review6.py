@@ -21,6 +21,8 @@ DESCRIBE = "DescribeLoadBalancerHTTPSListenerAttribute"
 CREATE = "CreateLoadBalancerHTTPSListener"
 START = "StartLoadBalancerListener"
 SET = "SetLoadBalancerHTTPSListenerAttribute"
+# Read when a certificate changes, for the other listeners still using the old one (none here).
+LISTENERS = "DescribeLoadBalancerListeners"
 LB_READ = "DescribeLoadBalancerAttribute"
 
 OLD = {"LoadBalancerId": "lb-1", "ListenerPort": 443, "BackendServerPort": 80, "Bandwidth": -1, "Status": "running",
@@ -77,7 +79,7 @@ def test_a_listener_found_by_the_refused_create_gets_the_new_certificates_and_sa
 
     result = converge(slb, dict(WANTED))
 
-    assert slb.calls == [DESCRIBE, CREATE, DESCRIBE, SET]
+    assert slb.calls == [DESCRIBE, CREATE, DESCRIBE, LISTENERS, SET]
     assert result["changed"] is True and result["actions"] == ["update"]
     assert result["changes"] == {"server_certificate_id": {"before": "sc-old", "after": "sc-new"},
                                  "ca_certificate_id": {"before": "ca-old", "after": "ca-new"}}
@@ -92,7 +94,7 @@ def test_a_found_stopped_listener_is_updated_then_started():
 
     result = converge(slb, dict(WANTED))
 
-    assert slb.calls == [DESCRIBE, CREATE, DESCRIBE, SET, START, DESCRIBE]
+    assert slb.calls == [DESCRIBE, CREATE, DESCRIBE, LISTENERS, SET, START, DESCRIBE]
     assert result["actions"] == ["update", "start"]
 
 
@@ -136,7 +138,7 @@ def test_after_a_lost_reply_a_listener_unlike_the_one_sent_is_someone_elses_and_
 
     result = converge(slb, dict(WANTED))
 
-    assert slb.calls == [DESCRIBE, CREATE, CREATE, DESCRIBE, SET]
+    assert slb.calls == [DESCRIBE, CREATE, CREATE, DESCRIBE, LISTENERS, SET]
     assert result["actions"] == ["update"]
     assert result["changes"]["ca_certificate_id"] == {"before": "ca-old", "after": "ca-new"}
 
@@ -165,7 +167,7 @@ def test_converge_after_a_reply_without_listener_port_updates_the_listener_inste
 
     result = converge(slb, dict(WANTED))
 
-    assert slb.calls == [DESCRIBE, DESCRIBE, SET]
+    assert slb.calls == [DESCRIBE, DESCRIBE, LISTENERS, SET]
     assert result["actions"] == ["update"] and result["listener"]["ca_certificate_id"] == "ca-new"
 
 
@@ -286,3 +288,45 @@ def test_the_range_limits_themselves_are_accepted(option, value):
     HttpsListenerRunner(module).run()
 
     assert module.failure is None and module.result is not None and slb.calls == [DESCRIBE]
+
+
+# --- Day 2: a certificate this listener leaves that other listeners still use ----------------------------
+
+def listing(*listeners):
+    return {"Listeners": [{"LoadBalancerId": lb, "ListenerPort": port, "ListenerProtocol": "https",
+                           "HTTPSListenerConfig": {"ServerCertificateId": server, "CACertificateId": ca}}
+                          for lb, port, server, ca in listeners]}
+
+
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_switching_certificates_names_the_other_listeners_still_using_the_old_ones(check_mode):
+    """A CA rotation run for one listener leaves another trusting the old CA: said, not left to be found."""
+    slb = SequencedSlb({DESCRIBE: OLD, SET: {}, LISTENERS: listing(
+        ("lb-1", 443, "sc-old", "ca-old"),        # this listener itself
+        ("lb-1", 8443, "sc-other", "ca-old"),     # the old CA, on another port
+        ("lb-2", 443, "sc-old", "ca-other"))})    # the old server certificate, on another load balancer
+    module = Module(slb, check_mode=check_mode)
+    runner = HttpsListenerRunner(module)
+    runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
+
+    runner.converge(dict(WANTED))
+
+    assert module.warnings == [
+        "ca_certificate_id ca-old, which listener lb-1:443 leaves for ca-new, is still set on lb-1:8443: they keep "
+        "accepting client certificates of the old CA and refusing those of the new one. Switch them too, with "
+        "ca_certificate_id ca-new in the task or playbook that manages them.",
+        "server_certificate_id sc-old, which listener lb-1:443 leaves for sc-new, is still set on lb-2:443: they "
+        "keep serving the old certificate. Switch them too, with server_certificate_id sc-new in the task or "
+        "playbook that manages them."]
+    assert slb.calls.count(LISTENERS) == 1
+    assert (SET in slb.calls) is not check_mode
+
+
+def test_no_listing_when_no_certificate_changes_or_mutual_authentication_is_turned_off():
+    for desired in ({"backend_server_port": 80, "scheduler": "rr"}, {"ca_certificate_id": ""}):
+        slb = SequencedSlb({DESCRIBE: [OLD, dict(OLD, CACertificateId="")], SET: {}})
+        module = Module(slb)
+        runner = HttpsListenerRunner(module)
+        runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
+        runner.converge(desired)
+        assert LISTENERS not in slb.calls and module.warnings == []

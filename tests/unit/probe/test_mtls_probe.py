@@ -14,6 +14,7 @@ from ansible_collections.mtls.clb.plugins.modules.mtls_probe import (
 
 PARAMS = {"connect_timeout": 5, "max_time": 10, "ca_certificate_path": "/home/ca/ca.crt",
           "resolve": None, "url": "https://www.example.test/"}
+LIMITS = {"connect_timeout": 5, "max_time": 10, "max_body": 2048, "url": "https://www.example.test/", "resolve": None}
 
 
 def probe(name, **overrides):
@@ -43,7 +44,7 @@ def test_curl_argv_is_the_procedures_command():
     argv = curl_argv("/usr/bin/curl", dict(PARAMS, resolve="www.example.test:443:127.0.0.9"),
                      "/home/ca/client.crt", "/home/ca/client.key")
     assert argv[0] == "/usr/bin/curl"
-    assert argv[-1] == "https://www.example.test/"
+    assert argv[-2:] == ["--url", "https://www.example.test/"]
     pairs = dict(zip(argv, argv[1:]))
     assert pairs["--cacert"] == "/home/ca/ca.crt"
     assert pairs["--cert"] == "/home/ca/client.crt"
@@ -80,11 +81,35 @@ def test_validate_probes_accepts_paths_text_and_none():
     ("max_time", -5, "max_time must be at least 1"),
 ])
 def test_validate_limits_names_the_option(option, value, message):
-    assert validate_limits({"connect_timeout": 5, "max_time": 10, "max_body": 2048, option: value}).startswith(message)
+    assert validate_limits(dict(LIMITS, **{option: value})).startswith(message)
 
 
 def test_validate_limits_accepts_an_empty_body():
-    assert validate_limits({"connect_timeout": 1, "max_time": 1, "max_body": 0}) is None
+    assert validate_limits(dict(LIMITS, connect_timeout=1, max_time=1, max_body=0)) is None
+
+
+@pytest.mark.parametrize("url", ["https://www.example.test", "https://www.example.test:8443/health?x=1",
+                                 "HTTPS://WWW.EXAMPLE.TEST/", "https://[2001:db8::1]:443/", "https://203.0.113.10"])
+def test_https_urls_are_taken(url):
+    assert validate_limits(dict(LIMITS, url=url)) is None
+
+
+@pytest.mark.parametrize("url", ["--help", "-ohttp://x", "http://www.example.test/", "www.example.test",
+                                 "https://www.example.test/a b", ""])
+def test_anything_but_an_https_url_is_refused_naming_url(url):
+    """curl took `--help` as its option and answered with its help text as the probe's body."""
+    assert validate_limits(dict(LIMITS, url=url)).startswith("url must be an https:// URL")
+
+
+@pytest.mark.parametrize("resolve, ok", [
+    ("www.example.test:443:203.0.113.10", True), ("www.example.test:443:[2001:db8::1]", True),
+    ("+www.example.test:443:203.0.113.10,203.0.113.11", True), ("bogus", False), ("www.example.test:443", False),
+    ("www.example.test:https:203.0.113.10", False), ("www.example.test:443: 203.0.113.10", False)])
+def test_resolve_must_be_curls_form(resolve, ok):
+    problem = validate_limits(dict(LIMITS, resolve=resolve))
+    assert (problem is None) is ok, problem
+    if not ok:
+        assert problem.startswith("resolve must be <domain>:<port>:<address>, as curl --resolve takes it")
 
 
 def test_unreadable_file_names_the_option_and_the_probe(tmp_path):

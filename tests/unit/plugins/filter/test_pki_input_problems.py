@@ -58,3 +58,13 @@ def test_the_shared_validity_is_named_with_the_prefix():
     problems = pki_input_problems({"clients": GOOD_CLIENTS, "pkcs12_password": "p12", "valid_days": 4000000},
                                   "pki_client_certificates", option_prefix="client_certificates_")
     assert problems[0].startswith("client_certificates_valid_days (4000000) would end after 9999-12-31")
+
+
+@pytest.mark.parametrize("value", ["abc", "10.5", 10.5, True, [3650]])
+def test_a_validity_that_is_not_a_whole_number_is_named_not_a_python_error(value):
+    """It raised "invalid literal for int() with base 10", naming neither the option nor the fix."""
+    for module, extra in (("pki_root_ca", {"common_name": "Root"}), ("pki_client_certificates", {"clients": []})):
+        assert pki_input_problems(dict(extra, valid_days=value), module, option_prefix="my_") == [
+            "my_valid_days must be a whole number of days (got %r)." % (value,)]
+    assert pki_input_problems({"common_name": "Root", "renew_before_days": value}, "pki_root_ca") == [
+        "renew_before_days must be a whole number of days (got %r)." % (value,)]
