@@ -99,10 +99,14 @@ options:
       - Idempotent by this ID.
     type: str
   ali_cloud_certificate_name:
-    description: Name of that certificate in the certificate service.
+    description:
+      - Name of that certificate in the certificate service.
+      - Required with O(ali_cloud_certificate_id), as the API reference says; refused without it.
     type: str
   ali_cloud_certificate_region_id:
-    description: Region of that certificate in the certificate service.
+    description:
+      - Region of that certificate in the certificate service.
+      - Required with O(ali_cloud_certificate_id), as the API reference says; refused without it.
     type: str
   server_certificate_id:
     description: With O(state=absent), the ID of the certificate to delete.
@@ -261,6 +265,11 @@ def main():
             # The certificate service holds the key; one given here would be ignored without a word.
             ("ali_cloud_certificate_id", "private_key"),
             ("ali_cloud_certificate_id", "private_key_path"),
+        ],
+        # UploadServerCertificate: "required if you use an Alibaba Cloud certificate", all three (the API
+        # reference); and without the ID the other two would be ignored without a word.
+        required_together=[
+            ("ali_cloud_certificate_id", "ali_cloud_certificate_name", "ali_cloud_certificate_region_id"),
         ],
         supports_check_mode=True,
     )
