@@ -87,7 +87,7 @@ def pki_input_problems(params, module, option_prefix=""):
             if isinstance(value, bool) or int(value) != float(value):
                 raise ValueError(value)
             days[option] = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return ["%s%s must be a whole number of days (got %r)." % (option_prefix, option, value)]
     valid_days, renew_before_days = days["valid_days"], days["renew_before_days"]
     try:

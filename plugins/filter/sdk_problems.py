@@ -19,6 +19,7 @@ description:
   - Give it the interpreter the cloud modules will run with, that is C(ansible_python_interpreter) of the host
     they run on with the C(local) connection, as C(mtls.clb.site) does for C(localhost). The implicit
     C(localhost) has the Python that runs C(ansible-playbook).
+  - The value is split as a shell would (V(/usr/bin/env python3) works, as in Ansible).
   - Returns no problem when it cannot tell - no interpreter given, an C(auto) value that Ansible resolves only at
     the first module run, or an interpreter that does not start (the first module run reports that).
   - Finding the modules is what this asks; whether their versions meet the floors of the collection's
@@ -57,6 +58,7 @@ _value:
   elements: str
 """
 
+import shlex
 import subprocess
 
 from ansible.module_utils.common.text.converters import to_text
@@ -78,9 +80,11 @@ for name in sys.argv[1:]:
     except Exception:
         found = False
     if not found:
-        print(name)
+        print("mtls.clb.sdk_problems:missing:" + name)
         break
 """
+# Marks the answer among whatever else the interpreter prints (a sitecustomize that prints, say).
+MARKER = "mtls.clb.sdk_problems:missing:"
 
 
 def sdk_problems(python, setting="ansible_python_interpreter"):
@@ -88,12 +92,15 @@ def sdk_problems(python, setting="ansible_python_interpreter"):
     if not python or python.startswith("auto"):
         return []
     try:
-        run = subprocess.run([python, "-c", FIND_FIRST_MISSING] + list(SDK_IMPORTS), stdin=subprocess.DEVNULL,
+        # Ansible runs the interpreter through the shell, so "/usr/bin/env python3" works there: split it likewise.
+        command = shlex.split(python)
+        run = subprocess.run(command + ["-c", FIND_FIRST_MISSING] + list(SDK_IMPORTS), stdin=subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=False)
-    except (OSError, subprocess.SubprocessError):
+    except (OSError, ValueError, subprocess.SubprocessError):
         return []
-    missing = to_text(run.stdout).strip()
-    if run.returncode != 0 or not missing:
+    answers = [line[len(MARKER):] for line in to_text(run.stdout).splitlines() if line.startswith(MARKER)]
+    missing = answers[-1].strip() if answers else ""
+    if run.returncode != 0 or missing not in SDK_IMPORTS:
         return []
     package = package_of(missing)
     return ["The cloud modules of steps 5 and 6 run with {python} ({setting}), which cannot find {missing} "

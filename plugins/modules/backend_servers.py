@@ -19,7 +19,8 @@ description:
     (C(AddBackendServers), C(SetBackendServers), C(RemoveBackendServers)).
   - The calls go in that order - adds, then re-weights, then (with O(purge)) removals - so that a server being
     replaced keeps serving until its replacement is in the group; when an add is refused (an ID that does not
-    exist, say), nothing is removed.
+    exist, say), nothing is removed. Replacing servers of a group at its quota of backend servers therefore needs
+    a task with O(state=absent) for the old ones first.
   - A failure after some of those calls went through (a refused removal after the adds, say) reports C(changed)
     and names the calls that went through; a new run compares the group as it then is and sends only what is left.
 author:
@@ -47,7 +48,8 @@ options:
         description:
           - ECS instance ID (C(i-...)), or ENI/ECI ID (C(eni-...), C(eci-...)) for O(servers[].type=eni)/V(eci).
           - An ID without the prefix of its type (an instance name such as C(ECS01), say) is refused before any API
-            call; whether the instance exists only the first add can tell (C(ObtainIpFail)).
+            call (with O(state=absent), any of the three prefixes will do); whether the instance exists only the
+            first add can tell (C(ObtainIpFail)).
         type: str
         required: true
       weight:
@@ -63,7 +65,7 @@ options:
         description: Description of the backend server (1-80 characters; letters, digits, C(-), C(/), C(.), C(_)). Unset leaves it as it is.
         type: str
       server_ip:
-        description: IP address of an ENI or ECI backend; refused for O(servers[].type=ecs).
+        description: IP address of the backend (the API reference names it for ECS, ENI and ECI backends).
         type: str
   purge:
     description:
@@ -153,7 +155,7 @@ def main():
         supports_check_mode=True,
     )
     servers = module.params["servers"]
-    problem = load_balancer_id_problem(module.params["load_balancer_id"]) or servers_problem(servers)
+    problem = load_balancer_id_problem(module.params["load_balancer_id"]) or servers_problem(servers, module.params["state"])
     if not problem and module.params["purge"] and module.params["state"] == "absent":
         problem = ("purge applies to state=present (remove what is not in servers); state=absent removes exactly "
                    "the servers listed: drop purge, or use state=present with purge to keep only the listed ones")

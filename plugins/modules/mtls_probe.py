@@ -160,6 +160,11 @@ import re
 import shutil
 import tempfile
 
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # Python 2
+    from urlparse import urlsplit
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.mtls.clb.plugins.module_utils.private_key_text import mask_private_keys
@@ -230,6 +235,15 @@ def validate_limits(params):
     if params["resolve"] is not None and not RESOLVE_PATTERN.match(params["resolve"]):
         return ("resolve must be <domain>:<port>:<address>, as curl --resolve takes it, e.g. "
                 "www.example.com:443:203.0.113.10 (got %r)" % params["resolve"])
+    if params["resolve"] is not None:
+        # curl uses the entry only for the URL's own host and port; another would send the probes through DNS to
+        # whatever the name resolves to, and test that instead.
+        host, port = params["resolve"].lstrip("+").split(":")[:2]
+        url = urlsplit(params["url"])
+        url_port = url.port or 443
+        if host.lower() != (url.hostname or "").lower() or (port != "*" and int(port) != url_port):
+            return ("resolve is for %s:%s, but url asks for %s:%d, so curl would not use it; give resolve as "
+                    "%s:%d:<address>" % (host, port, url.hostname, url_port, url.hostname, url_port))
     return None
 
 

@@ -26,13 +26,14 @@ DESCRIPTION_CHARACTERS = re.compile(r"^[\w\-/.]*$", re.UNICODE)
 # An ECS instance (i-...), ENI (eni-...) or ECI (eci-...) ID: letters, digits, '-' (and '_' / '.' to be safe); an
 # empty ID or one with a blank would go to AddBackendServers and come back refused, naming no option.
 SERVER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-# slb-api.md 1.5: ServerId is an ECS ID i-..., an ENI eni-... or an ECI eci-...; ServerIp is for eni/eci.
+# slb-api.md 1.5: ServerId is an ECS ID i-..., an ENI eni-... or an ECI eci-....
 SERVER_ID_PREFIXES = {"ecs": "i-", "eni": "eni-", "eci": "eci-"}
 
 
-def servers_problem(servers):
+def servers_problem(servers, state="present"):
     """A message naming the option when the `servers` items break a documented rule, else None.
-    Checked before the group is read, so bad input makes no API call, in check mode too."""
+    Checked before the group is read, so bad input makes no API call, in check mode too. For state=absent
+    the type is not sent (the live member is removed as it is), so any backend ID prefix will do."""
     seen = set()
     for index, server in enumerate(servers):
         server_id = server["server_id"]
@@ -40,14 +41,15 @@ def servers_problem(servers):
             return ("servers[{0}].server_id: {1!r} is not an instance ID; give the ID as the console shows it "
                     "(letters, digits and '-', such as i-bp1a2b3c4d5e6f7g8h9i), without blanks".format(index, server_id))
         kind = server.get("type") or "ecs"
-        prefix = SERVER_ID_PREFIXES.get(kind)
-        if prefix and not server_id.startswith(prefix):
+        if state == "absent":
+            if not server_id.startswith(tuple(SERVER_ID_PREFIXES.values())):
+                return ("servers[{0}].server_id: {1!r} is not a backend server ID, which starts with i-, eni- or eci- "
+                        "(an instance name such as ECS01 is not its ID); give the ID as the console shows it".format(
+                            index, server_id))
+        elif not server_id.startswith(SERVER_ID_PREFIXES.get(kind, "")):
             return ("servers[{0}].server_id: {1!r} is not the ID of an {2} backend, which starts with {3} (an instance "
                     "name such as ECS01 is not its ID); give the ID as the console shows it, or set servers[{0}].type "
-                    "to the kind of backend it is".format(index, server_id, kind.upper(), prefix))
-        if kind == "ecs" and server.get("server_ip"):
-            return ("servers[{0}].server_ip: an IP address is for ENI and ECI backends (type eni or eci); an ECS "
-                    "instance is given by its ID alone, so leave server_ip out for {1}".format(index, server_id))
+                    "to the kind of backend it is".format(index, server_id, kind.upper(), SERVER_ID_PREFIXES[kind]))
         if server_id in seen:
             return "servers: {0} is listed twice; list each server_id once".format(server_id)
         seen.add(server_id)

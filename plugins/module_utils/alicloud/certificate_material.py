@@ -143,10 +143,22 @@ def check_key_algorithm(public_key, option, whose=""):
             "key or one on those curves".format(option, public_key.curve.name, whose))
 
 
-def check_certificate_keys(chain, option):
-    """check_key_algorithm of every certificate of the chain, naming the one whose key SLB would refuse."""
+def certificate_key_warnings(chain, option):
+    """For the CA certificates and intermediates of an upload: a warning per certificate whose key is not of the
+    algorithms CLB's certificate requirements list. Those requirements are written for the server certificate's
+    key (checked as the private key, a refusal); whether SLB also refuses them in a CA certificate or an
+    intermediate is not documented, and public CAs issue from RSA-3072 intermediates, so this is a warning: the
+    upload is sent, and a refusal then comes from the service."""
+    warnings = []
     for cert in chain:
-        check_key_algorithm(cert.public_key(), option, " (the key of {0})".format(cert.subject.rfc4514_string()))
+        try:
+            check_key_algorithm(cert.public_key(), option, " (the key of {0})".format(cert.subject.rfc4514_string()))
+        except CertificateMaterialError as problem:
+            text = str(problem).split("; issue the certificate", 1)[0]
+            warnings.append("{0}. CLB's certificate requirements list these for the server certificate's key; whether "
+                            "SLB takes another in a CA certificate or an intermediate is not documented, so the upload "
+                            "is sent, and it may be refused.".format(text))
+    return warnings
 
 
 def _public_bytes(public_key):
@@ -217,11 +229,18 @@ def certificate_summary(cert):
 class CertificateMaterial:
     """A validated certificate chain, leaf first; the leaf is what CLB fingerprints and reports."""
 
-    def __init__(self, chain):
+    def __init__(self, chain, option="certificate"):
         self.chain = chain
+        # The option the chain came from, named in messages.
+        self.option = option
 
     def check_before_upload(self):
         """What only an upload needs, checked before the first mutating call (and in check mode)."""
+
+    def upload_warnings(self):
+        """Warnings for an upload about to be sent (and in check mode): keys of its CA certificates that CLB's
+        certificate requirements do not list (certificate_key_warnings)."""
+        return certificate_key_warnings(self.chain, self.option)
 
     @property
     def leaf(self):
@@ -242,10 +261,14 @@ class CertificateMaterial:
 class ServerCertificateMaterial(CertificateMaterial):
     """A validated server certificate chain and its key, ready for UploadServerCertificate."""
 
-    def __init__(self, chain, key, key_option="private_key"):
-        super(ServerCertificateMaterial, self).__init__(chain)
+    def __init__(self, chain, key, key_option="private_key", option="certificate"):
+        super(ServerCertificateMaterial, self).__init__(chain, option)
         self.key = key
         self.key_option = key_option
+
+    def upload_warnings(self):
+        # The leaf's key is the private key, refused outright if CLB does not take it; the intermediates warn.
+        return certificate_key_warnings(self.chain[1:], self.option)
 
     def check_before_upload(self):
         """The RSA consistency check load_private_key skips: a key whose public part matches the
@@ -294,8 +317,6 @@ def server_certificate_checks(chain, private_key_pem_text, passphrase, certifica
         lambda: check_not_a_ca(chain[0], certificate_option),
         lambda: check_chain_order(chain, certificate_option),
         lambda: check_not_expired(chain[0], certificate_option, now=now),
-        # The leaf's key is checked as the private key; the intermediates' are uploaded too.
-        lambda: check_certificate_keys(chain[1:], certificate_option),
         key_of_the_leaf,
     )
 
@@ -307,7 +328,7 @@ def validate_server_certificate(certificate_pem_text, private_key_pem_text, pass
                                        now=now)
     for check in checks[:-1]:
         check()
-    return ServerCertificateMaterial(chain, checks[-1](), key_option)
+    return ServerCertificateMaterial(chain, checks[-1](), key_option, certificate_option)
 
 
 class CaCertificateMaterial(CertificateMaterial):
@@ -321,7 +342,6 @@ def validate_ca_certificate(certificate_pem_text, certificate_option="certificat
     chain = load_certificate_chain(certificate_pem_text, certificate_option)
     for cert in chain:
         check_not_expired(cert, certificate_option, now=now)
-    check_certificate_keys(chain, certificate_option)
     is_ca = _is_ca(chain[0])
     if is_ca is None:
         # Old self-signed roots (e.g. `openssl x509 -req -signkey`) carry no extensions at all.
@@ -330,4 +350,4 @@ def validate_ca_certificate(certificate_pem_text, certificate_option="certificat
         raise CertificateMaterialError(
             "{0}: {1} is not a CA certificate (basicConstraints CA:FALSE); give the CA that signs "
             "the client certificates".format(certificate_option, chain[0].subject.rfc4514_string()))
-    return CaCertificateMaterial(chain)
+    return CaCertificateMaterial(chain, certificate_option)

@@ -240,6 +240,8 @@ class CertificateModuleRunner:
 
         if material is not None:
             material.check_before_upload()
+            for warning in material.upload_warnings():
+                self.module.warn(warning)
         if self.module.check_mode:
             planned = {self.kind.name_field: name, "Fingerprint": material.fingerprint if material else None,
                        "ExpireTime": summary.get("expire_time") if summary else None}

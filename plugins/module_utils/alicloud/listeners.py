@@ -358,7 +358,7 @@ def validate_desired(desired):
             return "sticky_session_type=insert needs cookie_timeout (1-86400 seconds)"
         if kind == "server" and not desired.get("cookie"):
             return "sticky_session_type=server needs cookie (the name of the backend's cookie)"
-    if desired.get("server_certificate_id") == "":
+    if desired.get("server_certificate_id") is not None and not desired["server_certificate_id"].strip():
         return ("server_certificate_id is empty; give the ID of the uploaded server certificate (the "
                 "server_certificate module returns it), or leave the option out to keep the listener's")
     uri = desired.get("health_check_uri")

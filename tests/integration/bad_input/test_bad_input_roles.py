@@ -379,6 +379,11 @@ SITE_CASES = [
      "mtls_listener_tls_cipher_policy", "must be one of"),
     ("backend given by name, not ID", {"mtls_clb_backend_servers": ["ECS01", "ECS02"]}, "mtls_clb_backend_servers",
      "(i-...)"),
+    # The module takes a plain ID as an ECS instance: an ENI ID needs its type, else step 6 refused it after steps 1-5.
+    ("ENI given as a plain ID", {"mtls_clb_backend_servers": ["eni-bp1abcdef"]}, "mtls_clb_backend_servers",
+     "{server_id: eni-..., type: eni}"),
+    ("ECS ID given type eni", {"mtls_clb_backend_servers": [{"server_id": "i-bp1abcdef", "type": "eni"}]},
+     "i-bp1abcdef is not an instance ID", "mtls_clb_backend_servers"),
     ("backend weight above 100", {"mtls_listener_backend_weight": 101}, "mtls_listener_backend_weight", "0 (out of rotation) to 100"),
     ("no PKCS#12 password", {"mtls_clb_pkcs12_password": None}, "mtls_clb_pkcs12_password", "Ansible Vault"),
     ("wildcard domain", {"mtls_clb_domain": "*.bad-input.test"}, "mtls_clb_domain", "one name it covers"),
@@ -390,6 +395,7 @@ SITE_CASES = [
      "certificate_upload_server_certificate_path", "mtls_clb_issue_lab_certificate"),
     ("step 7 asked for more backends than requests", {"mtls_verify_requests": 1},
      "mtls_verify_min_backends", "at least as many"),
+    ("step 7 path without its slash", {"mtls_verify_path": "health"}, "mtls_verify_path", "must start with /"),
     ("relative client directory", {"mtls_clb_client_directory": "home/ca"}, "client_install_directory", "absolute path"),
     # CLB refuses a 3072-bit server key at upload (step 5): refused before step 1 instead.
     ("lab server key size CLB refuses", {"certificate_upload_lab_key_size": 3072}, "certificate_upload_lab_key_size",

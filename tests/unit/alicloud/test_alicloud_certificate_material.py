@@ -110,16 +110,32 @@ def test_ca_validation_refuses_a_leaf_and_accepts_a_root(pki):
      "SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not secp256k1"),
     (ed25519.Ed25519PrivateKey.generate, "SLB accepts only RSA and ECDSA keys, not Ed25519"),
 ], ids=["rsa-3072", "secp256k1", "ed25519"])
-def test_a_ca_certificate_whose_key_slb_refuses_is_refused_locally(make_key, message):
-    """UploadCACertificate refuses what the certificate requirements do not list, so ca_certificate refused
-    it only after check mode had planned the upload."""
+def test_a_ca_certificate_whose_key_the_requirements_do_not_list_is_uploaded_with_a_warning(make_key, message):
+    """CLB's requirements are written for the server key; public CAs issue from RSA-3072 intermediates, and
+    whether SLB refuses such a CA certificate is not documented: a warning, not a refusal."""
     # Signed by an RSA-2048 key (an Ed25519 key cannot sign with SHA-256): the key checked is the certificate's own.
     ca = make_certificate("Odd Root CA", make_key(), issuer_key=rsa_key(0), ca=True)
 
-    with pytest.raises(cm.CertificateMaterialError) as err:
-        cm.validate_ca_certificate(pem(ca), "certificate_path")
+    material = cm.validate_ca_certificate(pem(ca), "certificate_path")
 
-    assert str(err.value).startswith("certificate_path: " + message + " (the key of CN=Odd Root CA)")
+    (warning,) = material.upload_warnings()
+    assert warning.startswith("certificate_path: " + message + " (the key of CN=Odd Root CA). CLB's certificate "
+                              "requirements list these for the server certificate's key")
+    assert warning.endswith("so the upload is sent, and it may be refused.")
+
+
+def test_an_intermediate_of_a_server_chain_warns_and_the_leaf_key_is_refused(pki):
+    intermediate_key = rsa.generate_private_key(65537, 3072)
+    intermediate = make_certificate("Public Server CA R36", intermediate_key, issuer_cn="Test Root CA",
+                                    issuer_key=pki.ca_key, ca=True)
+    leaf = make_certificate("www.example.test", pki.server_key, issuer_cn="Public Server CA R36",
+                            issuer_key=intermediate_key, sans=["www.example.test"])
+
+    material = cm.validate_server_certificate(pem(leaf) + pem(intermediate), key_pem(pki.server_key), None)
+
+    assert [warning.split(". CLB's")[0] for warning in material.upload_warnings()] == [
+        "certificate: SLB accepts RSA keys of 1024, 2048 or 4096 bits, not 3072 (the key of CN=Public Server CA R36)"]
+    assert cm.validate_server_certificate(pki.chain_pem, key_pem(pki.server_key), None).upload_warnings() == []
 
 
 def test_fingerprints_compare_ignoring_case_and_colons():

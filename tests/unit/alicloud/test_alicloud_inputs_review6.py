@@ -35,7 +35,6 @@ def server(server_id="i-1", weight=100, description=None, kind="ecs", server_ip=
      "ECS01 is not its ID)"),
     ([server("i-1", kind="eni", server_ip="10.0.0.5")],
      "servers[0].server_id: 'i-1' is not the ID of an ENI backend, which starts with eni-"),
-    ([server("i-1", server_ip="10.0.0.5")], "servers[0].server_ip: an IP address is for ENI and ECI backends"),
 ])
 def test_servers_that_break_a_documented_rule_are_named(servers, expected):
     assert servers_problem(servers).startswith(expected)
@@ -46,9 +45,20 @@ def test_servers_that_break_a_documented_rule_are_named(servers, expected):
     [server(description="b" * 80), server("i-2", weight=0, description=""), server("i-3", weight=100)],
     [server(description="web-1_a/b.c")],
     [server("eni-bp1x", kind="eni", server_ip="10.0.0.5"), server("eci-bp1y", kind="eci", server_ip="10.0.0.6")],
+    # The AddBackendServers reference names ServerIp for ECS, ENI and ECI backends alike.
+    [server("i-1", server_ip="10.0.0.5")],
 ])
 def test_servers_within_the_rules_pass(servers):
     assert servers_problem(servers) is None
+
+
+def test_state_absent_takes_any_backend_id_prefix_and_refuses_a_name():
+    """Removal sends no type (the live member goes as it is), so an eni- ID without type: eni is fine there."""
+    assert servers_problem([server("eni-bp1x"), server("eci-bp1y"), server("i-1")], "absent") is None
+    assert servers_problem([server("ECS01")], "absent").startswith(
+        "servers[0].server_id: 'ECS01' is not a backend server ID, which starts with i-, eni- or eci-")
+    assert servers_problem([server("eni-bp1x")]).startswith(
+        "servers[0].server_id: 'eni-bp1x' is not the ID of an ECS backend")
 
 
 @pytest.mark.parametrize("value", ["zz", "-", "None", "", "   ", "ab:cd", SHA1 + ":00", SHA1[:-1],

@@ -330,3 +330,30 @@ def test_no_listing_when_no_certificate_changes_or_mutual_authentication_is_turn
         runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
         runner.converge(desired)
         assert LISTENERS not in slb.calls and module.warnings == []
+
+
+def test_the_listener_itself_is_not_named_when_the_listing_answers_its_port_as_a_string():
+    slb = SequencedSlb({DESCRIBE: OLD, SET: {}, LISTENERS: {"Listeners": [
+        {"LoadBalancerId": "lb-1", "ListenerPort": "443", "HTTPSListenerConfig": {"CACertificateId": "ca-old"}}]}})
+    module = Module(slb)
+    runner = HttpsListenerRunner(module)
+    runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
+
+    runner.converge(dict(WANTED))
+
+    assert module.warnings == []
+
+
+def test_check_mode_names_a_pending_upload_as_such():
+    """In check mode the roles pass a placeholder for a CA the real run would upload first."""
+    slb = SequencedSlb({DESCRIBE: OLD, LISTENERS: listing(("lb-1", 8443, "sc-other", "ca-old"))})
+    module = Module(slb, check_mode=True)
+    runner = HttpsListenerRunner(module)
+    runner.api = HttpsListenerApi(slb, "lb-1", 443, sleep=lambda seconds: None)
+
+    runner.converge({"ca_certificate_id": "(new upload; its ID is known after a real run)"})
+
+    assert module.warnings == [
+        "ca_certificate_id ca-old, which listener lb-1:443 leaves for the new upload, is still set on lb-1:8443: they "
+        "keep accepting client certificates of the old CA and refusing those of the new one. Switch them too, with "
+        "the ID of that upload (known after a real run) in the task or playbook that manages them."]

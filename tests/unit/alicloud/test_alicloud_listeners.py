@@ -106,6 +106,7 @@ def test_create_params_fill_required_switches_and_skip_empty_ca():
     ({"health_check_http_code": []}, "health_check_http_code is empty; list at least one of http_2xx"),
     # The service refused it in the Create/Set call, in check mode a change was planned.
     ({"server_certificate_id": ""}, "server_certificate_id is empty; give the ID of the uploaded server certificate"),
+    ({"server_certificate_id": "  "}, "server_certificate_id is empty"),
 ])
 def test_inconsistent_options_are_named(desired, needle):
     assert needle in validate_desired(desired)

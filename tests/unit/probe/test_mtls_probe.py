@@ -181,3 +181,21 @@ def test_one_of_the_pair_inline_and_the_other_a_path(tmp_path, inline):
     with open(written) as handle:
         assert handle.read() == pem[inline]
     assert stat.S_IMODE(os.stat(written).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("url, resolve", [
+    ("https://www.example.test/", "www.other.test:443:203.0.113.10"),
+    ("https://www.example.test:8443/", "www.example.test:443:203.0.113.10"),
+    ("https://www.example.test/", "www.example.test:8443:203.0.113.10")])
+def test_a_resolve_entry_curl_would_not_use_for_the_url_is_refused(url, resolve):
+    """curl would quietly resolve the URL's host through DNS and test whatever that is."""
+    problem = validate_limits(dict(LIMITS, url=url, resolve=resolve))
+    assert problem.startswith("resolve is for ") and "so curl would not use it" in problem
+
+
+@pytest.mark.parametrize("url, resolve", [
+    ("https://WWW.example.test/", "www.example.test:443:203.0.113.10"),
+    ("https://www.example.test:8443/x", "www.example.test:8443:203.0.113.10"),
+    ("https://www.example.test/", "www.example.test:*:203.0.113.10")])
+def test_a_resolve_entry_for_the_urls_host_and_port_is_taken(url, resolve):
+    assert validate_limits(dict(LIMITS, url=url, resolve=resolve)) is None

@@ -60,7 +60,7 @@ def test_the_shared_validity_is_named_with_the_prefix():
     assert problems[0].startswith("client_certificates_valid_days (4000000) would end after 9999-12-31")
 
 
-@pytest.mark.parametrize("value", ["abc", "10.5", 10.5, True, [3650]])
+@pytest.mark.parametrize("value", ["abc", "10.5", 10.5, True, [3650], float("inf")])
 def test_a_validity_that_is_not_a_whole_number_is_named_not_a_python_error(value):
     """It raised "invalid literal for int() with base 10", naming neither the option nor the fix."""
     for module, extra in (("pki_root_ca", {"common_name": "Root"}), ("pki_client_certificates", {"clients": []})):

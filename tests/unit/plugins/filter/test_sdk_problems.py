@@ -60,3 +60,22 @@ def test_no_problem_when_it_cannot_tell(tmp_path):
     assert sdk_problems("auto_silent") == []
     assert sdk_problems(str(tmp_path / "no-such-python")) == []
     assert sdk_problems(wrapper(tmp_path, "python-broken", "exit 3")) == []
+
+
+def test_an_interpreter_given_with_arguments_is_split_as_ansible_runs_it(tmp_path):
+    """ansible_python_interpreter: "/usr/bin/env python3" works in Ansible (run through the shell)."""
+    assert sdk_problems(f"/usr/bin/env {sys.executable}") == []
+    (problem,) = sdk_problems(f"/usr/bin/env {sys.executable} -S")
+    assert "cannot find alibabacloud_slb20140515.models" in problem
+
+
+def test_what_the_interpreter_prints_besides_the_answer_is_not_taken_for_it(tmp_path):
+    # A sitecustomize that prints: the Python has the SDK, and only the marked answer counts.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text("print('hello from sitecustomize')\n")
+    python = wrapper(tmp_path, "python-chatty", f'PYTHONPATH={site} exec {sys.executable} "$@"')
+    assert sdk_problems(python) == []
+    chatty_without_sdk = wrapper(tmp_path, "python-chatty-no-site", f'PYTHONPATH={site} exec {sys.executable} -S "$@"')
+    (problem,) = sdk_problems(chatty_without_sdk)
+    assert "cannot find alibabacloud_slb20140515.models (alibabacloud-slb20140515)" in problem
