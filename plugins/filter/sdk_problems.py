@@ -70,6 +70,8 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.sdk_requirements
     package_of,
 )
 
+# Marks the answer among whatever else the interpreter prints (a sitecustomize that prints, say).
+MARKER = "mtls.clb.sdk_problems:missing:"
 # Runs in the interpreter asked: prints the first module it cannot find. find_spec of a dotted name imports the
 # packages above it (their __init__, small in this SDK), never the module itself.
 FIND_FIRST_MISSING = """
@@ -80,11 +82,9 @@ for name in sys.argv[1:]:
     except Exception:
         found = False
     if not found:
-        print("mtls.clb.sdk_problems:missing:" + name)
+        print(%r + name)
         break
-"""
-# Marks the answer among whatever else the interpreter prints (a sitecustomize that prints, say).
-MARKER = "mtls.clb.sdk_problems:missing:"
+""" % MARKER
 
 
 def sdk_problems(python, setting="ansible_python_interpreter"):

@@ -126,21 +126,27 @@ def load_private_key(pem_text, passphrase, option, passphrase_option="private_ke
     return key
 
 
-def check_key_algorithm(public_key, option, whose=""):
-    """The key algorithms of CLB's certificate requirements (slb-api.md 1.1); the upload refuses the others, of
-    a server key and of every certificate uploaded, CA certificates and intermediates included. `whose` names
-    the certificate the key is of (" (the key of CN=...)"), empty for a private key option."""
+def key_algorithm_problem(public_key):
+    """(problem, fix) when the key is not of the algorithms CLB's certificate requirements list (slb-api.md 1.1:
+    RSA 1024/2048/4096, ECDSA P-256/384/521), else None."""
     if not isinstance(public_key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey)):
-        raise CertificateMaterialError("{0}: SLB accepts only RSA and ECDSA keys, not {1}{2}".format(
-            option, type(public_key).__name__.replace("PublicKey", "").lstrip("_") or "this kind", whose))
+        return ("SLB accepts only RSA and ECDSA keys, not {0}".format(
+            type(public_key).__name__.replace("PublicKey", "").lstrip("_") or "this kind"), None)
     if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size not in SLB_RSA_KEY_SIZES:
-        raise CertificateMaterialError(
-            "{0}: SLB accepts RSA keys of 1024, 2048 or 4096 bits, not {1}{2}; issue the certificate with a key of "
-            "one of those sizes".format(option, public_key.key_size, whose))
+        return ("SLB accepts RSA keys of 1024, 2048 or 4096 bits, not {0}".format(public_key.key_size),
+                "issue the certificate with a key of one of those sizes")
     if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.name not in SLB_EC_CURVES:
-        raise CertificateMaterialError(
-            "{0}: SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not {1}{2}; issue the certificate with an RSA "
-            "key or one on those curves".format(option, public_key.curve.name, whose))
+        return ("SLB accepts ECDSA keys on P-256, P-384 or P-521 only, not {0}".format(public_key.curve.name),
+                "issue the certificate with an RSA key or one on those curves")
+    return None
+
+
+def check_key_algorithm(public_key, option):
+    """The server certificate's key: the upload refuses one CLB's certificate requirements do not list."""
+    found = key_algorithm_problem(public_key)
+    if found:
+        problem, fix = found
+        raise CertificateMaterialError("{0}: {1}{2}".format(option, problem, "; " + fix if fix else ""))
 
 
 def certificate_key_warnings(chain, option):
@@ -151,13 +157,12 @@ def certificate_key_warnings(chain, option):
     upload is sent, and a refusal then comes from the service."""
     warnings = []
     for cert in chain:
-        try:
-            check_key_algorithm(cert.public_key(), option, " (the key of {0})".format(cert.subject.rfc4514_string()))
-        except CertificateMaterialError as problem:
-            text = str(problem).split("; issue the certificate", 1)[0]
-            warnings.append("{0}. CLB's certificate requirements list these for the server certificate's key; whether "
-                            "SLB takes another in a CA certificate or an intermediate is not documented, so the upload "
-                            "is sent, and it may be refused.".format(text))
+        found = key_algorithm_problem(cert.public_key())
+        if found:
+            warnings.append("{0}: {1} (the key of {2}). CLB's certificate requirements list these for the server "
+                            "certificate's key; whether SLB takes another in a CA certificate or an intermediate is "
+                            "not documented, so the upload is sent, and it may be refused.".format(
+                                option, found[0], cert.subject.rfc4514_string()))
     return warnings
 
 
