@@ -232,10 +232,10 @@ def validate_limits(params):
     if not URL_PATTERN.match(params["url"]):
         return ("url must be an https:// URL, https://<domain>[:<port>][/<path>] (got %r): the probes test TLS "
                 "with client certificates" % params["url"])
-    if params["resolve"] is not None and not RESOLVE_PATTERN.match(params["resolve"]):
-        return ("resolve must be <domain>:<port>:<address>, as curl --resolve takes it, e.g. "
-                "www.example.com:443:203.0.113.10 (got %r)" % params["resolve"])
     if params["resolve"] is not None:
+        if not RESOLVE_PATTERN.match(params["resolve"]):
+            return ("resolve must be <domain>:<port>:<address>, as curl --resolve takes it, e.g. "
+                    "www.example.com:443:203.0.113.10 (got %r)" % params["resolve"])
         # curl uses the entry only for the URL's own host and port; another would send the probes through DNS to
         # whatever the name resolves to, and test that instead.
         host, port = params["resolve"].lstrip("+").split(":")[:2]

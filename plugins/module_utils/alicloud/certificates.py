@@ -238,9 +238,18 @@ class CertificateStore:
         return found
 
 
+def _port_number(port):
+    """A listed ListenerPort as a number, whether answered as a number or a string."""
+    try:
+        return int(port)
+    except (TypeError, ValueError):
+        return port
+
+
 def https_listener_configs(slb):
     """[(load balancer, port, HTTPSListenerConfig)] of the region's HTTPS listeners, from one paged listing
-    (DescribeLoadBalancerListeners); best effort: an API error ends the list where it got to."""
+    (DescribeLoadBalancerListeners), the port as a number; best effort: an API error ends the list where it got
+    to."""
     configs = []
     try:
         token = None
@@ -248,7 +257,7 @@ def https_listener_configs(slb):
             body = slb.call("DescribeLoadBalancerListeners",
                             {"ListenerProtocol": "https", "MaxResults": 100, "NextToken": token})
             for listener in body.get("Listeners") or []:
-                configs.append((listener.get("LoadBalancerId"), listener.get("ListenerPort"),
+                configs.append((listener.get("LoadBalancerId"), _port_number(listener.get("ListenerPort")),
                                 listener.get("HTTPSListenerConfig") or {}))
             token = body.get("NextToken")
             if not token:

@@ -91,14 +91,6 @@ def _diff_view(listener_settings, status):
 DONE_WORDS = {"create": "created", "update": "updated", "start": "started", "stop": "stopped", "delete": "deleted"}
 
 
-def _port_number(port):
-    """A listed ListenerPort as a number, whether answered as a number or a string."""
-    try:
-        return int(port)
-    except (TypeError, ValueError):
-        return port
-
-
 class HttpsListenerRunner:
     def __init__(self, module):
         self.module = module
@@ -168,15 +160,15 @@ class HttpsListenerRunner:
         for option, (old, new) in sorted(switched.items()):
             kind = CA_CERTIFICATE if option == "ca_certificate_id" else SERVER_CERTIFICATE
             others = [(lb, port) for lb, port, config in listeners
-                      if config.get(kind.listener_field) == old and (lb, _port_number(port)) != here]
+                      if config.get(kind.listener_field) == old and (lb, port) != here]
             if not others:
                 continue
             effect = ("they keep accepting client certificates of the old CA and refusing those of the new one"
                       if kind is CA_CERTIFICATE else "they keep serving the old certificate")
             # In check mode the roles pass a placeholder for a certificate the real run would upload first.
-            new_shown = "the new upload" if new.startswith("(") else new
-            switch_to = ("the ID of that upload (known after a real run)" if new.startswith("(")
-                         else "{0} {1}".format(option, new))
+            pending = new.startswith("(")
+            new_shown = "the new upload" if pending else new
+            switch_to = "the ID of that upload (known after a real run)" if pending else "{0} {1}".format(option, new)
             self.module.warn("{0} {1}, which listener {2}:{3} leaves for {4}, is still set on {5}: {6}. Switch them "
                              "too, with {7} in the task or playbook that manages them.".format(
                                  option, old, here[0], here[1], new_shown,
