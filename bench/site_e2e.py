@@ -10,7 +10,6 @@ an order that rotates, so load from other processes spreads over all of them.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -114,25 +113,38 @@ def _measure(site, function, key_size, requests, cold):
         site.assert_one_of_everything(site.cloud_state())
     if not cold and run is not None and any(stats["changed"] for stats in run.stats.values()):
         raise RuntimeError("the warm run changed something: %s" % run.stats)
-    return elapsed, calls, modules
+    return elapsed, calls, modules, run
 
 
-def profile_warm(site: SiteUnderTest, key_size, requests, top=12):
-    """One more warm site.yml, through build/bench-venv's ansible-playbook with ansible.posix's
-    profile_tasks callback (the ansible package bundles it): where a warm run spends its time."""
-    cmd = [str(common.BENCH_VENV / "bin" / "ansible-playbook"), str(common.REPO / "site.yml"), "-i",
-           str(DEMO_INVENTORY), "-e", json.dumps({**site.extra_vars, **_site_vars(key_size, requests),
-                                                  "ansible_python_interpreter": sys.executable})]
-    env = ansible_env({**site.env, "ANSIBLE_STDOUT_CALLBACK": "default",
-                       "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
-                       "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all"})
-    proc = subprocess.run(cmd, env=env, cwd=common.REPO, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError("profiled warm run failed:\n" + proc.stdout[-3000:])
-    recap = proc.stdout[proc.stdout.find("TASKS RECAP"):]
-    tasks = [(m.group(1).strip(), float(m.group(2)))
-             for m in re.finditer(r"^(\S.*?) -+ ([0-9.]+)s$", recap, re.M)]
-    return {"tasks": tasks[:top], "count": len(tasks), "total": sum(t for _, t in tasks)}
+def is_module_task(task) -> bool:
+    """Whether a task of a json_results document started a module on some host (a result that was not
+    skipped, of an action that is not controller-only and not a raw command)."""
+    for result in task["hosts"].values():
+        if result.get("skipped") or result.get("action") in NOT_MODULE_RUNS:
+            continue
+        items = result.get("results")
+        if not isinstance(items, list) or any(not item.get("skipped") for item in items):
+            return True
+    return False
+
+
+def task_time_by_kind(run_data) -> dict:
+    """Seconds and task count of a run's module tasks and of its other tasks (controller-only actions,
+    raw commands, tasks skipped everywhere), from the json_results callback's task durations."""
+    kinds = {"module": [0.0, 0], "other": [0.0, 0]}
+    for play in run_data.get("plays", []):
+        for task in play.get("tasks", []):
+            kind = kinds["module" if is_module_task(task) else "other"]
+            kind[0] += task["task"].get("duration", 0.0)
+            kind[1] += 1
+    return {name: {"seconds": seconds, "tasks": count} for name, (seconds, count) in kinds.items()}
+
+
+def longest_tasks(run_data, top=12):
+    """The `top` longest tasks of a run as (name, seconds), longest first."""
+    tasks = [(task["task"]["name"], task["task"].get("duration", 0.0))
+             for play in run_data.get("plays", []) for task in play.get("tasks", [])]
+    return sorted(tasks, key=lambda task: -task[1])[:top]
 
 
 COST_MODEL_MODULES = 20
@@ -197,6 +209,8 @@ def run(options) -> str:
     sites = {name: SiteUnderTest(work / name, verify_requests=requests) for name in approaches}
     samples = {key: [] for key in ("site cold", "site warm", "plain cold", "community cold", "community warm")}
     calls, modules, loads = {}, {}, []
+    # the json_results documents of site.yml's warm runs: where their time went, task by task
+    warm_runs = []
     started = common.now_utc()
     try:
         for repetition in range(runs):
@@ -204,23 +218,25 @@ def run(options) -> str:
             order = order[repetition % len(order):] + order[:repetition % len(order)]
             for name in order:
                 function, site = approaches[name], sites[name]
-                elapsed, call_counts, module_counts = _measure(site, function, key_size, requests, cold=True)
+                elapsed, call_counts, module_counts, _run = _measure(site, function, key_size, requests, cold=True)
                 samples[name + " cold"].append(elapsed)
                 calls[name + " cold"], modules[name + " cold"] = call_counts, module_counts
                 if name != "plain":
-                    elapsed, call_counts, module_counts = _measure(site, function, key_size, requests, cold=False)
+                    elapsed, call_counts, module_counts, warm_run = _measure(site, function, key_size, requests,
+                                                                             cold=False)
                     samples[name + " warm"].append(elapsed)
+                    if name == "site":
+                        warm_runs.append(warm_run.data)
                     calls[name + " warm"], modules[name + " warm"] = call_counts, module_counts
             loads.append(common.load1())
             print("repetition %d: %s (load %.2f)" % (repetition + 1, {k: "%.1f" % v[-1] for k, v in samples.items()
                                                                       if v}, loads[-1]), flush=True)
-        profile = profile_warm(sites["site"], key_size, requests) if with_community else None
         cost_model = ansible_cost_model()
     finally:
         for site in sites.values():
             site.stop()
         shutil.rmtree(work, ignore_errors=True)
-    return render(samples, calls, modules, loads, started, key_size, requests, runs, profile, cost_model)
+    return render(samples, calls, modules, loads, started, key_size, requests, runs, warm_runs, cost_model)
 
 
 def _ratio(samples, numerator, denominator):
@@ -237,7 +253,7 @@ def _paired(samples, numerator, denominator):
     return "; per repetition %s (median %.2f)" % (", ".join("%.2f" % r for r in ratios), common.median(ratios))
 
 
-def render(samples, calls, modules, loads, started, key_size, requests, runs, profile=None, cost_model=None) -> str:
+def render(samples, calls, modules, loads, started, key_size, requests, runs, warm_runs=(), cost_model=None) -> str:
     extra = {"runs": "%d repetition(s), started %s UTC; 1-minute load average after each: %s" % (
         runs, started, ", ".join("%.2f" % x for x in loads))}
     if samples["community cold"]:
@@ -328,15 +344,18 @@ def render(samples, calls, modules, loads, started, key_size, requests, runs, pr
     for name in names:
         lines.append("| `%s` | %s |" % (name, " | ".join(str(modules[c].get(name, 0)) for c in module_columns)))
     lines.append("| **total** | %s |" % " | ".join(str(sum(modules[c].values())) for c in module_columns))
-    if profile:
-        lines += ["", "Where a warm site.yml spends its time: one more warm run after the repetitions, with "
-                  "ansible.posix's `profile_tasks` callback (build/bench-venv's ansible-playbook, same modules and "
-                  "interpreter). %d task results add up to %.1f s; the %d longest:" % (
-                      profile["count"], profile["total"], len(profile["tasks"])), "",
+    if warm_runs:
+        last = warm_runs[-1]
+        tasks = [task for play in last.get("plays", []) for task in play.get("tasks", [])]
+        longest = longest_tasks(last)
+        lines += ["", "Where a warm site.yml spends its time: the last repetition's warm run, each task from its "
+                  "start to the next task's start (the json_results callback's durations, counted as ansible.posix's "
+                  "`profile_tasks` counts them). %d tasks add up to %.1f s; the %d longest:" % (
+                      len(tasks), sum(task["task"].get("duration", 0.0) for task in tasks), len(longest)), "",
                   "| task | seconds |", "|---|---|"]
-        lines += ["| %s | %.2f |" % (name.replace("|", "\\|"), seconds) for name, seconds in profile["tasks"]]
+        lines += ["| %s | %.2f |" % (name.replace("|", "\\|"), seconds) for name, seconds in longest]
     if cost_model and samples["site cold"] and samples["site warm"]:
-        lines += [""] + render_anatomy(samples, modules, cost_model)
+        lines += [""] + render_anatomy(samples, modules, cost_model, warm_runs)
     lines += ["", "Rerun: `.venv/bin/python -m bench site-e2e` (options `--runs`, `--key-size`, `--requests`, "
               "`--skip-community`; `--quick` for a smoke test). Interpreting the numbers: the machine has 2 cores; "
               "a 1-minute load above 2 means other processes competed for the CPU during the run and stretched "
@@ -350,44 +369,56 @@ def _over_minimum(counts, minimum):
             for action, count in sorted(counts.items()) if count > minimum.get(action, 0) and action not in POLLED]
 
 
-def render_anatomy(samples, modules, cost_model):
-    """Why warm / cold cannot get near the target on the emulator: what Ansible costs per module run,
-    how many module runs an idempotent site.yml makes warm, and how little work only a cold run does."""
+def render_anatomy(samples, modules, cost_model, warm_runs=()):
+    """Why warm / cold cannot get near the target on the emulator: what Ansible costs per module run, how
+    many module runs an idempotent site.yml makes warm, what its other tasks take, and how little work only
+    a cold run does."""
     cold, warm = common.median(samples["site cold"]), common.median(samples["site warm"])
     runs_warm = module_runs(modules.get("site warm", Counter()))
     runs_cold = module_runs(modules.get("site cold", Counter()))
     start, per_module = cost_model["start"], cost_model["per_module"]
-    floor = start + runs_warm * per_module
     cold_only = max(cold - warm, 0.0)
+    kinds = [task_time_by_kind(run) for run in warm_runs]
+    other = common.median([kind["other"]["seconds"] for kind in kinds]) if kinds else 0.0
+    module_time = common.median([kind["module"]["seconds"] for kind in kinds]) if kinds else None
+    floor = start + other + runs_warm * per_module
+    free = start + other
     needed = floor * (1 / WARM_MAX_RATIO - 1)
-    lines = ["### Where the time of a run goes (measured after the repetitions)", "",
+
+    def share(part):
+        return 100 * part / (part + cold_only) if part + cold_only else 0
+
+    lines = ["### Where the time of a run goes (the start and one module run measured after the repetitions)", "",
              "| | seconds |", "|---|---|",
              "| start of `ansible-playbook` with one controller-only task | %.2f [%s] |" % (
                  start, ", ".join("%.2f" % x for x in cost_model["samples"]["start"])),
              "| one module run (%d `ansible.builtin.ping` tasks, minus the start, ÷ %d) | %.3f |" % (
                  COST_MODEL_MODULES, COST_MODEL_MODULES, per_module),
              "| module runs of site.yml, cold / warm (module invocations above minus controller-only actions and "
-             "raw commands) | "
-             "%d / %d |" % (runs_cold, runs_warm),
-             "| → floor of a warm run if every module were as cheap as ping: start + warm module runs × one "
-             "module run | %.2f |" % floor,
-             "| site.yml warm, measured | %.2f |" % warm,
-             "| work only a cold run does (cold − warm: key generation, uploads, creates, the listener start, "
-             "the wait for healthy backends) | "
-             "%.2f |" % cold_only, ""]
+             "raw commands) | %d / %d |" % (runs_cold, runs_warm)]
+    if kinds:
+        lines += ["| warm run, the tasks that start a module (median of the warm runs; %d tasks) | %.2f |" % (
+                      kinds[-1]["module"]["tasks"], module_time),
+                  "| warm run, every other task: controller-only actions (among them every role's input checks "
+                  "before step 1), raw commands, tasks skipped on every host (median; %d tasks) | %.2f |" % (
+                      kinds[-1]["other"]["tasks"], other)]
+    lines += ["| → floor of a warm run if every module were as cheap as ping: start + other tasks + warm module "
+              "runs × one module run | %.2f |" % floor,
+              "| → floor of a warm run if modules cost nothing: start + other tasks | %.2f |" % free,
+              "| site.yml warm, measured | %.2f |" % warm,
+              "| work only a cold run does (cold − warm: key generation, uploads, creates, the listener start, "
+              "the wait for healthy backends) | %.2f |" % cold_only, ""]
     lines.append(
         "A warm run does everything a cold run does except the work in the last row: it must still run "
         "each module once to look at its files or resources (that is what makes it idempotent), and each "
         "module run costs at least what the table says whether it changes anything or not (the real modules "
-        "cost more: the cloud modules import the SDK, the PKI modules cryptography; the rest of the measured "
-        "warm time is that, the controller-only tasks - among them the input checks of every role before step "
-        "1 - and the six plays). So "
-        "warm / cold is at least floor / (floor + cold-only work) = %.0f %% here, whatever the roles "
-        "do. Meeting warm ≤ %.0f %% would need %.1f s of "
-        "cold-only work against this floor; on the emulator every API call answers in milliseconds, so "
-        "the cold-only work is the key generation, a few calls and the wait until the emulator's health "
-        "checks call the backends normal. Against the real API, where an upload, a create and a listener "
-        "start each take real time, cold-only work is larger and the ratio lower; it cannot be measured "
-        "from here." % (100 * floor / (floor + cold_only) if floor + cold_only else 0,
-                                               WARM_MAX_RATIO * 100, needed))
+        "cost more: the cloud modules import the SDK, about 0.35 s of their run, the PKI modules cryptography). "
+        "The other tasks cost Ansible's per-task overhead even when skipped. So warm / cold is at least "
+        "floor / (floor + cold-only work): %.0f %% with modules as cheap as ping, and still %.0f %% if they "
+        "cost nothing. Meeting warm ≤ %.0f %% would need %.1f s of cold-only work against the first floor; on "
+        "the emulator every API call answers in milliseconds, so the cold-only work is the key generation, a "
+        "few calls and the wait until the emulator's health checks call the backends normal. Against the real "
+        "API, where an upload, a create and a listener start each take real time, cold-only work is larger and "
+        "the ratio lower; it cannot be measured from here." % (share(floor), share(free), WARM_MAX_RATIO * 100,
+                                                                 needed))
     return lines

@@ -3,12 +3,16 @@
 
 ansible-core 2.19 moved its `json` callback to ansible.posix, which this project cannot depend
 on; the tests need only this much of it. Output shape (as ansible.posix.json):
-{"plays": [{"play": {"name"}, "tasks": [{"task": {"name"}, "hosts": {host: result}}]}],
+{"plays": [{"play": {"name"}, "tasks": [{"task": {"name", "duration"}, "hosts": {host: result}}]}],
  "stats": {host: {"ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored"}}}
+A task's duration is the seconds from its start to the next task's start (the last one's: to the stats),
+as ansible.posix's profile_tasks counts them: the controller's work between two tasks, a play's start
+among it, belongs to the task before.
 """
 from __future__ import annotations
 
 import json
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -31,6 +35,8 @@ class CallbackModule(CallbackBase):
         # {host: [failed?, ...]} for the loop items of the current task: ansible-core 2.20+ no longer
         # keeps `failed` in the items of a loop's `results`, only the item events say which failed.
         self._item_outcomes = {}
+        # (task record, time.monotonic() at its start) of the task that started last
+        self._running = None
 
     def v2_playbook_on_play_start(self, play):
         self._plays.append({"play": {"name": play.get_name()}, "tasks": []})
@@ -44,8 +50,17 @@ class CallbackModule(CallbackBase):
     def _start_task(self, task):
         if not self._plays:  # ad hoc runs have no play start event
             self._plays.append({"play": {"name": "ad hoc"}, "tasks": []})
-        self._plays[-1]["tasks"].append({"task": {"name": task.get_name()}, "hosts": {}})
+        self._end_running_task()
+        record = {"task": {"name": task.get_name()}, "hosts": {}}
+        self._plays[-1]["tasks"].append(record)
+        self._running = (record, time.monotonic())
         self._item_outcomes = {}
+
+    def _end_running_task(self):
+        if self._running is not None:
+            record, started = self._running
+            record["task"]["duration"] = round(time.monotonic() - started, 4)
+            self._running = None
 
     def _record(self, result, **flags):
         if not self._plays or not self._plays[-1]["tasks"]:
@@ -73,6 +88,7 @@ class CallbackModule(CallbackBase):
         self._record(result, unreachable=True)
 
     def v2_playbook_on_stats(self, stats):
+        self._end_running_task()
         summary = {host: stats.summarize(host) for host in sorted(stats.processed)}
         self._display.display(json.dumps({"plays": self._plays, "stats": summary}, indent=2, default=str))
 
