@@ -105,8 +105,12 @@ options:
     type: str
   ali_cloud_certificate_region_id:
     description:
-      - Region of that certificate in the certificate service.
-      - Required with O(ali_cloud_certificate_id), as the API reference says; refused without it.
+      - Region of that certificate in the certificate service. Only with O(ali_cloud_certificate_id); sent
+        only when set.
+      - The API reference lists it as required, but a report against the real service
+        (aliyun/alibabacloud-go-sdk issue 75, December 2024) saw the import refused with a message about a
+        parameter C(AliCouldCertificateId) (sic) while it was sent, and accepted once it was left out. If you
+        meet that message, leave this option out; the module's error then says so too.
     type: str
   server_certificate_id:
     description: With O(state=absent), the ID of the certificate to delete.
@@ -163,6 +167,13 @@ EXAMPLES = r"""
     certificate_path: /etc/pki/mtls/server-fullchain.pem
     private_key_path: /etc/pki/mtls/server.key
     rename_existing: true
+
+- name: Register a certificate of Alibaba Cloud's SSL Certificates Service (the service holds its key)
+  mtls.clb.server_certificate:
+    name: www-example-com
+    ali_cloud_certificate_id: "12345678"
+    ali_cloud_certificate_name: www-example-com-2026
+    region: cn-hangzhou
 
 - name: Delete it by fingerprint
   mtls.clb.server_certificate:
@@ -266,11 +277,11 @@ def main():
             ("ali_cloud_certificate_id", "private_key"),
             ("ali_cloud_certificate_id", "private_key_path"),
         ],
-        # UploadServerCertificate: "required if you use an Alibaba Cloud certificate", all three (the API
-        # reference); and without the ID the other two would be ignored without a word.
-        required_together=[
-            ("ali_cloud_certificate_id", "ali_cloud_certificate_name", "ali_cloud_certificate_region_id"),
-        ],
+        # UploadServerCertificate: the API reference requires the name and the region with the ID, but the real
+        # service has been seen refusing the region (see ali_cloud_certificate_region_id), so only the name is
+        # required with the ID; without the ID the other two would be ignored without a word.
+        required_together=[("ali_cloud_certificate_id", "ali_cloud_certificate_name")],
+        required_by={"ali_cloud_certificate_region_id": "ali_cloud_certificate_id"},
         supports_check_mode=True,
     )
     run_server_certificate(module)

@@ -128,6 +128,9 @@ BACKEND_SERVER_CODES = frozenset(("ObtainIpFail", "InvalidServerId.NotFound", "I
 # default (terraform-provider-alicloud#3517), and the documented "PayBySpec needs a spec".
 PAY_BY_SPEC_REFUSED_CODES = frozenset(("IllegalParam.InstanceChargeType", "ShareSlbHaltSales",
                                        "MissingParam.LoadBalancerSpec"))
+# The parameter name in UploadServerCertificate's refusal of an import that sent AliCloudCertificateRegionId, as
+# reported (aliyun/alibabacloud-go-sdk#75: "AliCouldCertificateId missing"; leaving the region out fixed it).
+MISSPELT_ALI_CLOUD_CERTIFICATE_ID = "AliCouldCertificateId"
 LISTENER_WRITE_ACTIONS = frozenset(("CreateLoadBalancerHTTPSListener", "SetLoadBalancerHTTPSListenerAttribute"))
 CERTIFICATE_UPLOAD_ACTIONS = frozenset(("UploadServerCertificate", "UploadCACertificate"))
 # Upload refusals about the PEM material, old (2021 table) and new (API metadata) codes alike.
@@ -351,8 +354,12 @@ class AlicloudApiError(Exception):
             return ("Check bandwidth: -1 (unlimited) is for pay-by-traffic instances; on a pay-by-bandwidth "
                     "instance give each listener 1 to the instance's bandwidth in Mbit/s (load_balancer returns "
                     "it), the listeners together at most that.")
+        if self.action == "UploadServerCertificate" and MISSPELT_ALI_CLOUD_CERTIFICATE_ID in self.message:
+            return ("The service names {0}, a misspelling of AliCloudCertificateId. A reported cause is "
+                    "AliCloudCertificateRegionId (aliyun/alibabacloud-go-sdk issue 75): run again without "
+                    "ali_cloud_certificate_region_id.".format(MISSPELT_ALI_CLOUD_CERTIFICATE_ID))
         if self.code == "InvalidParameter.AliCloudCertificateId":
-            return ("Check ali_cloud_certificate_id (with ali_cloud_certificate_name and "
+            return ("Check ali_cloud_certificate_id (with ali_cloud_certificate_name and, if set, "
                     "ali_cloud_certificate_region_id): it must be a certificate of the SSL Certificates Service "
                     "of this account, in that region.")
         if self.code in _UPLOAD_HINTS and self.action in CERTIFICATE_UPLOAD_ACTIONS:

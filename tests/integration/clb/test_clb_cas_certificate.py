@@ -37,6 +37,20 @@ def test_import_by_ali_cloud_certificate_id_four_steps(emu, args, pki):
     assert mutating(emu, start) == []
 
 
+def test_import_without_the_region_option(emu, args, pki):
+    """ali_cloud_certificate_region_id is optional (the real service was seen refusing it): without it the
+    import works and is idempotent all the same (that the request then carries no AliCloudCertificateRegionId is
+    pinned by the unit tests; the emulator's call log holds no parameters)."""
+    emu.register_cas_certificate("20240602", pki.chain_pem, key_pem(pki.server_key), name="www-cas-2",
+                                 region_id=emu.region)
+    params = {**args, "name": "www-no-region", "ali_cloud_certificate_id": "20240602",
+              "ali_cloud_certificate_name": "www-cas-2"}
+    first, again = run_module(SERVER, params), run_module(SERVER, params)
+    assert first.get("changed") is True and again.get("changed") is False, (first.get("msg"), again.get("msg"))
+    assert first["certificate_info"]["ali_cloud_certificate_id"] == "20240602"
+    assert actions(emu).count("UploadServerCertificate") == 1
+
+
 def test_unknown_ali_cloud_certificate_id_fails_naming_it(emu, args):
     result = run_module(SERVER, {**args, "name": "nope", "ali_cloud_certificate_id": "999999",
                                  "ali_cloud_certificate_name": "nope", "ali_cloud_certificate_region_id": emu.region})

@@ -90,7 +90,15 @@ def test_ali_cloud_certificate_is_registered_once_without_pem():
     assert first["changed"] and second["changed"] is False
     assert first["server_certificate_id"] == second["server_certificate_id"] == "sc-1"
     assert len(uploads) == 1 and uploads[0]["AliCloudCertificateId"] == "12345"
+    assert uploads[0]["AliCloudCertificateRegionId"] == "cn-hangzhou"
     assert "ServerCertificate" not in uploads[0] and "PrivateKey" not in uploads[0]
+
+
+def test_ali_cloud_certificate_without_a_region_passes_none_which_the_client_leaves_out():
+    slb = CertificateSlb()
+    run(FakeModule(slb, name="cas", ali_cloud_certificate_id="12345", ali_cloud_certificate_name="www"))
+    uploads = [params for action, params in slb.calls if action == "UploadServerCertificate"]
+    assert len(uploads) == 1 and uploads[0]["AliCloudCertificateRegionId"] is None
 
 
 def test_upload_that_went_through_before_a_503_is_not_repeated(monkeypatch):

@@ -232,6 +232,25 @@ class RecordingSdkClient:
         return models.DescribeServerCertificatesResponse(
             headers={}, status_code=200, body=models.DescribeServerCertificatesResponseBody().from_map(answer))
 
+    def upload_server_certificate_with_options(self, request, runtime):
+        self.requests.append(request.to_map())
+        from alibabacloud_slb20140515 import models
+        return models.UploadServerCertificateResponse(
+            headers={}, status_code=200,
+            body=models.UploadServerCertificateResponseBody().from_map(self.answers.pop(0)))
+
+
+def test_slb_api_leaves_out_a_parameter_whose_value_is_none():
+    """server_certificate passes ali_cloud_certificate_region_id through as None when it is unset: the request
+    must not carry AliCloudCertificateRegionId at all (the real service was seen refusing it)."""
+    sdk = RecordingSdkClient([{"RequestId": "R", "ServerCertificateId": "sc-1"}])
+    api = client_mod.SlbApi(sdk, "cn-hangzhou", RetryPolicy())
+    api.call("UploadServerCertificate", {"AliCloudCertificateId": "12345", "AliCloudCertificateName": "www",
+                                         "AliCloudCertificateRegionId": None})
+    [request] = sdk.requests
+    assert "AliCloudCertificateRegionId" not in request
+    assert request["AliCloudCertificateId"] == "12345" and request["AliCloudCertificateName"] == "www"
+
 
 def test_slb_api_sends_region_id_and_returns_wire_names_retrying_throttling():
     fake = FakeClock()

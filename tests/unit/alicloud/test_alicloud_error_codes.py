@@ -122,6 +122,21 @@ def test_unknown_ssl_certificates_service_id_names_the_import_options():
     assert "ali_cloud_certificate_id" in text and "ali_cloud_certificate_region_id" in text
 
 
+def test_the_misspelt_certificate_id_refusal_says_to_leave_the_region_out():
+    """The refusal seen from the real service while AliCloudCertificateRegionId was sent (aliyun/alibabacloud-go-sdk
+    issue 75): its message names a parameter that does not exist; the fix is the option to drop."""
+    text = api_error("UploadServerCertificate", "MissingParameter",
+                     message="The input parameter AliCouldCertificateId that is mandatory for processing this "
+                             "request is not supplied.").describe()
+    assert "run again without ali_cloud_certificate_region_id" in text
+    assert "misspelling of AliCloudCertificateId" in text
+
+
+def test_the_same_words_from_another_action_get_no_such_hint():
+    text = api_error("UploadCACertificate", "MissingParameter", message="AliCouldCertificateId").describe()
+    assert "ali_cloud_certificate_region_id" not in text
+
+
 def refused(action, code, status=400):
     return AlicloudApiError(action, code, "text", status_code=status)
 
