@@ -405,6 +405,10 @@ def main():
                     # The field is documented as China-site only; an instance that does not report it
                     # cannot be compared, and a warning on every run would be noise.
                     continue
+                if option == "internet_charge_type" and str(attributes.get(wire) or "").isdigit():
+                    # A number code without its text (InternetChargeTypeAlias, which listed_record reads) cannot
+                    # be compared either.
+                    continue
                 if str(attributes.get(wire) or "") != str(wanted):
                     module.warn("{0}: the instance has {1!r}, not {2!r}; this cannot be changed in place "
                                 "(delete and re-create the instance to change it)".format(

@@ -77,7 +77,10 @@ def test_pay_by_lcu_instance_reads_back_as_slb_lcu_elastic(backend):
     for record in (listed, attributes):
         assert record["InstanceChargeType"] == "PayByCLCU"
         assert record["LoadBalancerSpec"] == "slb.lcu.elastic"
-        assert record["InternetChargeType"] == "paybytraffic"
+        assert record["InternetChargeTypeAlias"] == "paybytraffic"
+    # The listing gives the charge type as a number code (the documented example's "4"), the attributes as text.
+    assert listed["InternetChargeType"] == "4"
+    assert attributes["InternetChargeType"] == "paybytraffic"
 
 
 def test_the_switch_allows_pay_by_specification_with_a_spec(tmp_path):

@@ -40,6 +40,10 @@ ACTIONS = (
 )
 MUTATING_ACTIONS = frozenset(a for a in ACTIONS if not a.startswith("Describe"))
 
+# What DescribeLoadBalancers lists as InternetChargeType: a number code, the text being InternetChargeTypeAlias. "4"
+# for paybytraffic is the documented example's ("InternetChargeType":"4", "InternetChargeTypeAlias":"paybytraffic")
+# and was seen live; the code for paybybandwidth is unknown, "3" is ours (any number makes a client read the alias).
+INTERNET_CHARGE_TYPE_CODES = {"paybytraffic": "4", "paybybandwidth": "3"}
 TLS_CIPHER_POLICIES = ("tls_cipher_policy_1_0", "tls_cipher_policy_1_1", "tls_cipher_policy_1_2",
                        "tls_cipher_policy_1_2_strict", "tls_cipher_policy_1_2_strict_with_1_3")
 # What DescribeLoadBalancers/-Attribute report as the spec of a pay-by-LCU instance (SDK 3.3.31 models:
@@ -862,7 +866,11 @@ class SlbBackend:
                     continue
                 if server_id and not any(s["ServerId"] == server_id for s in lb["backend_servers"]):
                     continue
-                matches.append({k: lb[k] for k in self._LB_SUMMARY_FIELDS} | {"Tags": {"Tag": []}})
+                listed = {k: lb[k] for k in self._LB_SUMMARY_FIELDS} | {"Tags": {"Tag": []}}
+                # DescribeLoadBalancers answers InternetChargeType as a number code and the text in the alias (the
+                # documented example and live output); DescribeLoadBalancerAttribute answers the text.
+                listed["InternetChargeType"] = INTERNET_CHARGE_TYPE_CODES[lb["InternetChargeType"]]
+                matches.append(listed)
         matches.sort(key=lambda lb: lb["CreateTimeStamp"])
         start = (page_number - 1) * page_size
         return {"LoadBalancers": {"LoadBalancer": matches[start:start + page_size]}, "PageNumber": page_number,

@@ -75,6 +75,16 @@ def listener_protocols_by_port(attributes):
     return ports
 
 
+def listed_record(item):
+    """A DescribeLoadBalancers record with InternetChargeType as text. The listing gives a number code there and
+    the text in InternetChargeTypeAlias (the API's documented example: "4" and "paybytraffic"; live output
+    alike), where DescribeLoadBalancerAttribute gives the text itself."""
+    alias = item.get("InternetChargeTypeAlias")
+    if alias and str(item.get("InternetChargeType") or "").isdigit():
+        return dict(item, InternetChargeType=alias)
+    return item
+
+
 def find_load_balancers(slb, name=None, load_balancer_id=None):
     """Every load balancer in the region matching the name and/or ID (all pages)."""
     found = []
@@ -93,7 +103,7 @@ def find_load_balancers(slb, name=None, load_balancer_id=None):
                 continue
             if load_balancer_id and item.get("LoadBalancerId") != load_balancer_id:
                 continue
-            found.append(item)
+            found.append(listed_record(item))
         total = body.get("TotalCount") or 0
         if not items or page * 100 >= int(total):
             break

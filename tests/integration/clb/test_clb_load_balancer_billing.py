@@ -25,6 +25,18 @@ def test_a_new_instance_is_pay_by_lcu_and_reads_back_without_warnings(emu, args)
     assert actions(emu).count("CreateLoadBalancer") == 1
 
 
+def test_the_listing_s_number_code_for_the_charge_type_is_read_as_its_text(emu, args):
+    """DescribeLoadBalancers answers InternetChargeType "4" with "paybytraffic" in InternetChargeTypeAlias (the API's
+    documented example; the emulator answers the same): an instance asked for by that text draws no warning, and the
+    module returns the text."""
+    run_module(LB, {**args, "name": "mtls-clb"})
+    listed = SlbApi(emu.sdk_client(), emu.region).call("DescribeLoadBalancers", {"LoadBalancerName": "mtls-clb"})
+    assert listed["LoadBalancers"]["LoadBalancer"][0]["InternetChargeType"] == "4"
+    again = run_module(LB, {**args, "name": "mtls-clb", "internet_charge_type": "paybytraffic"})
+    assert not again["changed"] and not again.get("warnings"), again.get("warnings")
+    assert again["load_balancer"]["internet_charge_type"] == "paybytraffic"
+
+
 @pytest.mark.parametrize("params,named", [
     ({"load_balancer_spec": "slb.s1.small"}, ("load_balancer_spec", "instance_charge_type", "(the default)")),
     ({"load_balancer_spec": "slb.s1.small", "instance_charge_type": "PayByCLCU"},
