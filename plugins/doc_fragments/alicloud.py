@@ -71,7 +71,8 @@ options:
         C(Describe*) read) or the connection is refused, reset or times out.
       - Retried only where they mean "busy, try again" - C(Operation.Deny) on starting, stopping, changing or
         deleting a listener; C(OperationFailed.ListenerStatusNotSupport) on changing or deleting one;
-        C(OperationFailed.TokenIsProcessing) on creating a load balancer (the request carries a client token).
+        C(OperationFailed.TokenIsProcessing) on creating a load balancer (the request carries a client token);
+        C(RspoolVipExist) and C(ObtainIpFail) on removing backend servers (Terraform retries the same).
       - Waits grow exponentially with random jitter; a C(x-acs-retry-after) header from the service is honoured
         (never retried sooner; a wait longer than O(retry_max_seconds) allows ends the retries).
       - Never retried - client errors (bad parameters, missing resources, wrong credentials), no credentials

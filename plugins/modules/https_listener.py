@@ -32,9 +32,10 @@ description:
     API reference does not say so; Terraform and the emulator do it). After such an update the module reads the
     listener again and fails if C(CACertificateId) is still set; then delete the listener (O(state=absent)) and
     create it again without O(ca_certificate_id).
-  - A port that already has a listener of another protocol (HTTP, TCP, UDP) is an error; the module never
-    replaces it. The service refuses the creation (C(ListenerAlreadyExists)) and only then is the load balancer
-    read to name the protocol; in check mode it is read before deciding, since nothing is created.
+  - A port that already has an HTTP or TCP listener is an error; the module never replaces it. A UDP listener
+    may share the port (the API documents ports shared by listeners of different protocols). The service
+    refuses the creation (C(ListenerAlreadyExists)) and only then is the load balancer read to name the
+    protocol; in check mode it is read before deciding, since nothing is created.
   - When the creation is refused because an HTTPS listener holds the port after all (the first read missed it, or
     it was created meanwhile), that listener is compared and updated like any existing one, and RV(actions) says
     what was done to it (for example V([update])).

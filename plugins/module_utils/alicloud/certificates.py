@@ -124,11 +124,29 @@ class CertificateInUseError(Exception):
         self.certificate_id = certificate_id
         self.listeners = listeners
         self.api_error = api_error
-        where = ", ".join("{0}:{1}".format(lb, port) for lb, port in listeners) or "a listener"
         refusal = api_error.code if api_error is not None else "check mode: the deletion would be refused with " + IN_USE_CODE
-        super(CertificateInUseError, self).__init__(
-            "{0} {1} is in use by {2} ({3}); point those HTTPS listeners at another certificate "
-            "(or delete them) before deleting it".format(kind.label, certificate_id, where, refusal))
+        if not listeners and api_error is not None:
+            message = ("{0} {1} is still referenced ({2}, after retries), though no HTTPS listener of the region has "
+                       "it as its certificate: it may be the certificate of an additional domain of a listener "
+                       "(domain extensions, which DescribeDomainExtensions lists), or a reference that lingers after "
+                       "a listener switched away from it. Point those at another certificate, or try again later"
+                       .format(kind.label, certificate_id, refusal))
+        else:
+            where = ", ".join("{0}:{1}".format(lb, port) for lb, port in listeners) or "a listener"
+            message = ("{0} {1} is in use by {2} ({3}); point those HTTPS listeners at another certificate "
+                       "(or delete them) before deleting it".format(kind.label, certificate_id, where, refusal))
+        super(CertificateInUseError, self).__init__(message)
+
+
+class _UnseenReference(Exception):
+    """An in-use refusal no listener accounts for: retryable, so the retry policy asks again."""
+
+    retryable = True
+    retry_after_ms = None
+
+    def __init__(self, in_use):
+        super(_UnseenReference, self).__init__(str(in_use))
+        self.in_use = in_use
 
 
 class CertificateStore:
@@ -215,14 +233,29 @@ class CertificateStore:
         self.slb.call(self.kind.rename_action, {self.kind.id_field: certificate_id, self.kind.name_field: name})
 
     def delete(self, certificate_id):
+        """Delete the certificate; gone already is fine. A refusal because it is in use fails naming the listeners
+        that use it. When no listener does, the reference is one the listing cannot show (an additional domain's
+        certificate) or one that lingers after a listener switched away, which Terraform's delete waits out by
+        retrying the same refusal for three minutes: it is asked again under the retry policy."""
+        # One retry policy for transient errors and for the unseen reference, so their attempts do not multiply;
+        # a repeated deletion is harmless (a deleted certificate answers not found).
+        def attempt():
+            try:
+                self.slb.call(self.kind.delete_action, {self.kind.id_field: certificate_id}, retry=False)
+            except AlicloudApiError as error:
+                if error.not_found:
+                    return
+                if error.code != IN_USE_CODE:
+                    raise
+                listeners = self.listeners_using(certificate_id)
+                if listeners:
+                    raise CertificateInUseError(self.kind, certificate_id, listeners, error)
+                raise _UnseenReference(CertificateInUseError(self.kind, certificate_id, [], error))
+
         try:
-            self.slb.call(self.kind.delete_action, {self.kind.id_field: certificate_id})
-        except AlicloudApiError as error:
-            if error.not_found:
-                return
-            if error.code == IN_USE_CODE:
-                raise CertificateInUseError(self.kind, certificate_id, self.listeners_using(certificate_id), error)
-            raise
+            self.slb.retry_policy.run(attempt)
+        except _UnseenReference as unseen:
+            raise unseen.in_use
 
     def listeners_using(self, certificate_id):
         """(load balancer, port) pairs of HTTPS listeners that reference the certificate; best effort."""

@@ -76,6 +76,10 @@ RETRYABLE_CODES_BY_ACTION = {
                                  "SetLoadBalancerHTTPSListenerAttribute", "DeleteLoadBalancerListener")),
     LISTENER_STATUS_CODE: frozenset(("SetLoadBalancerHTTPSListenerAttribute", "DeleteLoadBalancerListener")),
     "OperationFailed.TokenIsProcessing": frozenset(("CreateLoadBalancer",)),
+    # Terraform's slb_backend_server delete retries these (with ServiceIsStopping) for five minutes; a removal
+    # cannot add anything, so asking again is safe.
+    "RspoolVipExist": frozenset(("RemoveBackendServers",)),
+    "ObtainIpFail": frozenset(("RemoveBackendServers",)),
 }
 
 # Read-only actions may be retried on any HTTP 5xx: a repeated read cannot apply anything twice.
@@ -131,6 +135,14 @@ PAY_BY_SPEC_REFUSED_CODES = frozenset(("IllegalParam.InstanceChargeType", "Share
 # The parameter name in UploadServerCertificate's refusal of an import that sent AliCloudCertificateRegionId, as
 # reported (aliyun/alibabacloud-go-sdk#75: "AliCouldCertificateId missing"; leaving the region out fixed it).
 MISSPELT_ALI_CLOUD_CERTIFICATE_ID = "AliCouldCertificateId"
+# A listener option an instance of shared performance (no LoadBalancerSpec; no longer sold) does not take, as seen
+# live for TLSCipherPolicy (terraform-provider-alicloud#533: "The loadBalancer of shared spec doesn't support the
+# parameter: TlsCipherPolicy."). CLB's docs say TLS policies (and HTTP/2) need a high-performance instance.
+SHARED_SPEC_CODE = "InvalidParameter.SpecNotSupport"
+# A certificate ID of another kind (an SSL Certificates Service ID) given to a listener, as seen live
+# (terraform-provider-alicloud#2111: "The specified parameter ServerCertificateId is not Support.").
+NOT_SUPPORT_MESSAGE = "is not Support"
+BACKEND_WRITE_ACTIONS = frozenset(("AddBackendServers", "SetBackendServers", "RemoveBackendServers"))
 LISTENER_WRITE_ACTIONS = frozenset(("CreateLoadBalancerHTTPSListener", "SetLoadBalancerHTTPSListenerAttribute"))
 CERTIFICATE_UPLOAD_ACTIONS = frozenset(("UploadServerCertificate", "UploadCACertificate"))
 # Upload refusals about the PEM material, old (2021 table) and new (API metadata) codes alike.
@@ -336,7 +348,9 @@ class AlicloudApiError(Exception):
         if self.code in PERMISSION_CODES:
             return ("The access key's RAM user or role may not call slb:{0}: grant it (the section \"RAM policy\" "
                     "of docs/cloud-modules.md in the mtls.clb collection lists every action each module calls, "
-                    "with a ready-made policy), or attach AliyunSLBFullAccess in a lab account.".format(self.action))
+                    "with a ready-made policy), or attach AliyunSLBFullAccess in a lab account. If it has that "
+                    "already, look for an explicit Deny, a grant limited to one resource group, or a condition on "
+                    "tags (uploads carry mtls-clb-* tags).".format(self.action))
         if self.code in REGION_CODES or "RegionId" in self.message:
             region = " ({0})".format(self.region) if self.region else ""
             return "Check the region option{0} (or {1}).".format(region, REGION_ENV_TEXT)
@@ -349,6 +363,20 @@ class AlicloudApiError(Exception):
             return ("Check server_certificate_id and ca_certificate_id: each must be a certificate of this account "
                     "in the load balancer's region{0}; certificates are regional, and server_certificate / "
                     "ca_certificate return the IDs to use.".format(region))
+        if self.code == SHARED_SPEC_CODE and self.action in LISTENER_WRITE_ACTIONS:
+            return ("This load balancer is of shared performance (it has no load_balancer_spec), which does not take "
+                    "tls_cipher_policy or enable_http2: leave them out, or use a pay-by-LCU or high-performance "
+                    "instance.")
+        if (self.code == "InvalidParameter" and self.action in LISTENER_WRITE_ACTIONS
+                and NOT_SUPPORT_MESSAGE in self.message and "CertificateId" in self.message):
+            return ("server_certificate_id and ca_certificate_id take IDs of SLB certificates, which "
+                    "mtls.clb.server_certificate and mtls.clb.ca_certificate return, not IDs of the SSL Certificates "
+                    "Service: register such a certificate first with server_certificate's ali_cloud_certificate_id.")
+        if self.code.startswith("InvalidLoadBalancerId") and self.action in BACKEND_WRITE_ACTIONS:
+            return ("The load balancer was read just before this call, so load_balancer_id and region are right; this "
+                    "code has also been answered for servers the instance cannot take (alibaba/terraform-provider#218): "
+                    "check that servers[].server_id are in its region and network (its own VPC for a VPC "
+                    "instance).")
         if (self.code == "InvalidParameter" and self.action in LISTENER_WRITE_ACTIONS
                 and "Bandwidth" in self.message):
             return ("Check bandwidth: -1 (unlimited) is for pay-by-traffic instances; on a pay-by-bandwidth "
@@ -364,7 +392,12 @@ class AlicloudApiError(Exception):
                     "of this account, in that region.")
         if self.code in _UPLOAD_HINTS and self.action in CERTIFICATE_UPLOAD_ACTIONS:
             return _upload_hint(_UPLOAD_HINTS[self.code], self.action, self.region)
-        if self.code in BACKEND_SERVER_CODES:
+        if self.action in CERTIFICATE_UPLOAD_ACTIONS and _names_a_quota(self.code):
+            return ("A region holds 100 server and 100 CA certificates by default (CLB quotas slb_quota_certs_num "
+                    "and slb_quota_ca_certs_num), and every renewal uploads a new one: delete those no listener uses "
+                    "(mtls.clb.certificate_info lists them; server_certificate / ca_certificate with state=absent) "
+                    "or ask for a higher quota.")
+        if self.code in BACKEND_SERVER_CODES and self.action != "RemoveBackendServers":
             return ("Check servers[].server_id: each must be a running ECS instance (or ENI/ECI) in the load "
                     "balancer's region, and all must be in the same VPC (or all classic).")
         if self.connection_error:
@@ -427,6 +460,12 @@ class AlicloudApiError(Exception):
             "request_id": self.request_id,
             "status_code": self.status_code,
         }
+
+
+def _names_a_quota(code):
+    """Whether an error code reads as a quota or count limit (the code of a full certificate quota is not
+    documented); TagCountLimit is about the tags of one upload, not the region's certificates."""
+    return code != "TagCountLimit" and any(word in code for word in ("Quota", "Exceed", "Limit"))
 
 
 def _upload_hint(kind, action, region=None):

@@ -425,10 +425,14 @@ class HttpsListenerApi:
         return {"LoadBalancerId": self.load_balancer_id, "ListenerPort": self.port}
 
     def check_port(self):
-        """True if an HTTPS listener holds the port; ListenerConflict if another protocol does."""
+        """True if an HTTPS listener holds the port; ListenerConflict if another TCP-based protocol does.
+
+        A UDP listener does not conflict: the API documents ports shared by listeners of different
+        protocols (ListenerProtocol "required when the same port is used by listeners of different
+        protocols"), which can only be UDP beside a TCP-based one."""
         attributes = describe_load_balancer(self.slb, self.load_balancer_id)
         protocols = listener_protocols_by_port(attributes).get(self.port, [])
-        others = [p for p in protocols if p != "https"]
+        others = [p for p in protocols if p not in ("https", "udp")]
         if others and "https" not in protocols:
             raise ListenerConflict(
                 "port {0} of load balancer {1} is already held by the {2} listener there; choose another "

@@ -181,3 +181,53 @@ def test_delete_refused_for_a_final_reason_is_not_retried():
     with pytest.raises(AlicloudApiError) as err:
         HttpsListenerApi(slb, "lb-1", 443).delete()
     assert err.value.code == "Forbidden" and slb.calls == [DELETE]
+
+
+# --- refusals reported from the live service (public issues), each with the hint that names the fix ---------------
+
+def test_a_tls_policy_on_a_shared_performance_instance_names_the_options_to_leave_out():
+    """terraform-provider-alicloud#533: "The loadBalancer of shared spec doesn't support the parameter:
+    TlsCipherPolicy." (InvalidParameter.SpecNotSupport)."""
+    text = api_error("CreateLoadBalancerHTTPSListener", "InvalidParameter.SpecNotSupport",
+                     message="The loadBalancer of shared spec doesn't support the parameter: TlsCipherPolicy.").describe()
+    assert "tls_cipher_policy or enable_http2: leave them out" in text
+
+
+def test_an_ssl_certificates_service_id_given_to_a_listener_names_the_registration():
+    """terraform-provider-alicloud#2111: "The specified parameter ServerCertificateId is not Support."."""
+    text = api_error("CreateLoadBalancerHTTPSListener", "InvalidParameter",
+                     message="The specified parameter ServerCertificateId is not Support.").describe()
+    assert "not IDs of the SSL Certificates Service" in text and "ali_cloud_certificate_id" in text
+
+
+@pytest.mark.parametrize("action", ["AddBackendServers", "SetBackendServers"])
+def test_load_balancer_not_found_from_a_backend_call_points_at_the_servers(action):
+    """alibaba/terraform-provider#218: InvalidLoadBalancerId.NotFound answered for servers of another network."""
+    text = api_error(action, "InvalidLoadBalancerId.NotFound", status=404,
+                     message="The specified LoadBalancerId does not exist.").describe()
+    assert "check that servers[].server_id are in its region and network" in text
+
+
+@pytest.mark.parametrize("code", ["RspoolVipExist", "ObtainIpFail"])
+def test_removal_refusals_terraform_retries_are_retried_for_removal_only(code):
+    assert api_error("RemoveBackendServers", code).retryable is True
+    assert api_error("AddBackendServers", code).retryable is False
+    # A removal is not told to check that the servers are running.
+    assert "must be a running ECS instance" not in api_error("RemoveBackendServers", code).describe()
+
+
+@pytest.mark.parametrize("code", ["QuotaExceeded", "CertificateQuotaExceed", "CertificateNumberLimit"])
+def test_a_full_certificate_quota_names_the_quota_and_the_way_out(code):
+    text = api_error("UploadServerCertificate", code).describe()
+    assert "100 server and 100 CA certificates" in text and "state=absent" in text
+
+
+def test_a_tag_count_limit_is_not_read_as_the_certificate_quota():
+    assert "100 server" not in api_error("UploadServerCertificate", "TagCountLimit").describe()
+
+
+def test_forbidden_with_the_action_granted_names_the_other_causes():
+    """certimate#1329: 403 Forbidden on UploadServerCertificate for a sub-user that had slb:*."""
+    text = api_error("UploadServerCertificate", "Forbidden", status=403,
+                     message="User not authorized to operate on the specified resource.").describe()
+    assert "explicit Deny" in text and "resource group" in text and "tags" in text

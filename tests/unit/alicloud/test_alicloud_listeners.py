@@ -153,6 +153,18 @@ def test_port_used_by_a_tcp_listener_is_a_conflict_naming_the_protocol():
     assert "TCP listener" in str(err.value) and "listener_port" in str(err.value)
 
 
+def test_a_udp_listener_on_the_port_is_no_conflict():
+    slb = ScriptedSlb({"DescribeLoadBalancerAttribute": _attributes((443, "udp"))})
+    assert HttpsListenerApi(slb, "lb-1", 443).check_port() is False
+
+
+def test_udp_beside_http_on_the_port_names_only_the_http_listener():
+    slb = ScriptedSlb({"DescribeLoadBalancerAttribute": _attributes((443, "udp"), (443, "http"))})
+    with pytest.raises(ListenerConflict) as err:
+        HttpsListenerApi(slb, "lb-1", 443).check_port()
+    assert "held by the HTTP listener" in str(err.value) and "UDP" not in str(err.value)
+
+
 def test_legacy_misspelled_field_is_understood():
     slb = ScriptedSlb({"DescribeLoadBalancerAttribute": {
         "LoadBalancerId": "lb-1",
