@@ -65,7 +65,10 @@ options:
         description: Description of the backend server (1-80 characters; letters, digits, C(-), C(/), C(.), C(_)). Unset leaves it as it is.
         type: str
       server_ip:
-        description: IP address of the backend (the API reference names it for ECS, ENI and ECI backends).
+        description:
+          - IP address of the backend (the API reference names it for ECS, ENI and ECI backends).
+          - An ENI or ECI with several IP addresses is one group entry per address; the module keeps one entry per
+            O(servers[].server_id) and refuses, before any change, a group that lists a server more than once.
         type: str
   purge:
     description:
@@ -125,6 +128,7 @@ from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers 
     AlicloudApiError,
     BackendServerGroup,
     LoadBalancerNotFound,
+    RepeatedMember,
     members_after_apply,
     plan_membership,
     planned_members,
@@ -171,7 +175,7 @@ def main():
             final = members_after_apply(planned, group.apply(to_add, to_update, to_remove))
         else:
             final = planned
-    except LoadBalancerNotFound as error:
+    except (LoadBalancerNotFound, RepeatedMember) as error:
         module.fail_json(msg=str(error))
     except AlicloudApiError as error:
         module.fail_api_error(error, note=group.applied_note(), **({"changed": True} if group.applied else {}))

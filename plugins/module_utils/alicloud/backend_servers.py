@@ -71,6 +71,29 @@ def batches(items, size=MAX_SERVERS_PER_CALL):
         yield items[start:start + size]
 
 
+class RepeatedMember(Exception):
+    """The group lists a server more than once: an ENI or ECI with several IP addresses is one entry per address
+    (the API reference's example for Add/SetBackendServers), which a group keyed by server_id cannot compare."""
+
+    def __init__(self, load_balancer_id, server_ids):
+        super(RepeatedMember, self).__init__(
+            "the default server group of {0} lists {1} more than once (an ENI or ECI with several IP addresses has "
+            "one entry per address); backend_servers keeps one entry per server_id and would compare, re-weight "
+            "or remove the wrong address, so it changes nothing here: manage these servers another way (the "
+            "console, or the API with ServerIp), or give each address its own ENI".format(
+                load_balancer_id, ", ".join(sorted(server_ids))))
+        self.server_ids = server_ids
+
+
+def repeated_server_ids(body):
+    """Server IDs the BackendServers list of a DescribeLoadBalancerAttribute reply names more than once."""
+    seen, repeated = set(), set()
+    for server in (body.get("BackendServers") or {}).get("BackendServer") or []:
+        server_id = server.get("ServerId")
+        (repeated if server_id in seen else seen).add(server_id)
+    return repeated
+
+
 def live_members(body):
     """{server_id: {server_id, weight, type, description, server_ip}} from the BackendServers list of
     DescribeLoadBalancerAttribute or of an Add/Set/RemoveBackendServers reply."""
@@ -160,7 +183,12 @@ class BackendServerGroup:
         self.applied = []
 
     def members(self):
-        return live_members(describe_load_balancer(self.slb, self.load_balancer_id))
+        """The live group keyed by server_id; RepeatedMember when it lists a server more than once."""
+        body = describe_load_balancer(self.slb, self.load_balancer_id)
+        repeated = repeated_server_ids(body)
+        if repeated:
+            raise RepeatedMember(self.load_balancer_id, repeated)
+        return live_members(body)
 
     def apply(self, to_add, to_update, to_remove):
         """Add, re-weight, then remove, in batches; returns the replies in call order (for members_after_apply).
@@ -206,5 +234,5 @@ class BackendServerGroup:
         return self.slb.retry_policy.run(attempt)
 
 
-__all__ = ["AlicloudApiError", "BackendServerGroup", "LoadBalancerNotFound", "plan_membership", "batches",
-           "planned_members", "members_after_apply"]
+__all__ = ["AlicloudApiError", "BackendServerGroup", "LoadBalancerNotFound", "RepeatedMember", "plan_membership",
+           "batches", "planned_members", "members_after_apply"]

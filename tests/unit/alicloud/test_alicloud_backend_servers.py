@@ -157,3 +157,27 @@ def test_result_after_apply_is_the_plan_with_what_the_replies_report():
 def test_result_after_an_add_whose_reply_was_lost_is_the_plan():
     planned = planned_members({}, [server("i-1")], [], [])
     assert members_after_apply(planned, [None]) == planned
+
+
+def test_a_group_listing_a_server_twice_is_refused_before_any_change():
+    """An ENI with two IP addresses is two entries with one ServerId (the API reference's Add/SetBackendServers
+    example); keyed by server_id the second would be lost, and a purge or re-weight would touch the wrong one."""
+    from tests.unit.alicloud.scripted import SequencedSlb
+    from ansible_collections.mtls.clb.plugins.module_utils.alicloud.backend_servers import RepeatedMember
+
+    slb = SequencedSlb({"DescribeLoadBalancerAttribute": {"LoadBalancerId": "lb-1", "BackendServers": {
+        "BackendServer": [{"ServerId": "eni-1", "ServerIp": "192.168.0.1", "Type": "eni", "Weight": 100},
+                          {"ServerId": "eni-1", "ServerIp": "192.168.0.2", "Type": "eni", "Weight": 100},
+                          {"ServerId": "i-a", "Type": "ecs", "Weight": 100}]}}})
+    with pytest.raises(RepeatedMember) as refused:
+        BackendServerGroup(slb, "lb-1").members()
+    assert "lists eni-1 more than once" in str(refused.value) and "i-a" not in str(refused.value)
+    assert slb.calls == ["DescribeLoadBalancerAttribute"]
+
+
+def test_a_group_with_each_server_once_reads_as_before():
+    from tests.unit.alicloud.scripted import SequencedSlb
+
+    slb = SequencedSlb({"DescribeLoadBalancerAttribute": {"LoadBalancerId": "lb-1", "BackendServers": {
+        "BackendServer": [{"ServerId": "eni-1", "ServerIp": "192.168.0.1", "Type": "eni", "Weight": 100}]}}})
+    assert BackendServerGroup(slb, "lb-1").members()["eni-1"]["server_ip"] == "192.168.0.1"
