@@ -142,7 +142,8 @@ SHARED_SPEC_CODE = "InvalidParameter.SpecNotSupport"
 # A certificate ID of another kind (an SSL Certificates Service ID) given to a listener, as seen live
 # (terraform-provider-alicloud#2111: "The specified parameter ServerCertificateId is not Support.").
 NOT_SUPPORT_MESSAGE = "is not Support"
-BACKEND_WRITE_ACTIONS = frozenset(("AddBackendServers", "SetBackendServers", "RemoveBackendServers"))
+# The backend calls that bring servers into the group (and can be refused for a server the instance cannot take).
+BACKEND_JOIN_ACTIONS = frozenset(("AddBackendServers", "SetBackendServers"))
 LISTENER_WRITE_ACTIONS = frozenset(("CreateLoadBalancerHTTPSListener", "SetLoadBalancerHTTPSListenerAttribute"))
 CERTIFICATE_UPLOAD_ACTIONS = frozenset(("UploadServerCertificate", "UploadCACertificate"))
 # Upload refusals about the PEM material, old (2021 table) and new (API metadata) codes alike.
@@ -372,7 +373,7 @@ class AlicloudApiError(Exception):
             return ("server_certificate_id and ca_certificate_id take IDs of SLB certificates, which "
                     "mtls.clb.server_certificate and mtls.clb.ca_certificate return, not IDs of the SSL Certificates "
                     "Service: register such a certificate first with server_certificate's ali_cloud_certificate_id.")
-        if self.code.startswith("InvalidLoadBalancerId") and self.action in BACKEND_WRITE_ACTIONS:
+        if self.code.startswith("InvalidLoadBalancerId") and self.action in BACKEND_JOIN_ACTIONS:
             return ("The load balancer was read just before this call, so load_balancer_id and region are right; this "
                     "code has also been answered for servers the instance cannot take (alibaba/terraform-provider#218): "
                     "check that servers[].server_id are in its region and network (its own VPC for a VPC "
@@ -397,7 +398,7 @@ class AlicloudApiError(Exception):
                     "and slb_quota_ca_certs_num), and every renewal uploads a new one: delete those no listener uses "
                     "(mtls.clb.certificate_info lists them; server_certificate / ca_certificate with state=absent) "
                     "or ask for a higher quota.")
-        if self.code in BACKEND_SERVER_CODES and self.action != "RemoveBackendServers":
+        if self.code in BACKEND_SERVER_CODES and self.action in BACKEND_JOIN_ACTIONS:
             return ("Check servers[].server_id: each must be a running ECS instance (or ENI/ECI) in the load "
                     "balancer's region, and all must be in the same VPC (or all classic).")
         if self.connection_error:

@@ -208,6 +208,11 @@ def test_load_balancer_not_found_from_a_backend_call_points_at_the_servers(actio
     assert "check that servers[].server_id are in its region and network" in text
 
 
+def test_load_balancer_not_found_from_a_removal_gets_no_servers_hint():
+    text = api_error("RemoveBackendServers", "InvalidLoadBalancerId.NotFound", status=404).describe()
+    assert "servers the instance cannot take" not in text
+
+
 @pytest.mark.parametrize("code", ["RspoolVipExist", "ObtainIpFail"])
 def test_removal_refusals_terraform_retries_are_retried_for_removal_only(code):
     assert api_error("RemoveBackendServers", code).retryable is True
