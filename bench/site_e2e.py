@@ -117,15 +117,9 @@ def _measure(site, function, key_size, requests, cold):
 
 
 def is_module_task(task) -> bool:
-    """Whether a task of a json_results document started a module on some host (a result that was not
-    skipped, of an action that is not controller-only and not a raw command)."""
-    for result in task["hosts"].values():
-        if result.get("skipped") or result.get("action") in NOT_MODULE_RUNS:
-            continue
-        items = result.get("results")
-        if not isinstance(items, list) or any(not item.get("skipped") for item in items):
-            return True
-    return False
+    """Whether a task of a json_results document started a module on some host: counted as the module
+    invocations table counts them (common.modules_by_action, module_runs)."""
+    return module_runs(common.modules_by_action({"plays": [{"tasks": [task]}]})) > 0
 
 
 def task_time_by_kind(run_data) -> dict:
